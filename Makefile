@@ -1,0 +1,55 @@
+# Compute Outlook: one setup, a pipeline run and the tests. Every target is idempotent: make only
+# redoes a step whose inputs changed (the lock file, the Rust sources), so a second run is fast.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+DAGSTER_HOME ?= $(CURDIR)/.dagster
+export DAGSTER_HOME
+RUST_SRC := $(shell find rust_core/src rust_core/python -type f 2>/dev/null) rust_core/Cargo.toml rust_core/Cargo.lock rust_core/pyproject.toml
+
+.PHONY: setup run test lint fmt bench ui clean
+setup: $(VENV)/.python-deps $(VENV)/.rust-core $(DAGSTER_HOME)/dagster.yaml
+
+$(VENV)/.python-deps: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	rm -f $(VENV)/.rust-core
+	touch $@
+
+$(VENV)/.rust-core: $(VENV)/.python-deps $(RUST_SRC)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	  $(VENV)/bin/maturin develop --release --uv --quiet -m rust_core/Cargo.toml
+	touch $@
+
+# The instance lives in a git-ignored folder; its dagster.yaml is the project's, linked in.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	ln -sf $(CURDIR)/dagster.yaml $@
+
+run: setup
+	$(PY) -m pipelines.cli run
+
+test: setup
+	$(PY) -m pytest -q
+	cargo test --quiet --manifest-path rust_core/Cargo.toml
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	cargo fmt --manifest-path rust_core/Cargo.toml --check
+	cargo clippy --quiet --manifest-path rust_core/Cargo.toml --all-targets -- -D warnings
+
+fmt: setup
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+	cargo fmt --manifest-path rust_core/Cargo.toml
+
+bench: setup
+	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+ui: setup
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME) warehouse rust_core/target

@@ -1,0 +1,8 @@
+//! Compute Outlook's numeric core. The maths lives in plain modules with no PyO3 types; the
+//! `bindings` module (built only with the `python` feature) maps NumPy arrays and errors.
+
+pub mod chip;
+pub mod error;
+
+#[cfg(feature = "python")]
+mod bindings;
