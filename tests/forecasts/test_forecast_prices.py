@@ -1,0 +1,153 @@
+"""API price models on hand-made grids and simulated series with known drift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecasts import prices as P
+from forecast_sim import price_rows
+
+
+def _row(model, tier, date, usd, region="US"):
+    return {
+        "model": model,
+        "provider": "p",
+        "region": region,
+        "tier": tier,
+        "effective_date": pd.Timestamp(date),
+        "input_usd_per_mtok": usd,
+        "output_usd_per_mtok": usd,
+    }
+
+
+def test_grid_takes_cheapest_at_or_above_tier_and_carries_forward():
+    rows = pd.DataFrame(
+        [
+            _row("a", "frontier", "2024-01-10", 10.0),
+            _row("b", "gpt4_class", "2024-02-03", 4.0),
+            _row("c", "small", "2024-02-20", 0.5),
+            _row("a", "frontier", "2024-04-01", 3.0),
+            _row("z", "frontier", "2024-03-01", 1.0, region="CN"),
+            _row("free", "frontier", "2024-03-01", 0.0),
+            _row("undated", "frontier", None, 0.01),
+        ]
+    )
+    g = P.monthly_grid(rows, "gpt4_class", "US", "input", "2024-05-15")
+    assert g["month"].dt.strftime("%Y-%m").tolist() == [
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+        "2024-05",
+    ]
+    # Jan: only a (10); Feb: b (4) beats a; Mar: carried; Apr: a cut to 3; May: carried.
+    assert g["price_usd_per_mtok"].tolist() == [10.0, 4.0, 4.0, 3.0, 3.0]
+    assert g["cheapest_model"].tolist() == ["p / a", "p / b", "p / b", "p / a", "p / a"]
+    assert g["n_observations"].tolist() == [1, 1, 0, 1, 0]
+    frontier = P.monthly_grid(rows, "frontier", "US", "input", "2024-05-15")
+    assert frontier["price_usd_per_mtok"].tolist() == [10.0, 10.0, 10.0, 3.0, 3.0]
+    small = P.monthly_grid(rows, "small", "US", "input", "2024-05-15")
+    assert small["price_usd_per_mtok"].tolist() == [10.0, 0.5, 0.5, 0.5, 0.5]
+
+
+def test_grid_rejects_unknown_tier_and_missing_column():
+    rows = pd.DataFrame([_row("a", "frontier", "2024-01-10", 10.0)])
+    with pytest.raises(ValueError, match="unknown tier 'huge'"):
+        P.monthly_grid(rows, "huge", "US", "input", "2024-05-15")
+    with pytest.raises(ValueError, match="missing column 'output_usd_per_mtok'"):
+        P.monthly_grid(
+            rows.drop(columns="output_usd_per_mtok"), "frontier", "US", "output", "2024-05-15"
+        )
+
+
+def test_rw_drift_recovers_known_drift():
+    drift = -0.06
+    rows = price_rows(drift, 0.04, 120, seed=3)
+    g = P.monthly_grid(rows, "frontier", "US", "input", "2029-12-31")
+    fit = P.fit_model(P.MODEL_RW_DRIFT, g)
+    assert fit["status"] == "ok"
+    d = np.diff(np.log(g["price_usd_per_mtok"].to_numpy()))
+    # independent reference: the MLE drift of a random walk is the mean change
+    assert fit["params"]["drift_log_per_month"] == pytest.approx(d.mean(), abs=1e-4)
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert abs(fit["params"]["drift_log_per_month"] - drift) < 3 * se
+    q = fit["quantiles"]
+    h = np.arange(1, 25)
+    np.testing.assert_allclose(
+        q["median_log"], np.log(g["price_usd_per_mtok"].iloc[-1]) + d.mean() * h, atol=1e-3
+    )
+    # 95 % half-width grows like sigma * sqrt(h)
+    half = (q["upper_95_log"] - q["lower_95_log"]) / 2
+    np.testing.assert_allclose(half / np.sqrt(h), half[0], rtol=1e-6)
+
+
+def test_local_linear_trend_tracks_drift():
+    rows = price_rows(-0.05, 0.03, 96, seed=5)
+    g = P.monthly_grid(rows, "frontier", "US", "input", "2027-12-31")
+    fit = P.fit_model(P.MODEL_LLT, g)
+    assert fit["status"] == "ok"
+    assert fit["params"]["trend_log_per_month"] == pytest.approx(-0.05, abs=0.02)
+
+
+def test_decline_factor_matches_numpy_fit_on_exact_tenfold_decline():
+    months = pd.date_range("2021-01-01", periods=30, freq="MS")
+    rng = np.random.default_rng(0)
+    log_p = np.log(20.0) - np.log(10.0) / 12 * np.arange(30) + 0.01 * rng.standard_normal(30)
+    rows = pd.DataFrame(
+        [_row("a", "frontier", m, float(np.exp(v))) for m, v in zip(months, log_p, strict=True)]
+    )
+    out = P.decline_per_year(P.monthly_grid(rows, "frontier", "US", "input", months[-1]))
+    slope = np.polyfit(np.arange(30), log_p, 1)[0]
+    assert out["decline_factor_per_year"] == pytest.approx(np.exp(-12 * slope), rel=1e-9)
+    assert out["decline_factor_per_year_low"] < 10.0 < out["decline_factor_per_year_high"]
+
+
+def test_models_refuse_with_too_few_points():
+    rows = price_rows(-0.05, 0.03, 5, seed=1)
+    g = P.monthly_grid(rows, "frontier", "US", "input", "2020-12-31")
+    for model in (P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS):
+        fit = P.fit_model(model, g)
+        assert fit["status"] == "refused"
+        assert "5 months with a price observation <" in fit["reason"]
+        assert "quantiles" not in fit
+    assert P.decline_per_year(g)["status"] == "refused"
+    table = P.forecast_table(rows, "2020-12-31")
+    us = table[(table["tier"] == "frontier") & (table["region"] == "US")]
+    assert set(us["status"]) == {"refused"}
+    assert us["median_usd_per_mtok"].isna().all()
+
+
+def test_forecast_table_is_ordered_and_on_dollar_scale():
+    rows = price_rows(-0.05, 0.05, 36, seed=2)
+    t = P.forecast_table(rows, "2022-12-31")
+    ok = t[t["status"] == "ok"]
+    assert set(ok["model"]) == {P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS}
+    assert (ok["lower_95_usd_per_mtok"] <= ok["lower_80_usd_per_mtok"]).all()
+    assert (ok["lower_80_usd_per_mtok"] <= ok["median_usd_per_mtok"]).all()
+    assert (ok["median_usd_per_mtok"] <= ok["upper_80_usd_per_mtok"]).all()
+    assert (ok["upper_80_usd_per_mtok"] <= ok["upper_95_usd_per_mtok"]).all()
+    assert ok["horizon_months"].max() == 24
+    assert (ok["target_month"] > ok["origin_month"]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=12), st.integers(0, 2))
+def test_grid_never_exceeds_any_current_qualifying_price(values, tier_idx):
+    tiers = list(P.TIER_RANK)
+    rows = pd.DataFrame(
+        [
+            _row(f"m{i % 3}", tiers[i % 3], pd.Timestamp("2024-01-01") + pd.DateOffset(months=i), v)
+            for i, v in enumerate(values)
+        ]
+    )
+    tier = tiers[tier_idx]
+    g = P.monthly_grid(rows, tier, "US", "input", "2025-06-30")
+    eligible = rows[rows["tier"].map(P.TIER_RANK) >= P.TIER_RANK[tier]]
+    for _, r in g.iterrows():
+        seen = eligible[eligible["effective_date"] <= r["month"] + pd.offsets.MonthEnd(0)]
+        current = seen.sort_values("effective_date").groupby("model")["input_usd_per_mtok"].last()
+        assert r["price_usd_per_mtok"] == pytest.approx(current.min())
