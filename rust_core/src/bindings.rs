@@ -13,9 +13,11 @@ fn value_error(err: InputError) -> PyErr {
 }
 
 fn column<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    array
-        .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("column '{name}' must be a contiguous float64 array")))
+    array.as_slice().map_err(|_| {
+        PyValueError::new_err(format!(
+            "column '{name}' must be a contiguous float64 array"
+        ))
+    })
 }
 
 fn same_length(lengths: &[(&str, usize)]) -> PyResult<usize> {
@@ -44,7 +46,10 @@ fn chip_metrics<'py>(
     let cols = [
         ("peak_tflops", column("peak_tflops", &peak_tflops)?),
         ("memory_bw_gbps", column("memory_bw_gbps", &memory_bw_gbps)?),
-        ("interconnect_gbps", column("interconnect_gbps", &interconnect_gbps)?),
+        (
+            "interconnect_gbps",
+            column("interconnect_gbps", &interconnect_gbps)?,
+        ),
         ("tdp_w", column("tdp_w", &tdp_w)?),
         ("price_usd", column("price_usd", &price_usd)?),
     ];
@@ -59,11 +64,20 @@ fn chip_metrics<'py>(
             price_usd: cols[4].1[i],
         })
         .collect();
-    let metrics = py.detach(|| chip_metrics_batch(&specs)).map_err(value_error)?;
+    let metrics = py
+        .detach(|| chip_metrics_batch(&specs))
+        .map_err(value_error)?;
     let out = PyDict::new(py);
-    let pick = |f: fn(&crate::chip::ChipMetrics) -> f64| metrics.iter().map(f).collect::<Vec<f64>>();
-    out.set_item("tflops_per_w", PyArray1::from_vec(py, pick(|m| m.tflops_per_w)))?;
-    out.set_item("tflops_per_kusd", PyArray1::from_vec(py, pick(|m| m.tflops_per_kusd)))?;
+    let pick =
+        |f: fn(&crate::chip::ChipMetrics) -> f64| metrics.iter().map(f).collect::<Vec<f64>>();
+    out.set_item(
+        "tflops_per_w",
+        PyArray1::from_vec(py, pick(|m| m.tflops_per_w)),
+    )?;
+    out.set_item(
+        "tflops_per_kusd",
+        PyArray1::from_vec(py, pick(|m| m.tflops_per_kusd)),
+    )?;
     out.set_item(
         "ridge_flop_per_byte",
         PyArray1::from_vec(py, pick(|m| m.ridge_flop_per_byte)),

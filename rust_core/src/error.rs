@@ -12,7 +12,11 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "row {}: field '{}': {}", self.row, self.field, self.reason)
+        write!(
+            f,
+            "row {}: field '{}': {}",
+            self.row, self.field, self.reason
+        )
     }
 }
 
@@ -29,4 +33,62 @@ pub fn positive(row: usize, field: &'static str, value: f64) -> Result<f64, Inpu
             reason: format!("must be a finite number > 0, got {value}"),
         })
     }
+}
+
+/// Checks that a value is finite and >= 0.
+pub fn non_negative(row: usize, field: &'static str, value: f64) -> Result<f64, InputError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(InputError {
+            row,
+            field,
+            reason: format!("must be a finite number >= 0, got {value}"),
+        })
+    }
+}
+
+/// Checks that a value is a fraction in [0, 1].
+pub fn unit_interval(row: usize, field: &'static str, value: f64) -> Result<f64, InputError> {
+    if value.is_finite() && (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(InputError {
+            row,
+            field,
+            reason: format!("must be a fraction in [0, 1], got {value}"),
+        })
+    }
+}
+
+/// Checks that a value is a fraction in (0, 1].
+pub fn efficiency(row: usize, field: &'static str, value: f64) -> Result<f64, InputError> {
+    if value.is_finite() && value > 0.0 && value <= 1.0 {
+        Ok(value)
+    } else {
+        Err(InputError {
+            row,
+            field,
+            reason: format!("must be a fraction in (0, 1], got {value}"),
+        })
+    }
+}
+
+/// Checks that a value is a whole number >= 1 that fits in 32 bits.
+pub fn count(row: usize, field: &'static str, value: f64) -> Result<u32, InputError> {
+    if value.is_finite() && value >= 1.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+        // The checks above make the conversion exact.
+        Ok(value as u32)
+    } else {
+        Err(InputError {
+            row,
+            field,
+            reason: format!("must be a whole number >= 1, got {value}"),
+        })
+    }
+}
+
+/// Builds an error for a value that is well-formed alone but inconsistent with the rest of the row.
+pub fn invalid(row: usize, field: &'static str, reason: String) -> InputError {
+    InputError { row, field, reason }
 }

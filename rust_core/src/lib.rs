@@ -3,6 +3,10 @@
 
 pub mod chip;
 pub mod error;
+pub mod memory;
+pub mod model;
+pub mod search;
+pub mod training;
 
 #[cfg(feature = "python")]
 mod bindings;

@@ -1,0 +1,579 @@
+//! Training step time, MFU and HFU for one scenario and one parallel layout.
+
+use crate::error::{count, efficiency, invalid, positive, unit_interval, InputError};
+use crate::memory::{activation_bytes, model_state_bytes, GRAD_BYTES};
+use crate::model::{ModelSpec, Recompute};
+
+/// Bytes moved per parameter by an Adam update: read grad 2 + master, m, v 12; write master, m, v
+/// 12 + bf16 weights 2.
+pub const OPTIMIZER_TRAFFIC_BYTES: f64 = 28.0;
+/// Bytes per activation element sent between chips (bf16).
+pub const ACTIVATION_BYTES: f64 = 2.0;
+/// Micro-batch sizes the search tries (sequences).
+pub const MICRO_BATCHES: [u32; 5] = [1, 2, 4, 8, 16];
+
+/// One scenario's inputs exactly as they arrive in a table row (NaN = absent optional value).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainInput {
+    pub peak_tflops: f64,
+    pub memory_gb: f64,
+    pub memory_bw_gbps: f64,
+    pub scale_up_gbps: f64,
+    pub scale_up_domain_chips: f64,
+    pub scale_out_gbps: f64,
+    pub power_w_per_chip: f64,
+    pub pue: f64,
+    pub price_usd_per_chip_hour: f64,
+    pub params_b: f64,
+    pub active_params_b: f64,
+    pub layers: f64,
+    pub hidden: f64,
+    pub heads: f64,
+    pub seq_len: f64,
+    pub vocab: f64,
+    pub experts: f64,
+    pub top_k: f64,
+    pub chips: f64,
+    pub global_batch_tokens: f64,
+    pub training_tokens: f64,
+    pub compute_efficiency: f64,
+    pub gemm_half_size: f64,
+    pub scale_up_efficiency: f64,
+    pub scale_out_efficiency: f64,
+    pub dp_overlap_fraction: f64,
+    pub usable_memory_fraction: f64,
+    pub tp: f64,
+    pub pp: f64,
+    pub dp: f64,
+    pub ep: f64,
+    pub micro_batch: f64,
+    pub zero_stage: f64,
+    pub recompute: f64,
+}
+
+/// The calibrated efficiency constants (see `calibration/constants.json`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Constants {
+    /// Largest achievable fraction of peak for the matmuls.
+    pub compute_efficiency: f64,
+    /// Per-chip GEMM size (micro-batch tokens x hidden / tp) at which half that fraction is reached.
+    pub gemm_half_size: f64,
+    pub scale_up_efficiency: f64,
+    pub scale_out_efficiency: f64,
+    /// Fraction of the pipeline compute time that can hide data-parallel gradient traffic.
+    pub dp_overlap_fraction: f64,
+    pub usable_memory_fraction: f64,
+}
+
+/// A parallel layout: tensor, pipeline, data, expert parallel; micro-batch; ZeRO stage; recompute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub tp: u32,
+    pub pp: u32,
+    pub dp: u32,
+    pub ep: u32,
+    pub micro_batch: u32,
+    pub zero_stage: u8,
+    pub recompute: Recompute,
+}
+
+/// A validated scenario with the per-scenario quantities every layout evaluation reuses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scenario {
+    pub model: ModelSpec,
+    pub constants: Constants,
+    pub chips: u32,
+    pub batch_seqs: f64,
+    pub training_tokens: f64,
+    pub peak_flops: f64,
+    pub memory_bytes: f64,
+    pub memory_bw: f64,
+    pub scale_up_bw: f64,
+    pub scale_out_bw: f64,
+    pub domain: f64,
+    pub power_w_per_chip: f64,
+    pub pue: f64,
+    pub price_usd_per_chip_hour: f64,
+    pub fixed: Option<Layout>,
+    flops_model: f64,
+    flops_hw: [f64; 3],
+    params_shared: f64,
+    params_expert: f64,
+}
+
+/// The predicted performance of one layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub layout: Layout,
+    pub chips_used: u32,
+    pub memory_per_chip_gb: f64,
+    pub step_time_s: f64,
+    pub tokens_per_s: f64,
+    pub mfu: f64,
+    pub hfu: f64,
+}
+
+fn fixed_layout(row: usize, x: &TrainInput) -> Result<Option<Layout>, InputError> {
+    let fields = [
+        ("tp", x.tp),
+        ("pp", x.pp),
+        ("dp", x.dp),
+        ("ep", x.ep),
+        ("micro_batch", x.micro_batch),
+        ("zero_stage", x.zero_stage),
+        ("recompute", x.recompute),
+    ];
+    if fields.iter().all(|(_, v)| v.is_nan()) {
+        return Ok(None);
+    }
+    if let Some((name, _)) = fields.iter().find(|(_, v)| v.is_nan()) {
+        return Err(invalid(
+            row,
+            name,
+            "a fixed layout needs all of tp, pp, dp, ep, micro_batch, zero_stage, recompute".into(),
+        ));
+    }
+    let zero = x.zero_stage;
+    if !(zero == 0.0 || zero == 1.0 || zero == 2.0 || zero == 3.0) {
+        return Err(invalid(
+            row,
+            "zero_stage",
+            format!("must be 0, 1, 2 or 3, got {zero}"),
+        ));
+    }
+    let micro_batch = count(row, "micro_batch", x.micro_batch)?;
+    if !MICRO_BATCHES.contains(&micro_batch) {
+        return Err(invalid(
+            row,
+            "micro_batch",
+            format!("must be one of {MICRO_BATCHES:?}, got {micro_batch}"),
+        ));
+    }
+    Ok(Some(Layout {
+        tp: count(row, "tp", x.tp)?,
+        pp: count(row, "pp", x.pp)?,
+        dp: count(row, "dp", x.dp)?,
+        ep: count(row, "ep", x.ep)?,
+        micro_batch,
+        // zero is one of 0..=3 (checked above).
+        zero_stage: zero as u8,
+        recompute: Recompute::from_code(row, "recompute", x.recompute)?,
+    }))
+}
+
+impl Scenario {
+    /// Validates one input row; every rejection names the row and the field.
+    pub fn new(row: usize, x: &TrainInput) -> Result<Scenario, InputError> {
+        let params_total = positive(row, "params_b", x.params_b)? * 1e9;
+        let params_active = positive(row, "active_params_b", x.active_params_b)? * 1e9;
+        if params_active > params_total {
+            return Err(invalid(
+                row,
+                "active_params_b",
+                "must not exceed params_b".into(),
+            ));
+        }
+        let experts = count(row, "experts", x.experts)?;
+        let top_k = count(row, "top_k", x.top_k)?;
+        if experts > 1 && top_k >= experts {
+            return Err(invalid(
+                row,
+                "top_k",
+                format!("must be below experts ({experts})"),
+            ));
+        }
+        if experts == 1 && params_active != params_total {
+            return Err(invalid(
+                row,
+                "active_params_b",
+                "must equal params_b when experts is 1".into(),
+            ));
+        }
+        let model = ModelSpec {
+            params_total,
+            params_active,
+            layers: count(row, "layers", x.layers)?,
+            hidden: f64::from(count(row, "hidden", x.hidden)?),
+            heads: count(row, "heads", x.heads)?,
+            seq_len: f64::from(count(row, "seq_len", x.seq_len)?),
+            vocab: f64::from(count(row, "vocab", x.vocab)?),
+            experts,
+            top_k,
+        };
+        let constants = Constants {
+            compute_efficiency: efficiency(row, "compute_efficiency", x.compute_efficiency)?,
+            gemm_half_size: crate::error::non_negative(row, "gemm_half_size", x.gemm_half_size)?,
+            scale_up_efficiency: efficiency(row, "scale_up_efficiency", x.scale_up_efficiency)?,
+            scale_out_efficiency: efficiency(row, "scale_out_efficiency", x.scale_out_efficiency)?,
+            dp_overlap_fraction: unit_interval(row, "dp_overlap_fraction", x.dp_overlap_fraction)?,
+            usable_memory_fraction: efficiency(
+                row,
+                "usable_memory_fraction",
+                x.usable_memory_fraction,
+            )?,
+        };
+        let chips = count(row, "chips", x.chips)?;
+        let global_batch_tokens = positive(row, "global_batch_tokens", x.global_batch_tokens)?;
+        let batch_seqs = (global_batch_tokens / model.seq_len).floor();
+        if batch_seqs < 1.0 {
+            return Err(invalid(
+                row,
+                "global_batch_tokens",
+                "must hold at least one sequence".into(),
+            ));
+        }
+        let fixed = fixed_layout(row, x)?;
+        if let Some(l) = fixed {
+            let used = u64::from(l.tp) * u64::from(l.pp) * u64::from(l.dp);
+            if used != u64::from(chips) {
+                return Err(invalid(
+                    row,
+                    "dp",
+                    format!("tp x pp x dp = {used} must equal chips ({chips})"),
+                ));
+            }
+            if model.heads % l.tp != 0 {
+                return Err(invalid(
+                    row,
+                    "tp",
+                    format!("must divide heads ({})", model.heads),
+                ));
+            }
+            if model.layers % l.pp != 0 {
+                return Err(invalid(
+                    row,
+                    "pp",
+                    format!("must divide layers ({})", model.layers),
+                ));
+            }
+            if l.dp % l.ep != 0 || experts % l.ep != 0 {
+                return Err(invalid(row, "ep", "must divide both dp and experts".into()));
+            }
+            if f64::from(l.dp) > batch_seqs {
+                return Err(invalid(
+                    row,
+                    "dp",
+                    format!("exceeds the global batch ({batch_seqs} sequences)"),
+                ));
+            }
+        }
+        let mut flops_hw = [0.0; 3];
+        for r in Recompute::ALL {
+            flops_hw[r as usize] = model.hardware_flops_per_token(r);
+        }
+        Ok(Scenario {
+            model,
+            constants,
+            chips,
+            batch_seqs,
+            training_tokens: positive(row, "training_tokens", x.training_tokens)?,
+            peak_flops: positive(row, "peak_tflops", x.peak_tflops)? * 1e12,
+            memory_bytes: positive(row, "memory_gb", x.memory_gb)? * 1e9,
+            memory_bw: positive(row, "memory_bw_gbps", x.memory_bw_gbps)? * 1e9,
+            scale_up_bw: positive(row, "scale_up_gbps", x.scale_up_gbps)? * 1e9,
+            scale_out_bw: positive(row, "scale_out_gbps", x.scale_out_gbps)? * 1e9,
+            domain: f64::from(count(
+                row,
+                "scale_up_domain_chips",
+                x.scale_up_domain_chips,
+            )?),
+            power_w_per_chip: positive(row, "power_w_per_chip", x.power_w_per_chip)?,
+            pue: {
+                let pue = positive(row, "pue", x.pue)?;
+                if pue < 1.0 {
+                    return Err(invalid(row, "pue", format!("must be >= 1, got {pue}")));
+                }
+                pue
+            },
+            price_usd_per_chip_hour: positive(
+                row,
+                "price_usd_per_chip_hour",
+                x.price_usd_per_chip_hour,
+            )?,
+            fixed,
+            flops_model: model.model_flops_per_token(),
+            flops_hw,
+            params_shared: model.shared_params(),
+            params_expert: model.expert_params(),
+        })
+    }
+
+    /// Effective bandwidth (B/s) of a collective spanning `span` consecutive chips.
+    fn link_bw(&self, span: f64) -> f64 {
+        if span <= self.domain {
+            self.scale_up_bw * self.constants.scale_up_efficiency
+        } else {
+            self.scale_out_bw * self.constants.scale_out_efficiency
+        }
+    }
+
+    /// Predicts one layout; `None` when its memory does not fit on the chip.
+    pub fn evaluate(&self, l: &Layout) -> Option<Evaluation> {
+        let m = &self.model;
+        let (t, p, d, e) = (
+            f64::from(l.tp),
+            f64::from(l.pp),
+            f64::from(l.dp),
+            f64::from(l.ep),
+        );
+        let mb = f64::from(l.micro_batch);
+        let micro_batches = (self.batch_seqs / (d * mb)).ceil();
+        // Memory.
+        let phi_shared = self.params_shared / (t * p);
+        let phi_expert = self.params_expert / (t * p * e);
+        let states = model_state_bytes(phi_shared, d, l.zero_stage)
+            + model_state_bytes(phi_expert, d / e, l.zero_stage);
+        let acts = activation_bytes(m, mb, t, p, micro_batches, l.recompute);
+        let memory = states + acts;
+        if memory > self.memory_bytes * self.constants.usable_memory_fraction {
+            return None;
+        }
+        // Compute per micro-batch per stage.
+        let tokens_mb = mb * m.seq_len;
+        let gemm = tokens_mb * m.hidden / t;
+        let eff = self.constants.compute_efficiency * gemm / (gemm + self.constants.gemm_half_size);
+        let flops_hw = self.flops_hw[l.recompute as usize];
+        let t_compute = tokens_mb * flops_hw / (t * p) / (self.peak_flops * eff);
+        // Tensor-parallel all-reduces: 2 forward + 2 backward per layer, 2 more with full recompute.
+        let layers_stage = f64::from(m.layers) / p;
+        let msg = ACTIVATION_BYTES * tokens_mb * m.hidden;
+        let t_tp = if l.tp > 1 {
+            let n = if l.recompute == Recompute::Full {
+                6.0
+            } else {
+                4.0
+            };
+            layers_stage * n * 2.0 * (t - 1.0) / t * msg / self.link_bw(t)
+        } else {
+            0.0
+        };
+        // Pipeline point-to-point: activations forward, gradients backward (sequence-parallel shard).
+        let t_pp = if l.pp > 1 {
+            2.0 * msg / t / self.link_bw(t * p)
+        } else {
+            0.0
+        };
+        // Expert-parallel all-to-all: dispatch + combine, forward + backward, per MoE layer.
+        let t_ep = if l.ep > 1 {
+            let bytes = msg * f64::from(m.top_k) / t;
+            layers_stage * 4.0 * bytes * (e - 1.0) / e / self.link_bw(t * p * e)
+        } else {
+            0.0
+        };
+        let t_pipeline = (micro_batches + p - 1.0) * (t_compute + t_tp + t_pp + t_ep);
+        // Data-parallel gradient reduce-scatter + all-gather (ZeRO-3 adds a parameter all-gather).
+        let volume = |ranks: f64| {
+            let rounds = if l.zero_stage == 3 { 3.0 } else { 2.0 };
+            if ranks > 1.0 {
+                rounds * (ranks - 1.0) / ranks
+            } else {
+                0.0
+            }
+        };
+        let dp_bytes = GRAD_BYTES * (volume(d) * phi_shared + volume(d / e) * phi_expert);
+        let t_dp = dp_bytes / self.link_bw(t * p * d);
+        let t_dp_exposed = t_dp - t_dp.min(self.constants.dp_overlap_fraction * t_pipeline);
+        // Optimizer update, bound by memory bandwidth.
+        let phi_opt = if l.zero_stage >= 1 {
+            phi_shared / d + phi_expert / (d / e)
+        } else {
+            phi_shared + phi_expert
+        };
+        let t_opt = OPTIMIZER_TRAFFIC_BYTES * phi_opt / self.memory_bw;
+        let step = t_pipeline + t_dp_exposed + t_opt;
+        let n = f64::from(self.chips);
+        let useful_tokens = self.batch_seqs * m.seq_len;
+        let processed_tokens = d * micro_batches * tokens_mb;
+        Some(Evaluation {
+            layout: *l,
+            chips_used: l.tp * l.pp * l.dp,
+            memory_per_chip_gb: memory / 1e9,
+            step_time_s: step,
+            tokens_per_s: useful_tokens / step,
+            mfu: useful_tokens * self.flops_model / (step * n * self.peak_flops),
+            hfu: processed_tokens * flops_hw / (step * n * self.peak_flops),
+        })
+    }
+}
+
+/// Run totals for the chosen layout: days, chip-hours, energy (MWh, with PUE) and cost (USD).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunTotals {
+    pub days_to_train: f64,
+    pub chip_hours: f64,
+    pub energy_mwh: f64,
+    pub cost_usd: f64,
+}
+
+/// Totals of a training run at a predicted throughput, paying for every chip of the cluster.
+pub fn run_totals(s: &Scenario, tokens_per_s: f64) -> RunTotals {
+    let hours = s.training_tokens / tokens_per_s / 3600.0;
+    let n = f64::from(s.chips);
+    RunTotals {
+        days_to_train: hours / 24.0,
+        chip_hours: n * hours,
+        energy_mwh: n * s.power_w_per_chip * s.pue * hours / 1e6,
+        cost_usd: n * hours * s.price_usd_per_chip_hour,
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A Megatron calibration-style scenario on A100s with a fixed layout.
+    pub fn a100_gpt(layers: u32, hidden: f64, heads: u32, chips: u32, batch: f64) -> TrainInput {
+        let params_b = (12.0 * f64::from(layers) * hidden * hidden + 51200.0 * hidden) / 1e9;
+        TrainInput {
+            peak_tflops: 312.0,
+            memory_gb: 80.0,
+            memory_bw_gbps: 2039.0,
+            scale_up_gbps: 300.0,
+            scale_up_domain_chips: 8.0,
+            scale_out_gbps: 25.0,
+            power_w_per_chip: 800.0,
+            pue: 1.2,
+            price_usd_per_chip_hour: 2.0,
+            params_b,
+            active_params_b: params_b,
+            layers: f64::from(layers),
+            hidden,
+            heads: f64::from(heads),
+            seq_len: 2048.0,
+            vocab: 51200.0,
+            experts: 1.0,
+            top_k: 1.0,
+            chips: f64::from(chips),
+            global_batch_tokens: batch * 2048.0,
+            training_tokens: 1e12,
+            compute_efficiency: 0.6,
+            gemm_half_size: 1e6,
+            scale_up_efficiency: 0.7,
+            scale_out_efficiency: 0.5,
+            dp_overlap_fraction: 0.0,
+            usable_memory_fraction: 0.9,
+            tp: f64::NAN,
+            pp: f64::NAN,
+            dp: f64::NAN,
+            ep: f64::NAN,
+            micro_batch: f64::NAN,
+            zero_stage: f64::NAN,
+            recompute: f64::NAN,
+        }
+    }
+
+    fn layout(tp: u32, pp: u32, dp: u32, mb: u32, r: Recompute) -> Layout {
+        Layout {
+            tp,
+            pp,
+            dp,
+            ep: 1,
+            micro_batch: mb,
+            zero_stage: 0,
+            recompute: r,
+        }
+    }
+
+    #[test]
+    fn single_chip_step_by_hand() {
+        // 1 chip, no parallelism: step = micro-batches x compute + optimizer; MFU = eff x f_model/f_hw.
+        let x = a100_gpt(24, 2304.0, 24, 1, 4.0);
+        let s = Scenario::new(0, &x).unwrap();
+        let ev = s.evaluate(&layout(1, 1, 1, 1, Recompute::Full)).unwrap();
+        let gemm = 2048.0 * 2304.0;
+        let eff = 0.6 * gemm / (gemm + 1e6);
+        let hw = s.model.hardware_flops_per_token(Recompute::Full);
+        let t_compute = 4.0 * 2048.0 * hw / (312e12 * eff);
+        let t_opt = 28.0 * s.model.params_total / 2039e9;
+        assert!((ev.step_time_s - (t_compute + t_opt)).abs() / ev.step_time_s < 1e-12);
+        let mfu = 4.0 * 2048.0 * s.model.model_flops_per_token() / (ev.step_time_s * 312e12);
+        assert!((ev.mfu - mfu).abs() < 1e-12);
+        assert!(ev.hfu > ev.mfu && ev.hfu <= 0.6);
+    }
+
+    #[test]
+    fn tensor_parallel_beyond_domain_is_slower() {
+        let mut x = a100_gpt(48, 6144.0, 48, 16, 16.0);
+        let s = Scenario::new(0, &x).unwrap();
+        let inside = s
+            .evaluate(&layout(8, 2, 1, 1, Recompute::Selective))
+            .unwrap();
+        let outside = s
+            .evaluate(&layout(16, 1, 1, 1, Recompute::Selective))
+            .unwrap();
+        assert!(outside.step_time_s > inside.step_time_s);
+        x.scale_up_domain_chips = 16.0;
+        let wide = Scenario::new(0, &x).unwrap();
+        let now = wide
+            .evaluate(&layout(16, 1, 1, 1, Recompute::Selective))
+            .unwrap();
+        assert!(now.step_time_s < outside.step_time_s);
+    }
+
+    #[test]
+    fn pipeline_bubble_by_hand() {
+        // Same per-stage work, 4 stages vs 1: the bubble adds (p - 1) micro-batch slots.
+        let x = a100_gpt(8, 1024.0, 8, 4, 8.0);
+        let s = Scenario::new(0, &x).unwrap();
+        let ev = s.evaluate(&layout(1, 4, 1, 1, Recompute::None)).unwrap();
+        let hw = s.model.hardware_flops_per_token(Recompute::None);
+        let gemm = 2048.0 * 1024.0;
+        let eff = 0.6 * gemm / (gemm + 1e6);
+        let t_c = 2048.0 * hw / 4.0 / (312e12 * eff);
+        let msg = 2.0 * 2048.0 * 1024.0;
+        let t_pp = 2.0 * msg / (300e9 * 0.7);
+        let t_opt = 28.0 * s.model.params_total / 4.0 / 2039e9;
+        let expect = (8.0 + 3.0) * (t_c + t_pp) + t_opt;
+        assert!((ev.step_time_s - expect).abs() / expect < 1e-12);
+    }
+
+    #[test]
+    fn memory_rejects_what_does_not_fit() {
+        // 175B on 8 chips cannot hold 16 bytes per parameter in 80 GB.
+        let x = a100_gpt(96, 12288.0, 96, 8, 8.0);
+        let s = Scenario::new(0, &x).unwrap();
+        assert!(s.evaluate(&layout(8, 1, 1, 1, Recompute::Full)).is_none());
+    }
+
+    #[test]
+    fn invalid_rows_name_their_field() {
+        let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        x.chips = 0.0;
+        assert_eq!(Scenario::new(2, &x).unwrap_err().field, "chips");
+        let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        x.memory_bw_gbps = f64::NAN;
+        let err = Scenario::new(5, &x).unwrap_err();
+        assert_eq!((err.row, err.field), (5, "memory_bw_gbps"));
+        let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        (
+            x.tp,
+            x.pp,
+            x.dp,
+            x.ep,
+            x.micro_batch,
+            x.zero_stage,
+            x.recompute,
+        ) = (3.0, 1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "dp");
+        x.dp = 8.0 / 3.0;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "dp");
+        (x.tp, x.dp, x.heads) = (8.0, 1.0, 12.0);
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "tp");
+        x.tp = f64::NAN;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "tp");
+        let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        x.pue = 0.9;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "pue");
+    }
+
+    #[test]
+    fn totals_by_hand() {
+        let x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        let s = Scenario::new(0, &x).unwrap();
+        let t = run_totals(&s, 1e6);
+        let hours = 1e12 / 1e6 / 3600.0;
+        assert!((t.chip_hours - 8.0 * hours).abs() < 1e-9);
+        assert!((t.cost_usd - 16.0 * hours).abs() < 1e-9);
+        assert!((t.energy_mwh - 8.0 * 800.0 * 1.2 * hours / 1e6).abs() < 1e-12);
+    }
+}
