@@ -1,0 +1,1 @@
+"""Dagster assets: ingest (sources → clean), derived (rust_core metrics), report."""

@@ -1,0 +1,121 @@
+"""Per-chip efficiency metrics from each chip's default spec row, computed by rust_core."""
+
+from __future__ import annotations
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+import rust_core
+from pipelines.io import column_schema
+
+#: precision -> dense peak column of hardware_specs
+PEAK_COLUMNS = {"bf16": "bf16_dense_tflops", "fp8": "fp8_dense_tflops"}
+
+CHIP_METRICS_SCHEMA = column_schema(
+    ("chip_id", "string", "", "Chip id"),
+    ("vendor", "string", "", "Vendor"),
+    ("model", "string", "", "Model as named by the default spec row"),
+    ("spec_id", "string", "", "hardware_specs row that supplied the values"),
+    ("precision", "string", "", "bf16 (or fp16 where only fp16 is stated) | fp8"),
+    ("peak_tflops", "double", "TFLOPS", "Dense peak at this precision"),
+    ("memory_bw_gbps", "double", "GB/s", "Memory bandwidth"),
+    ("scale_up_gbps", "double", "GB/s", "Scale-up link bandwidth per chip"),
+    ("tdp_w", "double", "W", "Thermal design power"),
+    (
+        "price_usd",
+        "double",
+        "USD",
+        "Price per chip (latest chip_prices observation, else list price)",
+    ),
+    (
+        "price_source",
+        "string",
+        "",
+        "Where price_usd came from (chip_prices id or hardware_specs list price)",
+    ),
+    ("tflops_per_w", "double", "TFLOPS/W", "Peak TFLOPS per watt of TDP"),
+    ("tflops_per_kusd", "double", "TFLOPS/kUSD", "Peak TFLOPS per 1,000 USD of chip price"),
+    (
+        "ridge_flop_per_byte",
+        "double",
+        "FLOP/byte",
+        "Roofline ridge point: peak FLOP/s over memory bytes/s",
+    ),
+    (
+        "interconnect_bytes_per_kflop",
+        "double",
+        "byte/kFLOP",
+        "Scale-up bytes per second per 1,000 FLOP/s of peak",
+    ),
+)
+
+
+def latest_chip_price(chip_prices: pd.DataFrame) -> pd.DataFrame:
+    """The most recent dated per-chip USD price of each chip (rows without a date are skipped)."""
+    dated = chip_prices[chip_prices["date"].notna() & chip_prices["usd_per_chip"].notna()]
+    latest = dated.sort_values(["chip_id", "date", "chip_price_id"]).groupby("chip_id").tail(1)
+    return latest.set_index("chip_id")[["usd_per_chip", "chip_price_id"]]
+
+
+def chip_inputs(hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataFrame:
+    """One row per (chip, precision) with a stated dense peak, from the default spec rows."""
+    defaults = hardware_specs[hardware_specs["is_default"]]
+    prices = latest_chip_price(chip_prices)
+    frames = []
+    for precision, peak_col in PEAK_COLUMNS.items():
+        rows = defaults[defaults[peak_col].notna()]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "chip_id": rows["chip_id"],
+                    "vendor": rows["vendor"],
+                    "model": rows["model"],
+                    "spec_id": rows["spec_id"],
+                    "precision": precision,
+                    "peak_tflops": rows[peak_col],
+                    "memory_bw_gbps": rows["memory_bw_gbps"],
+                    "scale_up_gbps": rows["scale_up_gbps"],
+                    "tdp_w": rows["tdp_w"],
+                    "list_price_usd": rows["list_price_usd"],
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    market = (
+        out["chip_id"].map(prices["usd_per_chip"])
+        if len(prices)
+        else pd.Series(np.nan, index=out.index)
+    )
+    out["price_usd"] = market.fillna(out["list_price_usd"]).astype("float64")
+    out["price_source"] = np.where(
+        market.notna(),
+        "chip_prices:" + out["chip_id"].map(prices["chip_price_id"]).fillna("").astype(str),
+        np.where(out["list_price_usd"].notna(), "hardware_specs:list_price_usd", ""),
+    )
+    return (
+        out.drop(columns="list_price_usd")
+        .sort_values(["chip_id", "precision"])
+        .reset_index(drop=True)
+    )
+
+
+@dg.asset(
+    group_name="derived",
+    kinds={"rust", "pandas"},
+    owners=["team:compute-outlook"],
+    io_manager_key="derived_io",
+    metadata={"dagster/column_schema": CHIP_METRICS_SCHEMA},
+)
+def chip_metrics(
+    hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """TFLOPS per W and per USD, roofline ridge point and interconnect bytes per FLOP for every chip
+    with a stated dense peak (default spec rows), at BF16 and, where the chip has it, FP8."""
+    inputs = chip_inputs(hardware_specs, chip_prices)
+    metrics = rust_core.chip_metrics(inputs.rename(columns={"scale_up_gbps": "interconnect_gbps"}))
+    out = pd.concat([inputs, metrics], axis=1)
+    without_peak = sorted(
+        set(hardware_specs.loc[hardware_specs["is_default"], "chip_id"]) - set(out["chip_id"])
+    )
+    return dg.Output(out, metadata={"chips_without_stated_peak": ", ".join(without_peak)})

@@ -1,0 +1,199 @@
+"""Builds one Dagster ingest asset per source schema: validate, reject visibly, write Parquet, check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+from upath import UPath
+
+from assets.ingest.schema import (
+    Problem,
+    SourceSchema,
+    Validated,
+    normalise_alias,
+    validate_file,
+)
+from pipelines import io, settings
+
+OWNERS = ["team:compute-outlook"]
+GROUP = "ingest"
+
+#: A rule over the typed table of one file; returns problems located by the row's source line.
+RowRule = Callable[[pd.DataFrame, str], list[Problem]]
+#: A transform from the validated table (and upstream tables) to the clean table.
+Transform = Callable[..., pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Check:
+    """An asset check over the clean table: returns (passed, description, metadata)."""
+
+    name: str
+    description: str
+    fn: Callable[[pd.DataFrame], tuple[bool, str, dict]]
+    blocking: bool = True
+
+
+def rejected_path(asset: str) -> UPath:
+    """Where the rejected rows of one asset are kept for the user to see."""
+    return UPath(settings.layer_dir("rejected")) / f"{asset}.parquet"
+
+
+def record_rejected(asset: str, validated: Validated) -> None:
+    """Writes the rejected rows (with their reasons) atomically; clears them after a clean run."""
+    path = rejected_path(asset)
+    if validated.problems:
+        io.write_parquet_atomic(io.arrow_table(validated.rejected.astype(str)), path)
+    elif path.exists():
+        path.unlink()
+
+
+def aliases_map(chip_aliases: pd.DataFrame) -> dict[str, str]:
+    """Normalised alias → chip id, every chip id being an alias of itself."""
+    out = {normalise_alias(c): c for c in chip_aliases["chip_id"]}
+    out.update(
+        zip(chip_aliases["alias"].map(normalise_alias), chip_aliases["chip_id"], strict=True)
+    )
+    return out
+
+
+def load_source(
+    schema: SourceSchema,
+    aliases: dict[str, str] | None = None,
+    rules: Sequence[RowRule] = (),
+) -> Validated:
+    """Validates one source file from the configured folder, then applies the file's row rules."""
+    path = settings.sources_dir() / schema.file
+    validated = validate_file(path, schema, aliases)
+    if validated.ok:
+        extra = [p for rule in rules for p in rule(validated.table, str(path))]
+        if extra:
+            bad_lines = {p.line for p in extra}
+            rows = [
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "column": p.column,
+                    "reason": p.reason,
+                    "value": p.value,
+                    "raw_row": "",
+                }
+                for p in extra
+            ]
+            validated = Validated(
+                validated.table[~validated.table["source_line"].isin(bad_lines)],
+                extra,
+                pd.DataFrame(rows),
+            )
+    return validated
+
+
+def table_schema(
+    schema: SourceSchema, added: Sequence[tuple[str, str, str, str]] = ()
+) -> dg.TableSchema:
+    """The clean table's column schema: the source columns, then the columns the transform adds."""
+    types = {
+        "str": "string",
+        "published": "string",
+        "chip": "string",
+        "float": "double",
+        "int": "int64",
+        "bool": "boolean",
+        "date": "timestamp",
+    }
+    cols = [(c.name, types[c.dtype], c.unit, c.description) for c in schema.all_columns]
+    cols.append(
+        ("source_line", "int64", "", "Line of the source CSV this row came from (1 = header)")
+    )
+    return io.column_schema(*cols, *added)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Everything about one source file: its schema, what it needs upstream, rules, transform, checks."""
+
+    schema: SourceSchema
+    uses_aliases: bool = False
+    upstream: tuple[str, ...] = ()
+    transform: Transform | None = None
+    rules: tuple[RowRule, ...] = ()
+    added_columns: tuple[tuple[str, str, str, str], ...] = ()
+    checks: tuple[Check, ...] = ()
+
+
+def ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    """One ingest asset: the file is validated (fail with file/line/column/reason, rejected rows kept
+    in ``warehouse/rejected/``, last good Parquet untouched), transformed, written, and checked."""
+    schema = spec.schema
+    inputs = (["chip_aliases"] if spec.uses_aliases else []) + list(spec.upstream)
+    check_specs = [
+        dg.AssetCheckSpec(
+            c.name, asset=schema.asset, description=c.description, blocking=c.blocking
+        )
+        for c in spec.checks
+    ]
+
+    @dg.asset(
+        name=schema.asset,
+        group_name=GROUP,
+        description=f"{schema.description} Source: `{schema.file}`.",
+        kinds={"csv", "pandas"},
+        owners=OWNERS,
+        io_manager_key="clean_io",
+        ins={name: dg.AssetIn(name) for name in inputs},
+        check_specs=check_specs,
+        metadata={
+            "dagster/column_schema": table_schema(schema, spec.added_columns),
+            "source_file": schema.file,
+        },
+    )
+    def _asset(context, **upstream_tables: pd.DataFrame):
+        aliases = aliases_map(upstream_tables["chip_aliases"]) if spec.uses_aliases else None
+        validated = load_source(schema, aliases, spec.rules)
+        record_rejected(schema.asset, validated)
+        if not validated.ok:
+            raise dg.Failure(
+                description=validated.message(),
+                metadata={
+                    "problems": len(validated.problems),
+                    "rejected_rows": dg.MetadataValue.path(str(rejected_path(schema.asset))),
+                },
+            )
+        table = validated.table
+        if spec.transform is not None:
+            extra = {k: v for k, v in upstream_tables.items() if k != "chip_aliases"}
+            table = spec.transform(table, **extra)
+        source = settings.sources_dir() / schema.file
+        yield dg.Output(table, metadata={"source_file": dg.MetadataValue.path(str(source))})
+        for check in spec.checks:
+            passed, description, meta = check.fn(table)
+            yield dg.AssetCheckResult(
+                check_name=check.name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if check.blocking
+                else dg.AssetCheckSeverity.WARN,
+                description=description,
+                metadata=meta,
+            )
+
+    return _asset
+
+
+def validate_all(specs: Sequence[SourceSpec]) -> list[Problem]:
+    """Validates every source file outside Dagster (for the command line); aliases first."""
+    problems: list[Problem] = []
+    aliases = None
+    for spec in specs:
+        if spec.schema.asset == "chip_aliases":
+            result = load_source(spec.schema, None, spec.rules)
+            aliases = aliases_map(result.table) if result.ok else {}
+            problems += result.problems
+    for spec in specs:
+        if spec.schema.asset != "chip_aliases":
+            use = aliases if spec.uses_aliases else None
+            problems += load_source(spec.schema, use, spec.rules).problems
+    return problems

@@ -1,0 +1,1 @@
+"""Dagster wiring for Compute Outlook: settings, Parquet IO, jobs, schedules, sensors, Definitions."""

@@ -1,0 +1,28 @@
+"""The one Dagster ``Definitions`` of Compute Outlook."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+import assets.derived
+import assets.ingest
+from pipelines.executors import executor_from_env
+from pipelines.io import ParquetIOManager
+from pipelines.jobs import derived_job, ingest_job
+from pipelines.schedules import SCHEDULES
+from pipelines.sensors import source_files_sensor
+
+defs = dg.Definitions(
+    assets=[*assets.ingest.ASSETS, *assets.derived.ASSETS],
+    asset_checks=[*assets.ingest.ASSET_CHECKS],
+    jobs=[ingest_job, derived_job, *assets.derived.JOBS],
+    schedules=SCHEDULES,
+    sensors=[source_files_sensor],
+    resources={
+        "clean_io": ParquetIOManager(layer="clean"),
+        "derived_io": ParquetIOManager(layer="derived"),
+        "forecast_io": ParquetIOManager(layer="forecasts"),
+        "report_io": ParquetIOManager(layer="report"),
+    },
+    executor=executor_from_env(),
+)

@@ -1,0 +1,30 @@
+"""Where the pipeline reads sources and writes Parquet: defaults, overridden by environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCES_ENV = "OUTLOOK_SOURCES"
+WAREHOUSE_ENV = "OUTLOOK_WAREHOUSE"
+
+#: Warehouse layers, one folder each: the data flow of the project.
+LAYERS = ("clean", "derived", "forecasts", "report", "rejected")
+
+
+def sources_dir() -> Path:
+    """The folder of source CSVs: ``$OUTLOOK_SOURCES`` or the shipped ``data/sources``."""
+    return Path(os.environ.get(SOURCES_ENV) or PROJECT_ROOT / "data" / "sources")
+
+
+def warehouse_dir() -> str:
+    """The Parquet warehouse root: ``$OUTLOOK_WAREHOUSE`` (a path or fsspec URL) or ``warehouse/``."""
+    return os.environ.get(WAREHOUSE_ENV) or str(PROJECT_ROOT / "warehouse")
+
+
+def layer_dir(layer: str) -> str:
+    """The folder (or URL) of one warehouse layer."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown warehouse layer '{layer}'; expected one of {LAYERS}")
+    return f"{warehouse_dir().rstrip('/')}/{layer}"
