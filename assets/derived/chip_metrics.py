@@ -105,7 +105,7 @@ def chip_inputs(hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.D
     kinds={"rust", "pandas"},
     owners=["team:compute-outlook"],
     io_manager_key="derived_io",
-    metadata={"dagster/column_schema": CHIP_METRICS_SCHEMA},
+    metadata={"dagster/column_schema": CHIP_METRICS_SCHEMA, "primary_key": ["chip_id", "precision"]},
 )
 def chip_metrics(
     hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame

@@ -148,6 +148,7 @@ def ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         metadata={
             "dagster/column_schema": table_schema(schema, spec.added_columns),
             "source_file": schema.file,
+            "primary_key": list(schema.key),
         },
     )
     def _asset(context, **upstream_tables: pd.DataFrame):
