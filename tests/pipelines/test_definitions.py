@@ -1,0 +1,87 @@
+"""The code location loads, and a full in-process run writes every dataset of the contract."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import contract
+from pipelines.definitions import defs
+from pipelines.jobs import PIPELINE_JOBS
+from tests.helpers import failure_messages
+
+
+def test_definitions_load_with_groups_owners_and_descriptions():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {
+        "chip_aliases",
+        "hardware_specs",
+        "api_prices",
+        "startups",
+        "china_chip_share",
+        "claims",
+        "chip_metrics",
+    } <= keys
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name in {"ingest", "derived", "forecasts", "report"}, key
+        assert node.owners, key
+        assert node.description, key
+    for name in ("ingest_job", "derived_job", *PIPELINE_JOBS):
+        assert defs.resolve_job_def(name) is not None
+    assert defs.resolve_schedule_def("daily_ingest_schedule").cron_schedule == "0 5 * * *"
+    assert defs.resolve_sensor_def("source_files_sensor") is not None
+
+
+def test_data_contract_document_is_current():
+    assert contract.CONTRACT_PATH.read_text() == contract.render(defs), (
+        "run: python -m pipelines.contract"
+    )
+
+
+@pytest.mark.slow
+def test_full_run_writes_every_contract_dataset(sources, warehouse, instance):
+    for name in PIPELINE_JOBS:
+        job = defs.resolve_job_def(name)
+        key = job.partitions_def.get_partition_keys()[-1] if job.partitions_def else None
+        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+        assert result.success, failure_messages(result)
+
+    for d in contract.datasets(defs):
+        pattern = str(warehouse / d["path"].replace("YYYY-MM-DD", "*"))
+        declared = [name for name, _, _ in d["columns"]]
+        frame = duckdb.sql(f"select * from read_parquet('{pattern}', hive_partitioning=false)").df()
+        assert list(frame.columns) == declared, d["asset"]
+        assert len(frame) > 0, f"{d['asset']} is empty"
+        files = sorted(warehouse.glob(d["path"].replace("YYYY-MM-DD", "*")))
+        assert files, d["path"]
+        table = pq.read_table(files[-1])
+        assert pq.read_metadata(files[-1]).row_group(0).column(0).compression == "ZSTD"
+        for field in table.schema:
+            assert field.metadata and field.metadata.get(b"description"), (
+                f"{d['asset']}.{field.name} has no description"
+            )
+        assert list(pd.read_parquet(files[-1]).columns) == declared
+
+
+def test_materialization_metadata_has_rows_schema_preview_and_path(sources, warehouse, instance):
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    assert result.success, failure_messages(result)
+    events = result.asset_materializations_for_node("hardware_specs")
+    meta = events[0].metadata
+    assert meta["dagster/row_count"].value > 10
+    assert "path" in meta and meta["path"].value.endswith("clean/hardware_specs.parquet")
+    assert "chip_id" in meta["preview"].value
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["usd_prices_present"] is True
+    assert checks["claims_vs_datasheet"] is False, (
+        "the article's chip table contradicts the datasheets"
+    )
+    record = instance.get_latest_materialization_event(dg.AssetKey("hardware_specs"))
+    assert record is not None
