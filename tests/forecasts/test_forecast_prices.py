@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from forecast_sim import price_rows
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasts import prices as P
+from tests.forecasts.forecast_sim import price_rows
 
 
 def _row(model, tier, date, usd, region="US"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from forecast_sim import startup_rows
 
 from forecasts import survival as S
+from tests.forecasts.forecast_sim import startup_rows
 
 
 def _company(cid, founded, status, status_date, last_seen, country="CN", fm=True):
