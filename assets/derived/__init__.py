@@ -1,6 +1,7 @@
 """Derived metrics computed by rust_core from the clean tables (``warehouse/derived/``)."""
 
 from assets.derived.chip_metrics import chip_metrics
+from assets.derived.chip_specs import chip_specs
 
-ASSETS = [chip_metrics]
+ASSETS = [chip_specs, chip_metrics]
 JOBS: list = []

@@ -16,7 +16,7 @@ CHIP_METRICS_SCHEMA = column_schema(
     ("chip_id", "string", "", "Chip id"),
     ("vendor", "string", "", "Vendor"),
     ("model", "string", "", "Model as named by the default spec row"),
-    ("spec_id", "string", "", "hardware_specs row that supplied the values"),
+    ("value_sources", "string", "", "JSON: spec column -> hardware_specs.spec_id that supplied it"),
     ("precision", "string", "", "bf16 (or fp16 where only fp16 is stated) | fp8"),
     ("peak_tflops", "double", "TFLOPS", "Dense peak at this precision"),
     ("memory_bw_gbps", "double", "GB/s", "Memory bandwidth"),
@@ -58,9 +58,9 @@ def latest_chip_price(chip_prices: pd.DataFrame) -> pd.DataFrame:
     return latest.set_index("chip_id")[["usd_per_chip", "chip_price_id"]]
 
 
-def chip_inputs(hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataFrame:
-    """One row per (chip, precision) with a stated dense peak, from the default spec rows."""
-    defaults = hardware_specs[hardware_specs["is_default"]]
+def chip_inputs(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataFrame:
+    """One row per (chip, precision) with a stated dense peak, from the resolved chip specs."""
+    defaults = chip_specs
     prices = latest_chip_price(chip_prices)
     frames = []
     for precision, peak_col in PEAK_COLUMNS.items():
@@ -71,7 +71,7 @@ def chip_inputs(hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.D
                     "chip_id": rows["chip_id"],
                     "vendor": rows["vendor"],
                     "model": rows["model"],
-                    "spec_id": rows["spec_id"],
+                    "value_sources": rows["value_sources"],
                     "precision": precision,
                     "peak_tflops": rows[peak_col],
                     "memory_bw_gbps": rows["memory_bw_gbps"],
@@ -105,14 +105,17 @@ def chip_inputs(hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.D
     kinds={"rust", "pandas"},
     owners=["team:compute-outlook"],
     io_manager_key="derived_io",
-    metadata={"dagster/column_schema": CHIP_METRICS_SCHEMA, "primary_key": ["chip_id", "precision"]},
+    metadata={
+        "dagster/column_schema": CHIP_METRICS_SCHEMA,
+        "primary_key": ["chip_id", "precision"],
+    },
 )
 def chip_metrics(
     hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
     """TFLOPS per W and per USD, roofline ridge point and interconnect bytes per FLOP for every chip
-    with a stated dense peak (default spec rows), at BF16 and, where the chip has it, FP8."""
-    inputs = chip_inputs(hardware_specs, chip_prices)
+    with a stated dense peak (resolved specs), at BF16 and, where the chip has it, FP8."""
+    inputs = chip_inputs(chip_specs, chip_prices)
     metrics = rust_core.chip_metrics(inputs.rename(columns={"scale_up_gbps": "interconnect_gbps"}))
     out = pd.concat([inputs, metrics], axis=1)
     without_peak = sorted(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from assets.ingest.factory import Check, SourceSpec
@@ -108,7 +110,76 @@ HARDWARE_SPECS = SourceSchema(
     key=("spec_id",),
 )
 
+#: The spec values resolved per chip (numbers, then descriptive text).
+SPEC_VALUES = [c.name for c in HARDWARE_SPECS.columns if c.dtype in ("float", "int")]
+SPEC_TEXT = ["memory_type", "export_control"]
 _NUMERIC = [c.name for c in HARDWARE_SPECS.columns if c.dtype == "float"]
+_KIND_RANK = {"spec": 0, "measured": 1, "estimate": 2}
+_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def _best_value(rows: pd.DataFrame, column: str) -> tuple[object, str | None]:
+    """The value of one column for one chip: the default row's if it states one, else among the
+    best-ranked sourced rows (spec > measured > estimate, then confidence) the value most rows agree
+    on, then the most recently published, then the lowest spec_id (so the choice is deterministic)."""
+    stated = rows[rows[column].notna()]
+    if stated.empty:
+        return None, None
+    default = stated[stated["is_default"]]
+    if len(default):
+        return default[column].iloc[0], default["spec_id"].iloc[0]
+    ranked = stated.assign(
+        _kind=stated["kind"].map(_KIND_RANK),
+        _conf=stated["confidence"].map(_CONFIDENCE_RANK).fillna(3),
+    )
+    top = ranked[(ranked["_kind"] == ranked["_kind"].min())]
+    top = top[top["_conf"] == top["_conf"].min()]
+    agreement = top.groupby(column)[column].transform("size")
+    top = top.assign(_agree=-agreement, _pub=top["published"].where(top["published"] != "n.d.", ""))
+    best = top.sort_values(["_agree", "_pub", "spec_id"], ascending=[True, False, True]).iloc[0]
+    return best[column], best["spec_id"]
+
+
+def resolve_specs(hardware_specs: pd.DataFrame) -> pd.DataFrame:
+    """One row per chip with sourced (non-claim) rows: each value from the default row where it states
+    one, otherwise from the best-supported other source; `value_sources` names the row of each value."""
+    sourced = hardware_specs[hardware_specs["kind"] != "claim"]
+    records = []
+    for chip_id, rows in sourced.groupby("chip_id", sort=True):
+        default = rows[rows["is_default"]]
+        head = default.iloc[0] if len(default) else rows.sort_values("spec_id").iloc[0]
+        record = {
+            "chip_id": chip_id,
+            "vendor": head["vendor"],
+            "model": head["model"],
+            "default_spec_id": head["spec_id"] if len(default) else None,
+        }
+        used = {}
+        for column in [*SPEC_VALUES, *SPEC_TEXT]:
+            value, spec_id = _best_value(rows, column)
+            record[column] = value
+            if spec_id is not None:
+                used[column] = spec_id
+        record["value_sources"] = json.dumps(used, sort_keys=True)
+        records.append(record)
+    out = pd.DataFrame(records)
+    dtypes = {
+        c.name: {"float": "float64", "int": "Int64"}[c.dtype]
+        for c in HARDWARE_SPECS.columns
+        if c.name in SPEC_VALUES
+    }
+    return out.astype(
+        {
+            **dtypes,
+            "chip_id": "string",
+            "vendor": "string",
+            "model": "string",
+            "default_spec_id": "string",
+            "memory_type": "string",
+            "export_control": "string",
+            "value_sources": "string",
+        }
+    )
 
 
 def one_default_per_chip(table: pd.DataFrame, file: str) -> list[Problem]:
@@ -169,8 +240,8 @@ def unique_normalised_alias(table: pd.DataFrame, file: str) -> list[Problem]:
 
 
 def claims_vs_default(table: pd.DataFrame) -> tuple[bool, str, dict]:
-    """Lists each article/claim value that differs from the chip's default (datasheet) value."""
-    defaults = table[table["is_default"]].set_index("chip_id")
+    """Lists each article/claim value that differs from the chip's resolved (sourced) value."""
+    defaults = resolve_specs(table).set_index("chip_id")
     diffs = []
     for r in table[table["kind"] == "claim"].itertuples():
         for col in _NUMERIC:
@@ -206,12 +277,13 @@ def claims_vs_default(table: pd.DataFrame) -> tuple[bool, str, dict]:
     )
 
 
-def defaults_have_compute(table: pd.DataFrame) -> tuple[bool, str, dict]:
-    """Every default row states a dense BF16/FP16 peak, which every derived metric needs."""
-    missing = table[table["is_default"] & table["bf16_dense_tflops"].isna()]["chip_id"].tolist()
+def chips_have_compute(table: pd.DataFrame) -> tuple[bool, str, dict]:
+    """Every chip has a sourced dense BF16/FP16 peak, which every derived metric needs."""
+    resolved = resolve_specs(table)
+    missing = resolved.loc[resolved["bf16_dense_tflops"].isna(), "chip_id"].tolist()
     return (
         not missing,
-        f"{len(missing)} default row(s) without bf16_dense_tflops",
+        f"{len(missing)} chip(s) without a sourced bf16_dense_tflops",
         {"chips": ", ".join(missing)},
     )
 
@@ -229,9 +301,9 @@ HARDWARE_SPECS_SPEC = SourceSpec(
             blocking=False,
         ),
         Check(
-            "defaults_have_compute",
-            "Every default row states dense BF16/FP16 TFLOPS (derived metrics need it).",
-            defaults_have_compute,
+            "chips_have_compute",
+            "Every chip has a sourced dense BF16/FP16 TFLOPS (derived metrics need it).",
+            chips_have_compute,
             blocking=False,
         ),
     ),

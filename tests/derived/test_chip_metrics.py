@@ -100,15 +100,14 @@ def test_missing_input_column_is_a_value_error():
         )
 
 
-def test_chip_inputs_take_defaults_and_latest_dated_price():
+def test_chip_inputs_take_stated_peaks_and_latest_dated_price():
     specs = pd.DataFrame(
         {
-            "spec_id": ["a", "b", "c"],
-            "chip_id": ["x", "x", "y"],
+            "chip_id": ["x", "z", "y"],
             "vendor": ["V"] * 3,
-            "model": ["X", "X claim", "Y"],
-            "is_default": [True, False, True],
-            "bf16_dense_tflops": [100.0, 999.0, 50.0],
+            "model": ["X", "Z", "Y"],
+            "value_sources": ["{}", "{}", "{}"],
+            "bf16_dense_tflops": [100.0, np.nan, 50.0],
             "fp8_dense_tflops": [200.0, np.nan, np.nan],
             "memory_bw_gbps": [1000.0, 1.0, 500.0],
             "scale_up_gbps": [np.nan] * 3,
