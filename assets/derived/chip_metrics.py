@@ -111,7 +111,7 @@ def chip_inputs(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataF
     },
 )
 def chip_metrics(
-    hardware_specs: pd.DataFrame, chip_prices: pd.DataFrame
+    chip_specs: pd.DataFrame, chip_prices: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
     """TFLOPS per W and per USD, roofline ridge point and interconnect bytes per FLOP for every chip
     with a stated dense peak (resolved specs), at BF16 and, where the chip has it, FP8."""
