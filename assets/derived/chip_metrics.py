@@ -118,7 +118,5 @@ def chip_metrics(
     inputs = chip_inputs(chip_specs, chip_prices)
     metrics = rust_core.chip_metrics(inputs.rename(columns={"scale_up_gbps": "interconnect_gbps"}))
     out = pd.concat([inputs, metrics], axis=1)
-    without_peak = sorted(
-        set(hardware_specs.loc[hardware_specs["is_default"], "chip_id"]) - set(out["chip_id"])
-    )
+    without_peak = sorted(set(chip_specs["chip_id"]) - set(out["chip_id"]))
     return dg.Output(out, metadata={"chips_without_stated_peak": ", ".join(without_peak)})
