@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
-RUST_SRC := $(shell find rust_core/src rust_core/python -type f 2>/dev/null) rust_core/Cargo.toml rust_core/Cargo.lock rust_core/pyproject.toml
+RUST_SRC := $(shell find rust_core/src rust_core/python rust_core/calibration -type f -not -path "*/__pycache__/*" 2>/dev/null) rust_core/Cargo.toml rust_core/Cargo.lock rust_core/pyproject.toml
 
 .PHONY: setup run test lint fmt bench ui clean
 setup: $(VENV)/.python-deps $(VENV)/.rust-core $(DAGSTER_HOME)/dagster.yaml
