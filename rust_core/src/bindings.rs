@@ -171,20 +171,45 @@ fn train_scenarios<'py>(
     let results = py.detach(|| train_batch(&inputs)).map_err(value_error)?;
     let out = PyDict::new(py);
     let best = |f: fn(&Evaluation) -> f64| -> Vec<f64> {
-        results.iter().map(|r| r.best.as_ref().map_or(f64::NAN, f)).collect()
+        results
+            .iter()
+            .map(|r| r.best.as_ref().map_or(f64::NAN, f))
+            .collect()
     };
     let total = |f: fn(&RunTotals) -> f64| -> Vec<f64> {
-        results.iter().map(|r| r.totals.as_ref().map_or(f64::NAN, f)).collect()
+        results
+            .iter()
+            .map(|r| r.totals.as_ref().map_or(f64::NAN, f))
+            .collect()
     };
-    put(&out, "feasible", results.iter().map(|r| f64::from(u8::from(r.best.is_some()))).collect())?;
-    put(&out, "layouts_evaluated", results.iter().map(|r| r.layouts_evaluated as f64).collect())?;
+    put(
+        &out,
+        "feasible",
+        results
+            .iter()
+            .map(|r| f64::from(u8::from(r.best.is_some())))
+            .collect(),
+    )?;
+    put(
+        &out,
+        "layouts_evaluated",
+        results.iter().map(|r| r.layouts_evaluated as f64).collect(),
+    )?;
     put(&out, "tp", best(|e| f64::from(e.layout.tp)))?;
     put(&out, "pp", best(|e| f64::from(e.layout.pp)))?;
     put(&out, "dp", best(|e| f64::from(e.layout.dp)))?;
     put(&out, "ep", best(|e| f64::from(e.layout.ep)))?;
-    put(&out, "micro_batch", best(|e| f64::from(e.layout.micro_batch)))?;
+    put(
+        &out,
+        "micro_batch",
+        best(|e| f64::from(e.layout.micro_batch)),
+    )?;
     put(&out, "zero_stage", best(|e| f64::from(e.layout.zero_stage)))?;
-    put(&out, "recompute", best(|e| f64::from(e.layout.recompute as u8)))?;
+    put(
+        &out,
+        "recompute",
+        best(|e| f64::from(e.layout.recompute as u8)),
+    )?;
     put(&out, "chips_used", best(|e| f64::from(e.chips_used)))?;
     put(&out, "memory_per_chip_gb", best(|e| e.memory_per_chip_gb))?;
     put(&out, "step_time_s", best(|e| e.step_time_s))?;

@@ -182,6 +182,14 @@ impl Scenario {
                 format!("must be below experts ({experts})"),
             ));
         }
+        if experts > 1 && params_active < params_total * f64::from(top_k) / f64::from(experts) {
+            return Err(invalid(
+                row,
+                "active_params_b",
+                "must be at least params_b x top_k / experts (shared parameters cannot be negative)"
+                    .into(),
+            ));
+        }
         if experts == 1 && params_active != params_total {
             return Err(invalid(
                 row,
