@@ -1,0 +1,516 @@
+"""Rolling-origin backtests (expanding window, only data dated on or before each cutoff) of the
+price, survival and share forecasts against last-value and random-walk-with-drift baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from forecasts import prices as P
+from forecasts import share as SH
+from forecasts import survival as S
+from forecasts.common import STATUS_OK, STATUS_REFUSED, known_as_of, refusal_reason, to_timestamp
+
+PRICE_HORIZONS = (1, 3, 6, 12, 24)
+PRICE_MODELS = (P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS, P.BASELINE_LAST, P.BASELINE_DRIFT)
+SURVIVAL_HORIZONS = (6, 12, 24)
+SURVIVAL_STEP_MONTHS = 6
+#: An asset check warns when a model's interval coverage falls this many points below nominal.
+COVERAGE_TOLERANCE_PTS = 15.0
+#: Fewer evaluated forecasts than this give no coverage verdict.
+MIN_FORECASTS_FOR_CHECK = 5
+
+
+def _month_end(month: pd.Timestamp) -> pd.Timestamp:
+    return month + pd.offsets.MonthEnd(0)
+
+
+def price_forecasts_at(
+    prices: pd.DataFrame,
+    cutoff: object,
+    tier: str,
+    region: str,
+    side: str,
+    models: tuple[str, ...] = PRICE_MODELS,
+    horizon: int = max(PRICE_HORIZONS),
+) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Each model fitted on the grid built only from price rows dated on or before ``cutoff``."""
+    known = known_as_of(prices, cutoff, "effective_date", published_col=None)
+    grid = P.monthly_grid(known, tier, region, side, cutoff)
+    return grid, {m: P.fit_model(m, grid, horizon) for m in models}
+
+
+def price_backtest_rows(
+    prices: pd.DataFrame,
+    as_of: object,
+    models: tuple[str, ...] = PRICE_MODELS,
+    horizons: tuple[int, ...] = PRICE_HORIZONS,
+    step_months: int = 1,
+) -> pd.DataFrame:
+    """One row per (series, model, cutoff month, horizon) with the forecast's log-scale bounds,
+    the realised log price and the training grid's naive one-step MAE (the MASE scale)."""
+    rows = []
+    h_max = max(horizons)
+    for tier, region, side in P.series_keys(prices):
+        full = P.monthly_grid(prices, tier, region, side, as_of)
+        if len(full) < 2:
+            continue
+        actual = dict(
+            zip(full["month"], np.log(full["price_usd_per_mtok"].to_numpy()), strict=True)
+        )
+        last_month = full["month"].iloc[-1]
+        for cutoff_month in full["month"].iloc[:-1:step_months]:
+            grid, fits = price_forecasts_at(
+                prices, _month_end(cutoff_month), tier, region, side, models, h_max
+            )
+            y_train = np.log(grid["price_usd_per_mtok"].to_numpy())
+            scale = float(np.mean(np.abs(np.diff(y_train)))) if len(y_train) > 1 else np.nan
+            for model, fit in fits.items():
+                if "quantiles" not in fit:
+                    continue
+                q = fit["quantiles"]
+                for h in horizons:
+                    target = cutoff_month + pd.DateOffset(months=h)
+                    if target > last_month:
+                        continue
+                    rows.append(
+                        {
+                            "tier": tier,
+                            "region": region,
+                            "price_side": side,
+                            "model": model,
+                            "cutoff_month": cutoff_month,
+                            "horizon_months": h,
+                            "actual_log": actual[target],
+                            "last_log": y_train[-1],
+                            "mase_scale_log": scale,
+                            **{k: float(q[k][h - 1]) for k in P.QUANTILE_COLUMNS},
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def _interval_scores(df: pd.DataFrame) -> dict:
+    """Errors and coverage of log-scale forecasts against realised log values."""
+    err = df["median_log"] - df["actual_log"]
+    f_usd, a_usd = np.exp(df["median_log"]), np.exp(df["actual_log"])
+    scaled = np.abs(err) / df["mase_scale_log"].where(df["mase_scale_log"] > 0)
+    return {
+        "n_forecasts": len(df),
+        "mae_log": float(np.abs(err).mean()),
+        "mase_log": float(scaled.mean()) if scaled.notna().any() else np.nan,
+        "smape_pct": float((200 * np.abs(f_usd - a_usd) / (np.abs(f_usd) + np.abs(a_usd))).mean()),
+        "coverage_80_pct": float(
+            100
+            * (
+                (df["lower_80_log"] <= df["actual_log"]) & (df["actual_log"] <= df["upper_80_log"])
+            ).mean()
+        ),
+        "coverage_95_pct": float(
+            100
+            * (
+                (df["lower_95_log"] <= df["actual_log"]) & (df["actual_log"] <= df["upper_95_log"])
+            ).mean()
+        ),
+    }
+
+
+def _skill(rows: pd.DataFrame, model_rows: pd.DataFrame, baseline: str, keys: list[str]) -> float:
+    """1 - MAE(model)/MAE(baseline) on log scale over the forecasts both made."""
+    base = rows[rows["model"] == baseline][keys + ["median_log", "actual_log"]]
+    both = model_rows.merge(base, on=keys, suffixes=("", "_base"))
+    if both.empty:
+        return np.nan
+    mae_base = float(np.abs(both["median_log_base"] - both["actual_log"]).mean())
+    mae = float(np.abs(both["median_log"] - both["actual_log"]).mean())
+    return 1 - mae / mae_base if mae_base > 0 else np.nan
+
+
+def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
+    """Scores by series, model and horizon, plus all series pooled (tier/region/side "all")."""
+    if rows.empty:
+        return typed_scores(
+            pd.DataFrame([_empty_score("api_price", "no forecast could be evaluated")])
+        )
+    rows = rows.assign(series_id=rows["tier"] + "/" + rows["region"] + "/" + rows["price_side"])
+    keys = ["series_id", "cutoff_month", "horizon_months"]
+    out = []
+    pooled = rows.assign(tier="all", region="all", price_side="all")
+    for frame in (rows, pooled):
+        for (tier, region, side, model, h), grp in frame.groupby(
+            ["tier", "region", "price_side", "model", "horizon_months"], sort=True
+        ):
+            scope = frame[
+                (frame["tier"] == tier)
+                & (frame["region"] == region)
+                & (frame["price_side"] == side)
+            ]
+            out.append(
+                {
+                    "domain": "api_price",
+                    "series": f"{tier}/{region}/{side}",
+                    "model": model,
+                    "horizon_months": int(h),
+                    **_interval_scores(grp),
+                    "skill_vs_last_value": _skill(
+                        scope[scope["horizon_months"] == h], grp, P.BASELINE_LAST, keys
+                    ),
+                    "skill_vs_rw_drift": _skill(
+                        scope[scope["horizon_months"] == h], grp, P.BASELINE_DRIFT, keys
+                    ),
+                    "n_cutoffs": int(grp["cutoff_month"].nunique()),
+                    "status": STATUS_OK,
+                    "reason": "",
+                }
+            )
+    return typed_scores(pd.DataFrame(out))
+
+
+def price_backtest(prices: pd.DataFrame, as_of: object, step_months: int = 1) -> pd.DataFrame:
+    """The price backtest scores for a vintage."""
+    return score_price_backtest(price_backtest_rows(prices, as_of, step_months=step_months))
+
+
+def survival_predictions_at(
+    startups: pd.DataFrame,
+    cutoff: object,
+    horizons_months: tuple[int, ...],
+    events: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """For each company independent at ``cutoff`` (data re-censored there): P(still independent
+    ``h`` months later) from Kaplan-Meier, a constant-hazard baseline and persistence."""
+    lt = S.lifetimes(startups, cutoff, events)
+    cut = to_timestamp(cutoff)
+    reason = refusal_reason(len(lt), 1, "companies") or (
+        None if lt["event"].sum() else "no exit observed"
+    )
+    if reason is not None:
+        return pd.DataFrame({"cutoff": [cut], "status": [STATUS_REFUSED], "reason": [reason]})
+    times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
+    hazard = lt["event"].sum() / lt["age_years"].sum()
+    active = lt[lt["event"] == 0]
+    rows = []
+    for h in horizons_months:
+        target = cut + pd.DateOffset(months=h)
+        age_then = (target - active["founded"]).dt.days.to_numpy() / S.DAYS_PER_YEAR
+        p_km = S.conditional_survival(times, surv, active["age_years"].to_numpy(), age_then)
+        p_exp = np.exp(-hazard * (age_then - active["age_years"].to_numpy()))
+        for model, p in (
+            ("kaplan_meier", p_km),
+            ("baseline_constant_hazard", p_exp),
+            ("baseline_persistence", np.ones(len(active))),
+        ):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "cutoff": cut,
+                        "horizon_months": h,
+                        "target_date": target,
+                        "company_id": active["company_id"].to_numpy(),
+                        "model": model,
+                        "p_independent": p,
+                        "status": STATUS_OK,
+                        "reason": "",
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _outcomes(startups: pd.DataFrame, as_of: object, events: pd.DataFrame | None) -> pd.DataFrame:
+    """What the data at ``as_of`` says of each company: exit date (NaT if none) and the last date
+    it is known independent."""
+    lt = S.lifetimes(startups, as_of, events)
+    return pd.DataFrame(
+        {
+            "company_id": lt["company_id"],
+            "exit_date": lt["end_date"].where(lt["event"] == 1),
+            "known_independent_until": lt["end_date"].where(lt["event"] == 0),
+        }
+    )
+
+
+def survival_backtest(
+    startups: pd.DataFrame,
+    as_of: object,
+    events: pd.DataFrame | None = None,
+    horizons_months: tuple[int, ...] = SURVIVAL_HORIZONS,
+    step_months: int = SURVIVAL_STEP_MONTHS,
+) -> pd.DataFrame:
+    """Brier score, exit-count interval coverage and skill of the survival forecasts made at
+    half-yearly cutoffs, scored where the data at ``as_of`` tells the outcome."""
+    end = to_timestamp(as_of)
+    lt_all = S.lifetimes(startups, end, events)
+    if lt_all.empty:
+        return typed_scores(
+            pd.DataFrame([_empty_score("startup_survival", "no company in the data")])
+        )
+    first = lt_all["founded"].min() + pd.DateOffset(months=step_months)
+    cutoffs = pd.date_range(
+        first, end - pd.DateOffset(months=min(horizons_months)), freq=f"{step_months}MS"
+    )
+    outcome = _outcomes(startups, end, events).set_index("company_id")
+    preds = []
+    for c in cutoffs:
+        p = survival_predictions_at(startups, c, horizons_months, events)
+        if (p["status"] == STATUS_OK).all():
+            preds.append(p)
+    if not preds:
+        return typed_scores(
+            pd.DataFrame(
+                [_empty_score("startup_survival", "no cutoff had enough companies and exits")]
+            )
+        )
+    df = pd.concat(preds, ignore_index=True)
+    df = df[df["target_date"] <= end].copy()
+    ex = outcome.reindex(df["company_id"])
+    exited = ex["exit_date"].notna().to_numpy() & (
+        ex["exit_date"].to_numpy() <= df["target_date"].to_numpy()
+    )
+    alive = ex["known_independent_until"].notna().to_numpy() & (
+        ex["known_independent_until"].to_numpy() >= df["target_date"].to_numpy()
+    )
+    alive |= ex["exit_date"].notna().to_numpy() & (
+        ex["exit_date"].to_numpy() > df["target_date"].to_numpy()
+    )
+    df["independent"] = np.where(exited, 0.0, np.where(alive, 1.0, np.nan))
+    df = df[df["independent"].notna()]
+    out = []
+    for (model, h), grp in df.groupby(["model", "horizon_months"], sort=True):
+        brier = float(((grp["p_independent"] - grp["independent"]) ** 2).mean())
+        persist = df[(df["model"] == "baseline_persistence") & (df["horizon_months"] == h)]
+        brier_p = float(((persist["p_independent"] - persist["independent"]) ** 2).mean())
+        cov80, cov95 = _exit_count_coverage(grp)
+        out.append(
+            {
+                "domain": "startup_survival",
+                "series": "all",
+                "model": model,
+                "horizon_months": int(h),
+                "n_forecasts": len(grp),
+                "n_cutoffs": int(grp["cutoff"].nunique()),
+                "brier": brier,
+                "mae_log": np.nan,
+                "coverage_80_pct": cov80,
+                "coverage_95_pct": cov95,
+                "skill_vs_last_value": 1 - brier / brier_p if brier_p > 0 else np.nan,
+                "expected_exits": float((1 - grp["p_independent"]).sum()),
+                "observed_exits": float((1 - grp["independent"]).sum()),
+                "status": STATUS_OK,
+                "reason": "persistence (no exit) is the last-value baseline; skill is 1 - Brier/Brier(persistence)",
+            }
+        )
+    return typed_scores(pd.DataFrame(out))
+
+
+def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
+    """Share of cutoffs whose observed exit count lies in the 80 %/95 % Poisson-binomial interval
+    implied by the predicted probabilities (equal-tailed)."""
+    hits80, hits95 = [], []
+    for _, g in grp.groupby("cutoff"):
+        pmf = _poisson_binomial(1 - g["p_independent"].to_numpy())
+        cdf = np.cumsum(pmf)
+        observed = int((1 - g["independent"]).sum())
+
+        def interval(level, cdf=cdf):
+            lo = int(np.searchsorted(cdf, (1 - level) / 2 - 1e-12))
+            hi = int(np.searchsorted(cdf, 1 - (1 - level) / 2 - 1e-12))
+            return lo, hi
+
+        lo80, hi80 = interval(0.8)
+        lo95, hi95 = interval(0.95)
+        hits80.append(lo80 <= observed <= hi80)
+        hits95.append(lo95 <= observed <= hi95)
+    return float(100 * np.mean(hits80)), float(100 * np.mean(hits95))
+
+
+def _poisson_binomial(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of successes among independent Bernoulli(p_i)."""
+    pmf = np.array([1.0])
+    for pi in np.clip(p, 0, 1):
+        pmf = np.concatenate([pmf * (1 - pi), [0.0]]) + np.concatenate([[0.0], pmf * pi])
+    return pmf
+
+
+def share_backtest(share: pd.DataFrame, as_of: object) -> pd.DataFrame:
+    """Year-end cutoffs: models fitted on the figures published by then (figures of unknown
+    publication date left out), scored on actual figures for later periods."""
+    end = to_timestamp(as_of)
+    known_pub = (
+        share[share["published"].notna()] if "published" in share.columns else share.iloc[0:0]
+    )
+    points_all = SH.share_points(share)
+    actuals = points_all[points_all["kind_of_figure"] == "actual"]
+    rows = []
+    for year in range(SH.FIRST_YEAR - 3, end.year):
+        cutoff = pd.Timestamp(f"{year}-12-31")
+        train = known_as_of(known_pub, cutoff, None)
+        pts = SH.share_points(train) if len(train) else points_all.iloc[0:0]
+        pts = pts[(pts["kind_of_figure"] != "actual") | (pts["t_year"] < year + 1)]
+        targets = actuals[actuals["t_year"] > year + 1]
+        if targets.empty:
+            continue
+        years = np.floor(targets["t_year"].to_numpy()).astype(int)
+        for model in (
+            SH.MODEL_LOGIT_POOLED,
+            SH.MODEL_GLM,
+            "baseline_last_value",
+            "baseline_rw_drift",
+        ):
+            fit = _share_fit_at(pts, model, years)
+            if fit is None:
+                continue
+            for i, (_, tgt) in enumerate(targets.iterrows()):
+                rows.append(
+                    {
+                        "model": model,
+                        "cutoff_year": year,
+                        "horizon_months": int(round(12 * (tgt["t_year"] - (year + 1)))),
+                        "actual_log": logit(
+                            np.clip(tgt["share_used_pct"] / 100, SH.CLIP, 1 - SH.CLIP)
+                        ),
+                        "mase_scale_log": np.nan,
+                        **{k: float(v[i]) for k, v in fit.items()},
+                    }
+                )
+    if not rows:
+        return typed_scores(
+            pd.DataFrame(
+                [
+                    _empty_score(
+                        "china_domestic_share",
+                        "no cutoff had enough published figures before it and an actual figure after it",
+                    )
+                ]
+            )
+        )
+    df = pd.DataFrame(rows)
+    out = []
+    for (model, h), grp in df.groupby(["model", "horizon_months"], sort=True):
+        scores = _interval_scores(grp)
+        # sMAPE on the share in percent (the logit values stand in for log prices above)
+        f, a = 100 * expit(grp["median_log"]), 100 * expit(grp["actual_log"])
+        scores["smape_pct"] = float((200 * np.abs(f - a) / (f + a)).mean())
+        out.append(
+            {
+                "domain": "china_domestic_share",
+                "series": "actual figures",
+                "model": model,
+                "horizon_months": int(h),
+                **scores,
+                "n_cutoffs": int(grp["cutoff_year"].nunique()),
+                "status": STATUS_OK,
+                "reason": "errors on the logit scale",
+            }
+        )
+    return typed_scores(pd.DataFrame(out))
+
+
+def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | None:
+    """Logit-scale bounds for ``years`` from one model or baseline, None when it refuses."""
+    if model.startswith("baseline"):
+        if refusal_reason(len(pts), 2 if model.endswith("drift") else 1) is not None:
+            return None
+        y = logit(np.clip(pts["share_used_pct"].to_numpy() / 100, SH.CLIP, 1 - SH.CLIP))
+        t = pts["t_year"].to_numpy()
+        ahead = years + 0.5 - t[-1]
+        steps = np.diff(y) / np.maximum(np.diff(t), 1e-9)
+        drift = (
+            float((y[-1] - y[0]) / (t[-1] - t[0]))
+            if model.endswith("drift") and t[-1] > t[0]
+            else 0.0
+        )
+        sigma = float(np.std(steps, ddof=1)) if len(steps) > 1 else 0.0
+        mean = y[-1] + drift * ahead
+        sd = sigma * np.sqrt(np.maximum(ahead, 0))
+        return P._quantiles(mean, sd)
+    fit = SH.fit_share(pts, model, years)
+    if fit["status"] != STATUS_OK:
+        return None
+    q = fit["quantile"]
+    to_logit = {  # the models give share-scale quantiles; compare on the logit scale
+        "median_log": 0.5,
+        "lower_80_log": 0.1,
+        "upper_80_log": 0.9,
+        "lower_95_log": 0.025,
+        "upper_95_log": 0.975,
+    }
+    return {k: logit(np.clip(q(p), SH.CLIP, 1 - SH.CLIP)) for k, p in to_logit.items()}
+
+
+def coverage_shortfalls(scores: pd.DataFrame) -> pd.DataFrame:
+    """Models (pooled over series, all horizons) whose 80 % or 95 % coverage is more than 15
+    points below nominal, among those with enough evaluated forecasts."""
+    ok = scores[(scores["status"] == STATUS_OK) & scores["n_forecasts"].gt(0)]
+    ok = ok[ok["series"].isin(["all/all/all", "all", "actual figures"])]
+    if ok.empty:
+        return pd.DataFrame(
+            columns=["domain", "model", "n_forecasts", "coverage_80_pct", "coverage_95_pct"]
+        )
+    agg = (
+        ok.assign(
+            c80=ok["coverage_80_pct"] * ok["n_forecasts"],
+            c95=ok["coverage_95_pct"] * ok["n_forecasts"],
+        )
+        .groupby(["domain", "model"], sort=True)[["n_forecasts", "c80", "c95"]]
+        .sum()
+        .reset_index()
+    )
+    agg["coverage_80_pct"] = agg["c80"] / agg["n_forecasts"]
+    agg["coverage_95_pct"] = agg["c95"] / agg["n_forecasts"]
+    agg = agg[agg["n_forecasts"] >= MIN_FORECASTS_FOR_CHECK]
+    bad = (agg["coverage_80_pct"] < 80 - COVERAGE_TOLERANCE_PTS) | (
+        agg["coverage_95_pct"] < 95 - COVERAGE_TOLERANCE_PTS
+    )
+    return agg.loc[
+        bad, ["domain", "model", "n_forecasts", "coverage_80_pct", "coverage_95_pct"]
+    ].reset_index(drop=True)
+
+
+def _empty_score(domain: str, reason: str) -> dict:
+    return {
+        "domain": domain,
+        "series": "",
+        "model": "",
+        "horizon_months": 0,
+        "n_forecasts": 0,
+        "status": STATUS_REFUSED,
+        "reason": reason,
+    }
+
+
+SCORE_COLUMNS = {
+    "domain": "string",
+    "series": "string",
+    "model": "string",
+    "horizon_months": "int64",
+    "n_forecasts": "int64",
+    "n_cutoffs": "int64",
+    "mase_log": "float64",
+    "mae_log": "float64",
+    "smape_pct": "float64",
+    "brier": "float64",
+    "coverage_80_pct": "float64",
+    "coverage_95_pct": "float64",
+    "skill_vs_last_value": "float64",
+    "skill_vs_rw_drift": "float64",
+    "expected_exits": "float64",
+    "observed_exits": "float64",
+    "status": "string",
+    "reason": "string",
+}
+
+
+def typed_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """Backtest scores with fixed columns and dtypes."""
+    out = {}
+    for name, dtype in SCORE_COLUMNS.items():
+        col = df[name] if name in df.columns else pd.Series([None] * len(df), dtype="object")
+        if dtype == "string":
+            out[name] = col.fillna("").astype("string")
+        elif dtype == "int64":
+            out[name] = pd.to_numeric(col).fillna(0).astype(dtype)
+        else:
+            out[name] = pd.to_numeric(col).astype(dtype)
+    return pd.DataFrame(out).reset_index(drop=True)

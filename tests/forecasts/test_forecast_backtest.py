@@ -1,0 +1,201 @@
+"""Backtests: no data after a cutoff reaches its forecast, scores match hand calculations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasts import backtest as B
+from forecasts import prices as P
+from tests.forecasts.forecast_sim import price_rows, startup_rows
+
+CUTOFF = pd.Timestamp("2021-06-30")
+
+
+def _poison_prices(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows dated after the cutoff replaced by absurd values, plus new absurd models after it."""
+    out = rows.copy()
+    late = pd.to_datetime(out["effective_date"]) > CUTOFF
+    out.loc[late, ["input_usd_per_mtok", "output_usd_per_mtok"]] = 1e-6
+    extra = out[late].head(3).assign(model="poison", tier="small", input_usd_per_mtok=1e-9)
+    return pd.concat([out, extra], ignore_index=True)
+
+
+def test_price_forecast_at_cutoff_ignores_everything_after_it():
+    rows = price_rows(-0.05, 0.08, 48, seed=4)
+    clean_grid, clean = B.price_forecasts_at(rows, CUTOFF, "small", "US", "input")
+    dirty_grid, dirty = B.price_forecasts_at(_poison_prices(rows), CUTOFF, "small", "US", "input")
+    pd.testing.assert_frame_equal(clean_grid, dirty_grid)
+    for model in B.PRICE_MODELS:
+        assert clean[model]["status"] == "ok"
+        for k in P.QUANTILE_COLUMNS:
+            np.testing.assert_array_equal(
+                clean[model]["quantiles"][k], dirty[model]["quantiles"][k]
+            )
+    # and the poison is real: a forecast made after it sees it
+    _, late = B.price_forecasts_at(_poison_prices(rows), "2023-12-31", "small", "US", "input")
+    assert late[P.MODEL_RW_DRIFT]["quantiles"]["median_log"][0] < np.log(1e-5)
+
+
+def test_price_backtest_rows_before_poison_keep_their_forecasts():
+    rows = price_rows(-0.05, 0.08, 30, seed=6)
+    models = (P.MODEL_RW_DRIFT, P.BASELINE_LAST)
+    a = B.price_backtest_rows(rows, "2022-06-30", models=models, horizons=(1, 3))
+    b = B.price_backtest_rows(_poison_prices(rows), "2022-06-30", models=models, horizons=(1, 3))
+    key = ["tier", "region", "price_side", "model", "cutoff_month", "horizon_months"]
+    early_a = a[a["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
+    early_b = b[b["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
+    cols = ["median_log", "lower_95_log", "upper_95_log", "last_log", "mase_scale_log"]
+    pd.testing.assert_frame_equal(early_a[key + cols], early_b[key + cols])
+
+
+def test_price_scores_match_hand_calculation():
+    rows = pd.DataFrame(
+        {
+            "tier": "small",
+            "region": "US",
+            "price_side": "input",
+            "model": [
+                P.MODEL_RW_DRIFT,
+                P.MODEL_RW_DRIFT,
+                P.BASELINE_LAST,
+                P.BASELINE_LAST,
+                P.BASELINE_DRIFT,
+                P.BASELINE_DRIFT,
+            ],
+            "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01"] * 3),
+            "horizon_months": 1,
+            "actual_log": [0.0, 0.0] * 3,
+            "last_log": 0.5,
+            "mase_scale_log": [0.5, 0.25] * 3,
+            "median_log": [0.1, -0.2, 0.5, 0.5, 0.2, 0.2],
+            "lower_80_log": [-0.1, -0.3, 0.4, 0.4, -0.5, -0.5],
+            "upper_80_log": [0.3, -0.1, 0.6, 0.6, 0.5, 0.5],
+            "lower_95_log": [-0.2, -0.5, 0.3, 0.3, -1.0, -1.0],
+            "upper_95_log": [0.4, 0.1, 0.7, 0.7, 1.0, 1.0],
+        }
+    )
+    sc = B.score_price_backtest(rows)
+    rw = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.MODEL_RW_DRIFT)].iloc[0]
+    assert rw["mae_log"] == pytest.approx(0.15)
+    assert rw["mase_log"] == pytest.approx((0.1 / 0.5 + 0.2 / 0.25) / 2)
+    smape = [
+        200 * abs(np.exp(0.1) - 1) / (np.exp(0.1) + 1),
+        200 * abs(np.exp(-0.2) - 1) / (np.exp(-0.2) + 1),
+    ]
+    assert rw["smape_pct"] == pytest.approx(np.mean(smape))
+    assert rw["coverage_80_pct"] == pytest.approx(50.0)
+    assert rw["coverage_95_pct"] == pytest.approx(100.0)
+    assert rw["skill_vs_last_value"] == pytest.approx(1 - 0.15 / 0.5)
+    assert rw["skill_vs_rw_drift"] == pytest.approx(1 - 0.15 / 0.2)
+    last = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.BASELINE_LAST)].iloc[0]
+    assert last["skill_vs_last_value"] == pytest.approx(0.0)
+    short = B.coverage_shortfalls(sc)
+    assert short.empty  # two forecasts each: too few for a verdict
+
+
+def test_coverage_shortfall_flags_overconfident_model():
+    sc = B.typed_scores(
+        pd.DataFrame(
+            {
+                "domain": "api_price",
+                "series": "all/all/all",
+                "model": ["good", "bad", "bad"],
+                "horizon_months": [1, 1, 3],
+                "n_forecasts": [10, 10, 10],
+                "coverage_80_pct": [78.0, 70.0, 50.0],
+                "coverage_95_pct": [94.0, 90.0, 85.0],
+                "status": "ok",
+            }
+        )
+    )
+    short = B.coverage_shortfalls(sc)
+    assert short["model"].tolist() == ["bad"]
+    assert short["coverage_80_pct"].iloc[0] == pytest.approx(60.0)
+
+
+def _poison_startups(df: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Every company alive at the cutoff shut down right after it, new companies founded after."""
+    out = df.copy()
+    alive = (out["status"] == "active") | (pd.to_datetime(out["status_date"]) > cutoff)
+    out.loc[alive, "status"] = "shutdown"
+    out.loc[alive, "status_date"] = cutoff + pd.Timedelta(days=1)
+    late = out.head(5).assign(
+        company_id=[f"late{i}" for i in range(5)],
+        founded=cutoff + pd.Timedelta(days=10),
+        status="pivoted",
+    )
+    late["status_date"] = cutoff + pd.Timedelta(days=40)
+    return pd.concat([out, late], ignore_index=True)
+
+
+def test_survival_forecast_at_cutoff_is_recensored_and_unchanged_by_later_data():
+    df = startup_rows(80, {"shutdown": 0.1, "acquired": 0.1}, seed=8)
+    cutoff = pd.Timestamp("2022-06-30")
+    clean = B.survival_predictions_at(df, cutoff, (6, 12))
+    dirty = B.survival_predictions_at(_poison_startups(df, cutoff), cutoff, (6, 12))
+    pd.testing.assert_frame_equal(clean, dirty)
+    assert (clean["status"] == "ok").all()
+    # companies that exit after the cutoff are among those forecast (they were active then)
+    later_exits = df[
+        (df["status"] != "active")
+        & (pd.to_datetime(df["status_date"]) > cutoff)
+        & (pd.to_datetime(df["founded"]) <= cutoff)
+    ]
+    assert len(later_exits) > 0
+    assert set(later_exits["company_id"]) <= set(clean["company_id"])
+
+
+def test_survival_backtest_counts_outcomes():
+    df = startup_rows(60, {"shutdown": 0.15, "acquired": 0.1}, seed=12)
+    sc = B.survival_backtest(df, "2026-06-30")
+    persist = sc[sc["model"] == "baseline_persistence"]
+    km = sc[sc["model"] == "kaplan_meier"]
+    assert (persist["expected_exits"] == 0).all()
+    assert (persist["skill_vs_last_value"] == 0).all()
+    assert (km["n_forecasts"] == persist["n_forecasts"].to_numpy()).all()
+    # observed exits are the same whatever the model
+    np.testing.assert_array_equal(
+        km["observed_exits"].to_numpy(), persist["observed_exits"].to_numpy()
+    )
+    assert ((km["brier"] >= 0) & (km["brier"] <= 1)).all()
+
+
+def test_poisson_binomial_matches_enumeration():
+    p = np.array([0.2, 0.5, 0.9])
+    pmf = B._poisson_binomial(p)
+    brute = np.zeros(4)
+    for bits in range(8):
+        k = [(bits >> i) & 1 for i in range(3)]
+        brute[sum(k)] += np.prod([pi if ki else 1 - pi for pi, ki in zip(p, k, strict=True)])
+    np.testing.assert_allclose(pmf, brute)
+
+
+def test_share_backtest_uses_only_figures_published_before_cutoff():
+    years = np.arange(2014, 2026)
+    share = pd.DataFrame(
+        {
+            "share_id": [f"r{y}" for y in years],
+            "period": years.astype(str),
+            "kind_of_figure": "actual",
+            "basis": "units",
+            "domestic_share_pct": np.linspace(5, 45, len(years)),
+            "domestic_share_pct_high": np.nan,
+            "source_org": "sim",
+            "published": [f"{y + 1}-02-01" for y in years],
+        }
+    )
+    sc = B.share_backtest(share, "2026-06-30")
+    assert (sc["status"] == "ok").all()
+    # a late figure for an early year (published after every cutoff) changes nothing
+    poisoned = pd.concat(
+        [
+            share,
+            share.head(1).assign(
+                share_id="late", period="2015", domestic_share_pct=99.0, published="2027-01-01"
+            ),
+        ]
+    )
+    sc2 = B.share_backtest(poisoned, "2026-06-30")
+    pd.testing.assert_frame_equal(sc, sc2)
