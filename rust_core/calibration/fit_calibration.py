@@ -140,11 +140,13 @@ def main() -> None:
     x = fit(rows)
     constants = constants_from(x)
     pred = predict(scenarios(rows), constants).loc[rows["row_id"]]
-    loo = []
+    loo, loo_constants = [], []
     for i in range(len(rows)):
         rest = rows.drop(index=rows.index[i])
         held = rows.iloc[[i]]
-        p = predict(scenarios(held), constants_from(fit(rest)))
+        fitted = constants_from(fit(rest))
+        loo_constants.append(fitted)
+        p = predict(scenarios(held), fitted)
         loo.append(float(p["mfu"].iloc[0] * 100 - published_mfu_pct(held).iloc[0]))
     table = []
     mfu_published = published_mfu_pct(rows).to_numpy(dtype=float)
@@ -183,6 +185,18 @@ def main() -> None:
         "not_fitted": {
             "dp_overlap_fraction": "0: the calibration runs did not overlap gradient traffic",
             "usable_memory_fraction": "0.9: assumption (fragmentation, workspaces), not measured",
+        },
+        "monte_carlo_bands": {
+            **{
+                name: [min(c[name] for c in loo_constants), max(c[name] for c in loo_constants)]
+                for name in ("compute_efficiency", "scale_up_efficiency", "scale_out_efficiency")
+            },
+            "dp_overlap_fraction": [0.0, 1.0],
+            "basis": "efficiencies: range of the leave-one-out fits; overlap: none to full",
+        },
+        "inference": {
+            "memory_bw_efficiency": 1.0,
+            "basis": "roofline (no measured serving run in the data): decode costs are lower bounds",
         },
         "calibration_hardware": {**A100_DGX, "memory_gb": 80.0, "peak_tflops": 312.0},
         "mae_mfu_pp": round(float(np.mean(np.abs(errors))), 3),

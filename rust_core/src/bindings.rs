@@ -6,7 +6,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::chip::{chip_metrics_batch, ChipSpec};
+use crate::cluster::{equivalence_batch, EquivalenceInput, EquivalenceResult};
 use crate::error::InputError;
+use crate::inference::{inference_batch, InferenceInput, InferenceResult};
+use crate::montecarlo::{
+    power_batch, train_uncertainty_batch, PowerInput, TrainUncertaintyInput, PERCENTILES,
+};
 use crate::search::train_batch;
 use crate::training::{Evaluation, RunTotals, TrainInput};
 
@@ -109,17 +114,102 @@ fn dict_column(cols: &Bound<'_, PyDict>, name: &str, rows: usize) -> PyResult<Ve
     Ok(values)
 }
 
-/// Reads the named columns of a dict into one Vec per name, all of `rows` rows.
-fn dict_columns<const K: usize>(
-    cols: &Bound<'_, PyDict>,
-    names: [&str; K],
+/// Column access by name over one input dict; chip fields may carry a prefix (`a_`, `b_`).
+struct Columns<'a, 'py> {
+    dict: &'a Bound<'py, PyDict>,
     rows: usize,
-) -> PyResult<Vec<Vec<f64>>> {
-    names.iter().map(|n| dict_column(cols, n, rows)).collect()
+}
+
+impl Columns<'_, '_> {
+    fn get(&self, name: &str) -> PyResult<Vec<f64>> {
+        dict_column(self.dict, name, self.rows)
+    }
+
+    /// An optional column: all NaN when absent.
+    fn optional(&self, name: &str) -> PyResult<Vec<f64>> {
+        if self.dict.contains(name)? {
+            self.get(name)
+        } else {
+            Ok(vec![f64::NAN; self.rows])
+        }
+    }
+
+    /// Training inputs; chip fields read as `<prefix><name>`, the chip count from `chips_column`.
+    fn train_inputs(&self, prefix: &str, chips_column: &str) -> PyResult<Vec<TrainInput>> {
+        let chip = |name: &str| self.get(&format!("{prefix}{name}"));
+        let (peak, mem, bw, up, domain, out) = (
+            chip("peak_tflops")?,
+            chip("memory_gb")?,
+            chip("memory_bw_gbps")?,
+            chip("scale_up_gbps")?,
+            chip("scale_up_domain_chips")?,
+            chip("scale_out_gbps")?,
+        );
+        let (power, pue, price) = (
+            chip("power_w_per_chip")?,
+            chip("pue")?,
+            chip("price_usd_per_chip_hour")?,
+        );
+        let m: Vec<Vec<f64>> = MODEL_COLUMNS
+            .iter()
+            .map(|n| self.get(n))
+            .collect::<PyResult<_>>()?;
+        let k: Vec<Vec<f64>> = CONSTANT_COLUMNS
+            .iter()
+            .map(|n| self.get(n))
+            .collect::<PyResult<_>>()?;
+        let l: Vec<Vec<f64>> = LAYOUT_COLUMNS
+            .iter()
+            .map(|n| self.optional(n))
+            .collect::<PyResult<_>>()?;
+        let chips = self.get(chips_column)?;
+        Ok((0..self.rows)
+            .map(|i| TrainInput {
+                peak_tflops: peak[i],
+                memory_gb: mem[i],
+                memory_bw_gbps: bw[i],
+                scale_up_gbps: up[i],
+                scale_up_domain_chips: domain[i],
+                scale_out_gbps: out[i],
+                power_w_per_chip: power[i],
+                pue: pue[i],
+                price_usd_per_chip_hour: price[i],
+                params_b: m[0][i],
+                active_params_b: m[1][i],
+                layers: m[2][i],
+                hidden: m[3][i],
+                heads: m[4][i],
+                seq_len: m[5][i],
+                vocab: m[6][i],
+                experts: m[7][i],
+                top_k: m[8][i],
+                chips: chips[i],
+                global_batch_tokens: m[9][i],
+                training_tokens: m[10][i],
+                compute_efficiency: k[0][i],
+                gemm_half_size: k[1][i],
+                scale_up_efficiency: k[2][i],
+                scale_out_efficiency: k[3][i],
+                dp_overlap_fraction: k[4][i],
+                usable_memory_fraction: k[5][i],
+                tp: l[0][i],
+                pp: l[1][i],
+                dp: l[2][i],
+                ep: l[3][i],
+                micro_batch: l[4][i],
+                zero_stage: l[5][i],
+                recompute: l[6][i],
+            })
+            .collect())
+    }
 }
 
 fn put(out: &Bound<'_, PyDict>, name: &str, values: Vec<f64>) -> PyResult<()> {
     out.set_item(name, PyArray1::from_vec(out.py(), values))
+}
+
+fn flag(b: bool) -> f64 {
+    f64::from(u8::from(b))
 }
 
 /// Training scenarios over columns (see `rust_core.train_scenarios` for names and units).
@@ -129,45 +219,11 @@ fn train_scenarios<'py>(
     columns: &Bound<'py, PyDict>,
     rows: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let c = dict_columns(columns, TRAIN_COLUMNS, rows)?;
-    let inputs: Vec<TrainInput> = (0..rows)
-        .map(|i| TrainInput {
-            peak_tflops: c[0][i],
-            memory_gb: c[1][i],
-            memory_bw_gbps: c[2][i],
-            scale_up_gbps: c[3][i],
-            scale_up_domain_chips: c[4][i],
-            scale_out_gbps: c[5][i],
-            power_w_per_chip: c[6][i],
-            pue: c[7][i],
-            price_usd_per_chip_hour: c[8][i],
-            params_b: c[9][i],
-            active_params_b: c[10][i],
-            layers: c[11][i],
-            hidden: c[12][i],
-            heads: c[13][i],
-            seq_len: c[14][i],
-            vocab: c[15][i],
-            experts: c[16][i],
-            top_k: c[17][i],
-            chips: c[18][i],
-            global_batch_tokens: c[19][i],
-            training_tokens: c[20][i],
-            compute_efficiency: c[21][i],
-            gemm_half_size: c[22][i],
-            scale_up_efficiency: c[23][i],
-            scale_out_efficiency: c[24][i],
-            dp_overlap_fraction: c[25][i],
-            usable_memory_fraction: c[26][i],
-            tp: c[27][i],
-            pp: c[28][i],
-            dp: c[29][i],
-            ep: c[30][i],
-            micro_batch: c[31][i],
-            zero_stage: c[32][i],
-            recompute: c[33][i],
-        })
-        .collect();
+    let inputs = Columns {
+        dict: columns,
+        rows,
+    }
+    .train_inputs("", "chips")?;
     let results = py.detach(|| train_batch(&inputs)).map_err(value_error)?;
     let out = PyDict::new(py);
     let best = |f: fn(&Evaluation) -> f64| -> Vec<f64> {
@@ -185,10 +241,7 @@ fn train_scenarios<'py>(
     put(
         &out,
         "feasible",
-        results
-            .iter()
-            .map(|r| f64::from(u8::from(r.best.is_some())))
-            .collect(),
+        results.iter().map(|r| flag(r.best.is_some())).collect(),
     )?;
     put(
         &out,
@@ -223,17 +276,247 @@ fn train_scenarios<'py>(
     Ok(out)
 }
 
-/// Input column names of `train_scenarios`, in `TrainInput` field order.
-const TRAIN_COLUMNS: [&str; 34] = [
-    "peak_tflops",
-    "memory_gb",
-    "memory_bw_gbps",
-    "scale_up_gbps",
-    "scale_up_domain_chips",
-    "scale_out_gbps",
-    "power_w_per_chip",
-    "pue",
-    "price_usd_per_chip_hour",
+/// Monte Carlo percentiles of MFU and cost (see `rust_core.train_uncertainty`).
+#[pyfunction]
+fn train_uncertainty<'py>(
+    py: Python<'py>,
+    columns: &Bound<'py, PyDict>,
+    rows: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cols = Columns {
+        dict: columns,
+        rows,
+    };
+    let base = cols.train_inputs("", "chips")?;
+    let names = [
+        "compute_efficiency",
+        "scale_up_efficiency",
+        "scale_out_efficiency",
+        "dp_overlap_fraction",
+        "price_usd_per_chip_hour",
+    ];
+    let mut bands = Vec::new();
+    for n in names {
+        bands.push((
+            cols.get(&format!("{n}_low"))?,
+            cols.get(&format!("{n}_high"))?,
+        ));
+    }
+    let (samples, seed) = (cols.get("mc_samples")?, cols.get("mc_seed")?);
+    let inputs: Vec<TrainUncertaintyInput> = (0..rows)
+        .map(|i| TrainUncertaintyInput {
+            base: base[i],
+            bands: [0, 1, 2, 3, 4].map(|j| (bands[j].0[i], bands[j].1[i])),
+            samples: samples[i],
+            seed: seed[i],
+        })
+        .collect();
+    let results = py
+        .detach(|| train_uncertainty_batch(&inputs))
+        .map_err(value_error)?;
+    let out = PyDict::new(py);
+    for (j, q) in PERCENTILES.iter().enumerate() {
+        put(
+            &out,
+            &format!("mfu_p{q}"),
+            results.iter().map(|r| r.mfu[j]).collect(),
+        )?;
+        put(
+            &out,
+            &format!("cost_usd_p{q}"),
+            results.iter().map(|r| r.cost_usd[j]).collect(),
+        )?;
+    }
+    Ok(out)
+}
+
+/// Serving throughput and cost per scenario (see `rust_core.inference_costs`).
+#[pyfunction]
+fn inference_costs<'py>(
+    py: Python<'py>,
+    columns: &Bound<'py, PyDict>,
+    rows: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cols = Columns {
+        dict: columns,
+        rows,
+    };
+    let c: Vec<Vec<f64>> = INFERENCE_COLUMNS
+        .iter()
+        .map(|n| cols.get(n))
+        .collect::<PyResult<_>>()?;
+    let inputs: Vec<InferenceInput> = (0..rows)
+        .map(|i| InferenceInput {
+            peak_tflops: c[0][i],
+            memory_gb: c[1][i],
+            memory_bw_gbps: c[2][i],
+            scale_up_gbps: c[3][i],
+            price_usd_per_chip_hour: c[4][i],
+            params_b: c[5][i],
+            active_params_b: c[6][i],
+            layers: c[7][i],
+            hidden: c[8][i],
+            heads: c[9][i],
+            kv_heads: c[10][i],
+            experts: c[11][i],
+            top_k: c[12][i],
+            weight_bits: c[13][i],
+            kv_bits: c[14][i],
+            tp: c[15][i],
+            prompt_tokens: c[16][i],
+            output_tokens: c[17][i],
+            max_batch: c[18][i],
+            draft_params_b: c[19][i],
+            draft_length: c[20][i],
+            acceptance_rate: c[21][i],
+            compute_efficiency: c[22][i],
+            memory_bw_efficiency: c[23][i],
+            scale_up_efficiency: c[24][i],
+            usable_memory_fraction: c[25][i],
+        })
+        .collect();
+    let results = py
+        .detach(|| inference_batch(&inputs))
+        .map_err(value_error)?;
+    let out = PyDict::new(py);
+    let pick = |f: fn(&InferenceResult) -> f64| -> Vec<f64> { results.iter().map(f).collect() };
+    put(&out, "feasible", pick(|r| flag(r.feasible)))?;
+    put(&out, "batch", pick(|r| r.batch))?;
+    put(&out, "weights_gb_per_chip", pick(|r| r.weights_gb_per_chip))?;
+    put(&out, "kv_cache_gb_per_seq", pick(|r| r.kv_cache_gb_per_seq))?;
+    put(&out, "decode_step_s", pick(|r| r.decode_step_s))?;
+    put(&out, "memory_bound", pick(|r| flag(r.memory_bound)))?;
+    put(
+        &out,
+        "tokens_per_target_step",
+        pick(|r| r.tokens_per_target_step),
+    )?;
+    put(&out, "spec_speedup", pick(|r| r.spec_speedup))?;
+    put(
+        &out,
+        "latency_s_per_output_token",
+        pick(|r| r.latency_s_per_output_token),
+    )?;
+    put(
+        &out,
+        "decode_tokens_per_s_per_chip",
+        pick(|r| r.decode_tokens_per_s_per_chip),
+    )?;
+    put(
+        &out,
+        "prefill_tokens_per_s_per_chip",
+        pick(|r| r.prefill_tokens_per_s_per_chip),
+    )?;
+    put(
+        &out,
+        "cost_usd_per_mtok_output",
+        pick(|r| r.cost_usd_per_mtok_output),
+    )?;
+    put(
+        &out,
+        "cost_usd_per_mtok_input",
+        pick(|r| r.cost_usd_per_mtok_input),
+    )?;
+    Ok(out)
+}
+
+/// Chips of type B matching N chips of type A (see `rust_core.cluster_equivalence`).
+#[pyfunction]
+fn cluster_equivalence<'py>(
+    py: Python<'py>,
+    columns: &Bound<'py, PyDict>,
+    rows: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cols = Columns {
+        dict: columns,
+        rows,
+    };
+    let a = cols.train_inputs("a_", "chips_a")?;
+    let b = cols.train_inputs("b_", "chips_a")?;
+    let (max_b, eval_b) = (cols.get("max_chips_b")?, cols.optional("chips_b_eval")?);
+    let inputs: Vec<EquivalenceInput> = (0..rows)
+        .map(|i| EquivalenceInput {
+            a: a[i],
+            b: b[i],
+            max_chips_b: max_b[i],
+            chips_b_eval: eval_b[i],
+        })
+        .collect();
+    let results = py
+        .detach(|| equivalence_batch(&inputs))
+        .map_err(value_error)?;
+    let out = PyDict::new(py);
+    let pick = |f: fn(&EquivalenceResult) -> f64| -> Vec<f64> { results.iter().map(f).collect() };
+    put(&out, "tokens_per_s_a", pick(|r| r.tokens_per_s_a))?;
+    put(&out, "mfu_a", pick(|r| r.mfu_a))?;
+    put(&out, "chips_b_needed", pick(|r| r.chips_b_needed))?;
+    put(
+        &out,
+        "tokens_per_s_b_needed",
+        pick(|r| r.tokens_per_s_b_needed),
+    )?;
+    put(&out, "mfu_b_needed", pick(|r| r.mfu_b_needed))?;
+    put(&out, "tokens_per_s_b_eval", pick(|r| r.tokens_per_s_b_eval))?;
+    put(&out, "mfu_b_eval", pick(|r| r.mfu_b_eval))?;
+    put(
+        &out,
+        "throughput_ratio_b_eval_vs_a",
+        pick(|r| r.throughput_ratio_b_eval_vs_a),
+    )?;
+    put(&out, "searches", pick(|r| f64::from(r.searches)))?;
+    Ok(out)
+}
+
+/// Cluster megawatts with a Monte Carlo band (see `rust_core.datacenter_power`).
+#[pyfunction]
+fn datacenter_power<'py>(
+    py: Python<'py>,
+    columns: &Bound<'py, PyDict>,
+    rows: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let cols = Columns {
+        dict: columns,
+        rows,
+    };
+    let names = [
+        "chips",
+        "power_w_per_chip_low",
+        "power_w_per_chip_high",
+        "pue_low",
+        "pue_high",
+        "mc_samples",
+        "mc_seed",
+    ];
+    let c: Vec<Vec<f64>> = names.iter().map(|n| cols.get(n)).collect::<PyResult<_>>()?;
+    let inputs: Vec<PowerInput> = (0..rows)
+        .map(|i| PowerInput {
+            chips: c[0][i],
+            power_w_per_chip: (c[1][i], c[2][i]),
+            pue: (c[3][i], c[4][i]),
+            samples: c[5][i],
+            seed: c[6][i],
+        })
+        .collect();
+    let results = py.detach(|| power_batch(&inputs)).map_err(value_error)?;
+    let out = PyDict::new(py);
+    put(&out, "it_mw", results.iter().map(|r| r.it_mw).collect())?;
+    put(
+        &out,
+        "facility_mw",
+        results.iter().map(|r| r.facility_mw).collect(),
+    )?;
+    for (j, q) in PERCENTILES.iter().enumerate() {
+        put(
+            &out,
+            &format!("facility_mw_p{q}"),
+            results.iter().map(|r| r.facility_mw_pct[j]).collect(),
+        )?;
+    }
+    Ok(out)
+}
+
+/// Model and run columns shared by the training functions, in the order `train_inputs` reads them.
+const MODEL_COLUMNS: [&str; 11] = [
     "params_b",
     "active_params_b",
     "layers",
@@ -243,15 +526,20 @@ const TRAIN_COLUMNS: [&str; 34] = [
     "vocab",
     "experts",
     "top_k",
-    "chips",
     "global_batch_tokens",
     "training_tokens",
+];
+
+const CONSTANT_COLUMNS: [&str; 6] = [
     "compute_efficiency",
     "gemm_half_size",
     "scale_up_efficiency",
     "scale_out_efficiency",
     "dp_overlap_fraction",
     "usable_memory_fraction",
+];
+
+const LAYOUT_COLUMNS: [&str; 7] = [
     "tp",
     "pp",
     "dp",
@@ -259,6 +547,36 @@ const TRAIN_COLUMNS: [&str; 34] = [
     "micro_batch",
     "zero_stage",
     "recompute",
+];
+
+/// Input columns of `inference_costs`, in `InferenceInput` field order.
+const INFERENCE_COLUMNS: [&str; 26] = [
+    "peak_tflops",
+    "memory_gb",
+    "memory_bw_gbps",
+    "scale_up_gbps",
+    "price_usd_per_chip_hour",
+    "params_b",
+    "active_params_b",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "experts",
+    "top_k",
+    "weight_bits",
+    "kv_bits",
+    "tp",
+    "prompt_tokens",
+    "output_tokens",
+    "max_batch",
+    "draft_params_b",
+    "draft_length",
+    "acceptance_rate",
+    "compute_efficiency",
+    "memory_bw_efficiency",
+    "scale_up_efficiency",
+    "usable_memory_fraction",
 ];
 
 /// The calibrated constants file (JSON text), embedded at build time.
@@ -272,5 +590,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chip_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(train_scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_json, m)?)?;
+    m.add_function(wrap_pyfunction!(train_uncertainty, m)?)?;
+    m.add_function(wrap_pyfunction!(inference_costs, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster_equivalence, m)?)?;
+    m.add_function(wrap_pyfunction!(datacenter_power, m)?)?;
     Ok(())
 }

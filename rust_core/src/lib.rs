@@ -2,9 +2,12 @@
 //! `bindings` module (built only with the `python` feature) maps NumPy arrays and errors.
 
 pub mod chip;
+pub mod cluster;
 pub mod error;
+pub mod inference;
 pub mod memory;
 pub mod model;
+pub mod montecarlo;
 pub mod search;
 pub mod training;
 

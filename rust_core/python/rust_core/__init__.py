@@ -22,9 +22,15 @@ __all__ = [
     "TRAIN_INPUT_COLUMNS",
     "TRAIN_CONSTANT_COLUMNS",
     "TRAIN_LAYOUT_COLUMNS",
+    "INFERENCE_INPUT_COLUMNS",
+    "CHIP_FIELDS",
     "calibration",
     "chip_metrics",
+    "cluster_equivalence",
+    "datacenter_power",
+    "inference_costs",
     "train_scenarios",
+    "train_uncertainty",
 ]
 
 CHIP_INPUT_COLUMNS = ("peak_tflops", "memory_bw_gbps", "interconnect_gbps", "tdp_w", "price_usd")
@@ -61,6 +67,34 @@ TRAIN_CONSTANT_COLUMNS = (
     "usable_memory_fraction",
 )
 TRAIN_LAYOUT_COLUMNS = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute")
+CHIP_FIELDS = TRAIN_INPUT_COLUMNS[:9]
+TRAIN_MODEL_COLUMNS = tuple(c for c in TRAIN_INPUT_COLUMNS[9:] if c != "chips")
+UNCERTAIN_CONSTANTS = (
+    "compute_efficiency",
+    "scale_up_efficiency",
+    "scale_out_efficiency",
+    "dp_overlap_fraction",
+)
+INFERENCE_INPUT_COLUMNS = (
+    "peak_tflops",
+    "memory_gb",
+    "memory_bw_gbps",
+    "scale_up_gbps",
+    "price_usd_per_chip_hour",
+    "params_b",
+    "active_params_b",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "experts",
+    "top_k",
+    "weight_bits",
+    "tp",
+    "prompt_tokens",
+    "output_tokens",
+    "max_batch",
+)
 _TRAIN_INT_OUTPUTS = (
     "tp",
     "pp",
@@ -149,12 +183,131 @@ def train_scenarios(scenarios: Any) -> pd.DataFrame:
     ``energy_mwh`` (with PUE), ``cost_usd``; NaN / <NA> where no layout fits.
     """
     frame = _frame(scenarios)
-    defaults = dict(calibration()["constants"])
-    defaults.update({name: np.nan for name in TRAIN_LAYOUT_COLUMNS})
-    cols = _columns(frame, TRAIN_INPUT_COLUMNS, defaults)
+    cols = _columns(frame, TRAIN_INPUT_COLUMNS, _train_defaults())
     out = pd.DataFrame(_native.train_scenarios(cols, len(frame)), index=frame.index)
     out["feasible"] = out["feasible"].astype(bool)
     out["layouts_evaluated"] = out["layouts_evaluated"].astype(np.int64)
     for name in _TRAIN_INT_OUTPUTS:
         out[name] = out[name].astype("Int64")
     return out
+
+
+def _train_defaults() -> dict[str, float]:
+    """Calibrated constants; layout columns default to NaN (search)."""
+    defaults = dict(calibration()["constants"])
+    defaults.update({name: np.nan for name in TRAIN_LAYOUT_COLUMNS})
+    return defaults
+
+
+def train_uncertainty(scenarios: Any) -> pd.DataFrame:
+    """Seeded Monte Carlo percentiles (5, 50, 95) of MFU and run cost per training scenario.
+
+    Input: the ``train_scenarios`` columns plus ``mc_samples``, ``mc_seed`` (whole number) and a
+    uniform band ``<name>_low`` / ``<name>_high`` for each of ``compute_efficiency``,
+    ``scale_up_efficiency``, ``scale_out_efficiency``, ``dp_overlap_fraction`` (default: the bands in
+    the calibration file) and ``price_usd_per_chip_hour`` (default: the row's price, no spread).
+    The nominal best layout is found first, then re-evaluated under each draw.
+    Output: ``mfu_p5, mfu_p50, mfu_p95`` (fractions), ``cost_usd_p5, cost_usd_p50, cost_usd_p95``.
+    """
+    frame = _frame(scenarios)
+    defaults = _train_defaults()
+    bands = calibration()["monte_carlo_bands"]
+    for name in UNCERTAIN_CONSTANTS:
+        defaults[f"{name}_low"], defaults[f"{name}_high"] = bands[name]
+    cols = _columns(frame, (*TRAIN_INPUT_COLUMNS, "mc_samples", "mc_seed"), defaults)
+    for end in ("low", "high"):
+        name = f"price_usd_per_chip_hour_{end}"
+        given = _float_column(frame, name) if name in frame.columns else np.full(len(frame), np.nan)
+        cols[name] = np.where(np.isnan(given), cols["price_usd_per_chip_hour"], given)
+    return pd.DataFrame(_native.train_uncertainty(cols, len(frame)), index=frame.index)
+
+
+def inference_costs(scenarios: Any) -> pd.DataFrame:
+    """Serving throughput, latency and cost per 1M tokens of each scenario.
+
+    Required input columns: chip ``peak_tflops`` (dense TFLOPS at the serving precision),
+    ``memory_gb``, ``memory_bw_gbps`` (GB/s), ``scale_up_gbps`` (GB/s per chip),
+    ``price_usd_per_chip_hour``; model ``params_b``, ``active_params_b`` (billions), ``layers``,
+    ``hidden``, ``heads``, ``kv_heads`` (grouped-query KV heads), ``experts`` (1 = dense),
+    ``top_k``; serving ``weight_bits`` (16 bf16, 8 fp8/int8, 4 int4), ``tp`` (chips per replica),
+    ``prompt_tokens``, ``output_tokens`` (per request), ``max_batch`` (sequences).
+    Optional: ``kv_bits`` (16), speculative decoding ``draft_params_b`` (billions, 0 = none),
+    ``draft_length`` (tokens drafted per step), ``acceptance_rate`` (0-1); ``compute_efficiency``,
+    ``scale_up_efficiency``, ``usable_memory_fraction`` (calibrated/training values) and
+    ``memory_bw_efficiency`` (default 1.0 = roofline, so costs are lower bounds).
+
+    Output: ``feasible`` (weights plus one request's KV cache fit), ``batch`` (sequences decoded
+    together), ``weights_gb_per_chip``, ``kv_cache_gb_per_seq``, ``decode_step_s`` (one plain
+    target step), ``memory_bound``, ``tokens_per_target_step``, ``spec_speedup`` (vs no draft),
+    ``latency_s_per_output_token``, ``decode_tokens_per_s_per_chip``,
+    ``prefill_tokens_per_s_per_chip``, ``cost_usd_per_mtok_output``, ``cost_usd_per_mtok_input``.
+    """
+    frame = _frame(scenarios)
+    constants = calibration()["constants"]
+    defaults = {
+        "kv_bits": 16.0,
+        "draft_params_b": 0.0,
+        "draft_length": 0.0,
+        "acceptance_rate": 0.0,
+        "compute_efficiency": constants["compute_efficiency"],
+        "memory_bw_efficiency": calibration()["inference"]["memory_bw_efficiency"],
+        "scale_up_efficiency": constants["scale_up_efficiency"],
+        "usable_memory_fraction": constants["usable_memory_fraction"],
+    }
+    cols = _columns(frame, INFERENCE_INPUT_COLUMNS, defaults)
+    out = pd.DataFrame(_native.inference_costs(cols, len(frame)), index=frame.index)
+    out["feasible"] = out["feasible"].astype(bool)
+    out["memory_bound"] = out["memory_bound"].astype(bool)
+    return out
+
+
+def cluster_equivalence(scenarios: Any) -> pd.DataFrame:
+    """Chips of type B needed to match the effective training throughput of N chips of type A.
+
+    Input columns: the chip fields of ``train_scenarios`` twice, prefixed ``a_`` and ``b_``
+    (``a_peak_tflops``, ``b_peak_tflops``, ...); the model and run columns (``params_b`` ...
+    ``global_batch_tokens``, ``training_tokens``); ``chips_a`` (N_A); ``max_chips_b`` (search
+    limit); optional ``chips_b_eval`` (a given N_B to compare, e.g. 10,000) and constants.
+    The solver runs a full layout search at every N it tries, so scale-out efficiency changes
+    with N.
+    Output: ``tokens_per_s_a``, ``mfu_a``, ``chips_b_needed`` (NaN if not reached by
+    ``max_chips_b``), ``tokens_per_s_b_needed``, ``mfu_b_needed``, ``tokens_per_s_b_eval``,
+    ``mfu_b_eval``, ``throughput_ratio_b_eval_vs_a``, ``searches``.
+    """
+    frame = _frame(scenarios)
+    required = (
+        *(f"a_{c}" for c in CHIP_FIELDS),
+        *(f"b_{c}" for c in CHIP_FIELDS),
+        *TRAIN_MODEL_COLUMNS,
+        "chips_a",
+        "max_chips_b",
+    )
+    defaults = dict(calibration()["constants"])
+    defaults["chips_b_eval"] = np.nan
+    cols = _columns(frame, required, defaults)
+    out = pd.DataFrame(_native.cluster_equivalence(cols, len(frame)), index=frame.index)
+    out["chips_b_needed"] = out["chips_b_needed"].astype("Int64")
+    out["searches"] = out["searches"].astype(np.int64)
+    return out
+
+
+def datacenter_power(clusters: Any) -> pd.DataFrame:
+    """All-in megawatts of each cluster with a seeded Monte Carlo band.
+
+    Input columns: ``chips``; ``power_w_per_chip_low`` / ``_high`` (IT watts per chip including
+    its share of server and network); ``pue_low`` / ``pue_high``; ``mc_samples``; ``mc_seed``.
+    Output: ``it_mw`` and ``facility_mw`` at the band midpoints (facility = IT x PUE) and
+    ``facility_mw_p5``, ``facility_mw_p50``, ``facility_mw_p95``.
+    """
+    frame = _frame(clusters)
+    names = (
+        "chips",
+        "power_w_per_chip_low",
+        "power_w_per_chip_high",
+        "pue_low",
+        "pue_high",
+        "mc_samples",
+        "mc_seed",
+    )
+    cols = _columns(frame, names, {})
+    return pd.DataFrame(_native.datacenter_power(cols, len(frame)), index=frame.index)

@@ -1,0 +1,211 @@
+//! Cluster equivalence (chips of type B matching N chips of type A) and data-centre power.
+
+use rayon::prelude::*;
+
+use crate::error::{count, invalid, positive, InputError};
+use crate::search::train_one;
+use crate::training::{Scenario, TrainInput};
+
+/// Two chips training the same model with the same global batch; `a.chips` is N_A.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EquivalenceInput {
+    pub a: TrainInput,
+    /// Chip B's scenario; its `chips` is ignored (the solver sets it).
+    pub b: TrainInput,
+    /// Largest cluster of chip B the solver may try.
+    pub max_chips_b: f64,
+    /// A cluster size of chip B to evaluate as well (NaN = none), e.g. 10,000.
+    pub chips_b_eval: f64,
+}
+
+/// Effective throughputs and the solved chip count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EquivalenceResult {
+    pub tokens_per_s_a: f64,
+    pub mfu_a: f64,
+    /// Smallest N_B whose searched best throughput reaches chip A's (NaN if none up to the max).
+    pub chips_b_needed: f64,
+    pub tokens_per_s_b_needed: f64,
+    pub mfu_b_needed: f64,
+    pub tokens_per_s_b_eval: f64,
+    pub mfu_b_eval: f64,
+    /// Effective throughput of `chips_b_eval` chips B over that of N_A chips A.
+    pub throughput_ratio_b_eval_vs_a: f64,
+    /// Layout searches the solver ran.
+    pub searches: u32,
+}
+
+fn best_at(b: &Scenario, chips: u32) -> (f64, f64) {
+    let mut s = *b;
+    s.chips = chips;
+    train_one(&s)
+        .best
+        .map_or((0.0, f64::NAN), |e| (e.tokens_per_s, e.mfu))
+}
+
+/// Solves for the smallest N_B with throughput_B(N_B) >= throughput_A(N_A): doubling to bracket,
+/// then bisection. Each throughput is a full layout search at that size, so scale-out efficiency
+/// changes with N; bisection assumes the best throughput does not fall as chips are added.
+pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceResult, InputError> {
+    let a = Scenario::new(row, &x.a)?;
+    let b = Scenario::new(row, &TrainInput { chips: 1.0, ..x.b })?;
+    if a.fixed.is_some() || b.fixed.is_some() {
+        return Err(invalid(
+            row,
+            "tp",
+            "cluster equivalence searches layouts; leave them empty".into(),
+        ));
+    }
+    let max_b = count(row, "max_chips_b", x.max_chips_b)?;
+    let eval_b = if x.chips_b_eval.is_nan() {
+        None
+    } else {
+        Some(count(row, "chips_b_eval", x.chips_b_eval)?)
+    };
+    let (tokens_a, mfu_a) = best_at(&a, a.chips);
+    let mut searches = 1u32;
+    let mut r = EquivalenceResult {
+        tokens_per_s_a: if tokens_a > 0.0 { tokens_a } else { f64::NAN },
+        mfu_a,
+        chips_b_needed: f64::NAN,
+        tokens_per_s_b_needed: f64::NAN,
+        mfu_b_needed: f64::NAN,
+        tokens_per_s_b_eval: f64::NAN,
+        mfu_b_eval: f64::NAN,
+        throughput_ratio_b_eval_vs_a: f64::NAN,
+        searches,
+    };
+    if let Some(n) = eval_b {
+        let (t, m) = best_at(&b, n);
+        searches += 1;
+        if t > 0.0 {
+            r.tokens_per_s_b_eval = t;
+            r.mfu_b_eval = m;
+            r.throughput_ratio_b_eval_vs_a = t / tokens_a;
+        }
+    }
+    if tokens_a > 0.0 {
+        let mut hi = 1u32;
+        let mut found = None;
+        loop {
+            let (t, m) = best_at(&b, hi);
+            searches += 1;
+            if t >= tokens_a {
+                found = Some((hi, t, m));
+                break;
+            }
+            if hi >= max_b {
+                break;
+            }
+            hi = hi.saturating_mul(2).min(max_b);
+        }
+        if let Some((mut n, mut t, mut m)) = found {
+            let mut lo = n / 2; // throughput at lo is below target (or lo = 0)
+            while n - lo > 1 {
+                let mid = lo + (n - lo) / 2;
+                let (tm, mm) = best_at(&b, mid);
+                searches += 1;
+                if tm >= tokens_a {
+                    (n, t, m) = (mid, tm, mm);
+                } else {
+                    lo = mid;
+                }
+            }
+            r.chips_b_needed = f64::from(n);
+            r.tokens_per_s_b_needed = t;
+            r.mfu_b_needed = m;
+        }
+    }
+    r.searches = searches;
+    Ok(r)
+}
+
+/// Solves every row in parallel; the first invalid row is the error.
+pub fn equivalence_batch(
+    inputs: &[EquivalenceInput],
+) -> Result<Vec<EquivalenceResult>, InputError> {
+    inputs
+        .par_iter()
+        .enumerate()
+        .map(|(row, x)| equivalence_one(row, x))
+        .collect()
+}
+
+/// IT and facility megawatts of a cluster: chips x IT watts per chip (chip plus its share of the
+/// server and network) x PUE.
+pub fn cluster_mw(
+    row: usize,
+    chips: f64,
+    power_w_per_chip: f64,
+    pue: f64,
+) -> Result<(f64, f64), InputError> {
+    let n = f64::from(count(row, "chips", chips)?);
+    let w = positive(row, "power_w_per_chip", power_w_per_chip)?;
+    let pue = positive(row, "pue", pue)?;
+    if pue < 1.0 {
+        return Err(invalid(row, "pue", format!("must be >= 1, got {pue}")));
+    }
+    let it = n * w / 1e6;
+    Ok((it, it * pue))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::training::tests::a100_gpt;
+
+    #[test]
+    fn power_by_hand() {
+        // 50,000 chips x 1,275 W x 1.3 = 82.875 MW facility, 63.75 MW IT.
+        let (it, all) = cluster_mw(0, 50_000.0, 1275.0, 1.3).unwrap();
+        assert!((it - 63.75).abs() < 1e-12 && (all - 82.875).abs() < 1e-9);
+        assert_eq!(cluster_mw(4, 0.0, 1.0, 1.0).unwrap_err().field, "chips");
+        assert_eq!(cluster_mw(4, 1.0, 1.0, 0.5).unwrap_err().field, "pue");
+    }
+
+    #[test]
+    fn same_chip_needs_about_as_many() {
+        let a = a100_gpt(40, 6144.0, 48, 256, 1024.0);
+        let x = EquivalenceInput {
+            a,
+            b: a,
+            max_chips_b: 4096.0,
+            chips_b_eval: 256.0,
+        };
+        let r = equivalence_one(0, &x).unwrap();
+        assert!(r.chips_b_needed <= 256.0);
+        assert!(r.tokens_per_s_b_needed >= r.tokens_per_s_a);
+        assert!((r.throughput_ratio_b_eval_vs_a - 1.0).abs() < 1e-12);
+        // One chip fewer than the solution does not reach the target.
+        let mut b = Scenario::new(0, &a).unwrap();
+        b.chips = (r.chips_b_needed as u32) - 1;
+        let t = train_one(&b).best.map_or(0.0, |e| e.tokens_per_s);
+        assert!(t < r.tokens_per_s_a);
+    }
+
+    #[test]
+    fn slower_chip_needs_more_and_unreachable_is_nan() {
+        let a = a100_gpt(40, 6144.0, 48, 256, 1024.0);
+        let mut slow = a;
+        slow.peak_tflops = 156.0;
+        let r = equivalence_one(
+            0,
+            &EquivalenceInput {
+                a,
+                b: slow,
+                max_chips_b: 4096.0,
+                chips_b_eval: f64::NAN,
+            },
+        )
+        .unwrap();
+        assert!(r.chips_b_needed > 256.0 && r.chips_b_needed <= 1024.0);
+        assert!(r.tokens_per_s_b_eval.is_nan());
+        let capped = EquivalenceInput {
+            a,
+            b: slow,
+            max_chips_b: 300.0,
+            chips_b_eval: f64::NAN,
+        };
+        assert!(equivalence_one(0, &capped).unwrap().chips_b_needed.is_nan());
+    }
+}
