@@ -1,0 +1,1 @@
+"""Operations tests: instance configs, real servers (PostgreSQL, webserver, daemon, Redis, Chromium)."""
