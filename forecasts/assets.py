@@ -1,0 +1,575 @@
+"""Dagster assets of the forecasts: one weekly vintage partition each, written Hive-style by the
+``forecast_io`` manager, with fan charts in metadata and coverage checks on the backtests."""
+
+import warnings
+
+import dagster as dg
+import pandas as pd
+
+from forecasts import backtest as B
+from forecasts import charts
+from forecasts import prices as P
+from forecasts import share as SH
+from forecasts import survival as S
+from forecasts.common import known_as_of, single_threaded_blas, to_timestamp
+from forecasts.vintage import VINTAGES, as_of_date, read_vintages
+from pipelines import settings
+from pipelines.io import column_schema
+
+GROUP = "forecasts"
+KINDS = {"statsmodels", "pandas"}
+OWNERS = ["team:forecasting"]
+IO = "forecast_io"
+COMMON = dict(group_name=GROUP, kinds=KINDS, owners=OWNERS, io_manager_key=IO)
+
+STATUS_COLS = (
+    (
+        "status",
+        "string",
+        "",
+        "ok | refused (too few points: fewer than parameters + 4) | failed | published",
+    ),
+    ("reason", "string", "", "Why a model refused or failed, or a caveat"),
+    (
+        "fit_warnings",
+        "string",
+        "",
+        "Warnings raised while fitting (e.g. convergence), ' | '-joined",
+    ),
+)
+AS_OF = (
+    (
+        "as_of_date",
+        "datetime64[ns]",
+        "date",
+        "The vintage's as-of date: only data dated on or before it",
+    ),
+)
+
+PRICE_FORECAST_SCHEMA = column_schema(
+    ("tier", "string", "", "frontier | gpt4_class | small (cheapest model at or above it)"),
+    ("region", "string", "", "US | CN"),
+    ("price_side", "string", "", "input | output tokens"),
+    ("model", "string", "", "sarimax_rw_drift (forecast) | uc_local_linear_trend | ols_log_linear"),
+    ("origin_month", "datetime64[ns]", "month", "Last month of the observed grid"),
+    ("horizon_months", "int64", "months", "Months ahead of origin_month (0 on a refusal row)"),
+    ("target_month", "datetime64[ns]", "month", "Month forecast"),
+    ("median_usd_per_mtok", "float64", "USD/Mtok", "Median price per million tokens"),
+    ("lower_80_usd_per_mtok", "float64", "USD/Mtok", "10th percentile"),
+    ("upper_80_usd_per_mtok", "float64", "USD/Mtok", "90th percentile"),
+    ("lower_95_usd_per_mtok", "float64", "USD/Mtok", "2.5th percentile"),
+    ("upper_95_usd_per_mtok", "float64", "USD/Mtok", "97.5th percentile"),
+    ("last_price_usd_per_mtok", "float64", "USD/Mtok", "Last observed grid price"),
+    ("n_points", "int64", "months", "Months with a price observation"),
+    ("n_grid_months", "int64", "months", "Length of the monthly grid"),
+    *STATUS_COLS,
+    ("params_json", "string", "", "Fitted parameters (log scale, per month) as JSON"),
+    *AS_OF,
+)
+PRICE_GRID_SCHEMA = column_schema(
+    ("tier", "string", "", "frontier | gpt4_class | small"),
+    ("region", "string", "", "US | CN"),
+    ("price_side", "string", "", "input | output"),
+    ("month", "datetime64[ns]", "month", "First day of the month"),
+    (
+        "price_usd_per_mtok",
+        "float64",
+        "USD/Mtok",
+        "Cheapest price at or above the tier, carried forward",
+    ),
+    ("cheapest_model", "string", "", "provider / model giving that price"),
+    ("n_observations", "int64", "rows", "Qualifying price rows dated in the month"),
+    *AS_OF,
+)
+DECLINE_SCHEMA = column_schema(
+    (
+        "estimate_by",
+        "string",
+        "",
+        "pipeline OLS on the monthly grid | published: <publisher> (<scope>)",
+    ),
+    ("tier", "string", "", "Tier (empty for published estimates)"),
+    ("region", "string", "", "Region (empty for published estimates)"),
+    ("price_side", "string", "", "input | output (empty for published estimates)"),
+    ("period_start", "datetime64[ns]", "date", "First month of the fitted period"),
+    ("period_end", "datetime64[ns]", "date", "Last month of the fitted period"),
+    ("n_points", "int64", "months", "Months with a price observation used in the fit"),
+    ("slope_log_per_month", "float64", "1/month", "OLS slope of natural-log price"),
+    (
+        "decline_factor_per_year",
+        "float64",
+        "x/year",
+        "x-fold price decline per year, exp(-12 slope)",
+    ),
+    (
+        "decline_factor_per_year_low",
+        "float64",
+        "x/year",
+        "Low end of the 95 % CI (or published range)",
+    ),
+    (
+        "decline_factor_per_year_high",
+        "float64",
+        "x/year",
+        "High end of the 95 % CI (or published range)",
+    ),
+    ("r_squared", "float64", "ratio", "R squared of the log-linear fit"),
+    *STATUS_COLS,
+    ("source", "string", "", "Publication of a published estimate"),
+    ("source_url", "string", "", "URL of a published estimate"),
+    *AS_OF,
+)
+SURVIVAL_SCHEMA = column_schema(
+    ("cohort", "string", "", "all | CN | outside_CN (foundation-model startups founded 2015+)"),
+    ("model", "string", "", "kaplan_meier | cumulative_incidence | cox_ph"),
+    (
+        "quantity",
+        "string",
+        "",
+        "What value holds (survival_independent, cumulative_incidence_<exit>, "
+        "expected_independent_of_active, share_of_cohort_exited, prob_share_exited_ge_60pct, "
+        "prob_exit_<exit>_of_active, hazard_ratio_<covariate>)",
+    ),
+    ("unit", "string", "", "probability | companies | ratio"),
+    ("age_years", "float64", "years", "Company age for curve rows"),
+    ("target_date", "datetime64[ns]", "date", "Date a projection speaks of"),
+    ("value", "float64", "see unit", "The estimate"),
+    ("lower_80", "float64", "see unit", "10th percentile (bootstrap predictive, companies)"),
+    ("upper_80", "float64", "see unit", "90th percentile"),
+    ("lower_95", "float64", "see unit", "2.5th percentile or 95 % CI low"),
+    ("upper_95", "float64", "see unit", "97.5th percentile or 95 % CI high"),
+    ("n_companies", "int64", "companies", "Companies in the cohort"),
+    ("n_exits", "int64", "companies", "Exits (shutdown, acquisition/acqui-hire, pivot) seen"),
+    ("n_active", "int64", "companies", "Companies still independent at the as-of date"),
+    *STATUS_COLS,
+    ("note", "string", "", "Caveats (extrapolation beyond follow-up, covariates left out)"),
+    *AS_OF,
+)
+SHARE_SCHEMA = column_schema(
+    (
+        "model",
+        "string",
+        "",
+        "source_figure | logit_ols_pooled | glm_fractional_logit | "
+        "logit_ols_source_type | logit_ols_actuals_only",
+    ),
+    ("basis", "string", "", "units | revenue (which figures a model speaks for)"),
+    ("kind_of_figure", "string", "", "actual | forecast (analyst)"),
+    ("year", "Int64", "year", "Calendar year"),
+    ("t_year", "float64", "year", "Decimal year (period midpoint)"),
+    ("median_share_pct", "float64", "%", "Domestic share median (or the source's figure)"),
+    ("lower_80_share_pct", "float64", "%", "10th percentile"),
+    ("upper_80_share_pct", "float64", "%", "90th percentile"),
+    ("lower_95_share_pct", "float64", "%", "2.5th percentile"),
+    ("upper_95_share_pct", "float64", "%", "97.5th percentile"),
+    ("prob_share_in_30_40_pct", "float64", "probability", "P(30 % <= share <= 40 %) that year"),
+    ("slope_logit_per_year", "float64", "logit/year", "Trend slope on the logit scale"),
+    ("share_id", "string", "", "Source row of a source figure"),
+    ("source_org", "string", "", "Organisation behind a source figure"),
+    ("n_points", "int64", "figures", "Share figures the model used"),
+    *STATUS_COLS,
+    *AS_OF,
+)
+BACKTEST_SCHEMA = column_schema(
+    ("domain", "string", "", "api_price | startup_survival | china_domestic_share"),
+    ("series", "string", "", "tier/region/side (all/all/all pooled), or the cohort/figures scored"),
+    ("model", "string", "", "Model or baseline (baseline_last_value, baseline_rw_drift, ...)"),
+    ("horizon_months", "int64", "months", "Forecast horizon"),
+    ("n_forecasts", "int64", "forecasts", "Forecasts scored"),
+    ("n_cutoffs", "int64", "cutoffs", "Rolling origins scored"),
+    ("mase_log", "float64", "ratio", "MAE on log price / in-sample naive one-step MAE"),
+    ("mae_log", "float64", "log units", "Mean absolute error of the median on log (logit) scale"),
+    ("smape_pct", "float64", "%", "Symmetric MAPE of the median on the USD (share %) scale"),
+    ("brier", "float64", "probability^2", "Brier score of P(independent) (survival)"),
+    ("coverage_80_pct", "float64", "%", "Share of outcomes inside the 80 % interval"),
+    ("coverage_95_pct", "float64", "%", "Share of outcomes inside the 95 % interval"),
+    (
+        "skill_vs_last_value",
+        "float64",
+        "ratio",
+        "1 - error/error(last value) (survival: Brier vs persistence)",
+    ),
+    ("skill_vs_rw_drift", "float64", "ratio", "1 - MAE/MAE(random walk with drift)"),
+    ("expected_exits", "float64", "companies", "Predicted exits summed over forecasts (survival)"),
+    ("observed_exits", "float64", "companies", "Observed exits (survival)"),
+    ("status", "string", "", "ok | refused"),
+    ("reason", "string", "", "Why nothing was scored, or how to read the row"),
+    *AS_OF,
+)
+HISTORY_SCHEMA = column_schema(
+    ("forecast_vintage", "datetime64[ns]", "date", "Vintage (as-of date) the figure comes from"),
+    ("metric", "string", "", "Headline figure"),
+    ("value", "float64", "see unit", "Its value in that vintage"),
+    ("lower_95", "float64", "see unit", "95 % low"),
+    ("upper_95", "float64", "see unit", "95 % high"),
+    ("unit", "string", "", "Unit of value"),
+    ("status", "string", "", "ok | refused | failed"),
+    *AS_OF,
+)
+
+
+class BacktestConfig(dg.Config):
+    """How densely the price backtest places its rolling origins."""
+
+    price_step_months: int = 1
+
+
+def _stamp(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    return df.assign(as_of_date=pd.Timestamp(as_of).to_datetime64()).astype(
+        {"as_of_date": "datetime64[ns]"}
+    )
+
+
+def _fit_metadata(df: pd.DataFrame) -> dict:
+    """Counts of refusals and fit warnings for the UI (the rows hold the details)."""
+    warned = df["fit_warnings"].fillna("") != "" if "fit_warnings" in df else pd.Series(dtype=bool)
+    messages = sorted(
+        {m for text in df.loc[warned, "fit_warnings"] for m in str(text).split(" | ")}
+    )
+    return {
+        "n_refused": int((df["status"] == "refused").sum()),
+        "n_failed": int((df["status"] == "failed").sum()),
+        "n_rows_with_fit_warnings": int(warned.sum()),
+        "fit_warnings": dg.MetadataValue.json(messages[:50]),
+    }
+
+
+def _as_of(context: dg.AssetExecutionContext) -> pd.Timestamp:
+    return as_of_date(context.partition_key)
+
+
+def _prices_known(api_prices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    return known_as_of(api_prices, as_of, "effective_date")
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Monthly API price grid per tier, region and price side: the cheapest price at or "
+    "above the tier each month, carried forward; rows known on the vintage date only.",
+    metadata={"dagster/column_schema": PRICE_GRID_SCHEMA},
+    **COMMON,
+)
+def api_price_grid(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
+    as_of = _as_of(context)
+    return _stamp(P.grid_table(_prices_known(api_prices, as_of), as_of), as_of)
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="24-month API price forecasts (USD per 1M tokens, median and 80/95 % intervals): "
+    "random walk with drift on log price (SARIMAX(0,1,0)+c), local-linear-trend and log-linear "
+    "OLS challengers; refusal rows where the data cannot support a model.",
+    metadata={"dagster/column_schema": PRICE_FORECAST_SCHEMA},
+    **COMMON,
+)
+def api_price_forecast(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
+    as_of = _as_of(context)
+    known = _prices_known(api_prices, as_of)
+    with single_threaded_blas():
+        table = _stamp(P.forecast_table(known, as_of), as_of)
+    grid = P.grid_table(known, as_of)
+    png = charts.price_fan_chart(grid, table, side="input")
+    context.add_output_metadata(
+        {
+            **_fit_metadata(table),
+            "fan_chart": dg.MetadataValue.md(charts.markdown_image(png, "API price fan chart")),
+        }
+    )
+    return table
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="x-fold API price decline per year (log-linear OLS, 95 % CI) per tier, region and "
+    "side, beside the published decline-rate estimates.",
+    metadata={"dagster/column_schema": DECLINE_SCHEMA},
+    **COMMON,
+)
+def api_price_decline(
+    context: dg.AssetExecutionContext,
+    api_prices: pd.DataFrame,
+    price_decline_estimates: pd.DataFrame,
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    published = known_as_of(price_decline_estimates, as_of, None)
+    table = _stamp(P.decline_table(_prices_known(api_prices, as_of), as_of, published), as_of)
+    context.add_output_metadata(_fit_metadata(table))
+    return table
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Rolling-origin backtest of the price forecasts (monthly cutoffs, expanding "
+    "window, only prices dated by each cutoff): MASE on log price, sMAPE, 80/95 % coverage and "
+    "skill against last-value and random-walk-with-drift baselines, by horizon.",
+    metadata={"dagster/column_schema": BACKTEST_SCHEMA},
+    **COMMON,
+)
+def api_price_backtest(
+    context: dg.AssetExecutionContext, config: BacktestConfig, api_prices: pd.DataFrame
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    with single_threaded_blas():
+        scores = _stamp(
+            B.price_backtest(
+                _prices_known(api_prices, as_of), as_of, step_months=config.price_step_months
+            ),
+            as_of,
+        )
+    png = charts.backtest_chart(scores, "mae_log", "all/all/all")
+    context.add_output_metadata(
+        {
+            "n_scored_forecasts": int(scores["n_forecasts"].sum()),
+            "mae_by_horizon": dg.MetadataValue.md(charts.markdown_image(png, "price backtest MAE")),
+        }
+    )
+    return scores
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Foundation-model startup survival: Kaplan-Meier, cumulative incidence of "
+    "shutdown / acquisition or acqui-hire / pivot, Cox hazard ratios, and projections to future "
+    "dates incl. the expected number of today's independent companies still independent on "
+    "2027-03-31 and P(>= 60 % of the cohort exited).",
+    metadata={"dagster/column_schema": SURVIVAL_SCHEMA},
+    **COMMON,
+)
+def startup_survival(
+    context: dg.AssetExecutionContext, startups: pd.DataFrame, startup_events: pd.DataFrame
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    # statuses and last sightings are re-censored at the as-of date by the survival code; a
+    # company is not dropped because its latest source was published after the vintage
+    known = startups
+    events = known_as_of(startup_events, as_of, "date", published_col=None)
+    with single_threaded_blas():
+        table = _stamp(S.survival_table(known, as_of, events), as_of)
+    png = charts.survival_chart(table, "all")
+    context.add_output_metadata(
+        {
+            **_fit_metadata(table),
+            "curves": dg.MetadataValue.md(charts.markdown_image(png, "survival curves")),
+        }
+    )
+    return table
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Half-yearly rolling-origin backtest of the survival forecast (data re-censored "
+    "at each cutoff): Brier score, exit-count interval coverage, skill against persistence and a "
+    "constant-hazard baseline.",
+    metadata={"dagster/column_schema": BACKTEST_SCHEMA},
+    **COMMON,
+)
+def startup_survival_backtest(
+    context: dg.AssetExecutionContext, startups: pd.DataFrame, startup_events: pd.DataFrame
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    # statuses and last sightings are re-censored at the as-of date by the survival code; a
+    # company is not dropped because its latest source was published after the vintage
+    known = startups
+    events = known_as_of(startup_events, as_of, "date", published_col=None)
+    return _stamp(B.survival_backtest(known, as_of, events), as_of)
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Domestic share of China's AI-accelerator market by year to 2030 (logit-scale "
+    "trend with back-transformed 80/95 % intervals; fractional-logit GLM challenger), the source "
+    "figures by basis and kind, and P(share in 30-40 %) per year.",
+    metadata={"dagster/column_schema": SHARE_SCHEMA},
+    **COMMON,
+)
+def china_share_forecast(
+    context: dg.AssetExecutionContext, china_chip_share: pd.DataFrame
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    with single_threaded_blas():
+        table = _stamp(SH.share_table(known_as_of(china_chip_share, as_of, None)), as_of)
+    png = charts.share_chart(table)
+    context.add_output_metadata(
+        {
+            **_fit_metadata(table),
+            "share_chart": dg.MetadataValue.md(charts.markdown_image(png, "domestic share")),
+        }
+    )
+    return table
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Year-end rolling-origin backtest of the share models on actual figures, using "
+    "only figures published before each cutoff.",
+    metadata={"dagster/column_schema": BACKTEST_SCHEMA},
+    **COMMON,
+)
+def china_share_backtest(
+    context: dg.AssetExecutionContext, china_chip_share: pd.DataFrame
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    return _stamp(B.share_backtest(known_as_of(china_chip_share, as_of, None), as_of), as_of)
+
+
+def _coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.AssetChecksDefinition:
+    # partitioned checks are a preview feature of Dagster 1.13: the notice is known, not news
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return _build_coverage_check(asset_def, name)
+
+
+def _build_coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset_def,
+        name=name,
+        partitions_def=VINTAGES,
+        description="Warns when a model's 80 % or 95 % interval coverage (pooled over horizons) is "
+        f"more than {B.COVERAGE_TOLERANCE_PTS:.0f} points below nominal.",
+    )
+    def _check(scores: pd.DataFrame) -> dg.AssetCheckResult:
+        short = B.coverage_shortfalls(scores)
+        return dg.AssetCheckResult(
+            passed=short.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "models_below_nominal": dg.MetadataValue.md(
+                    short.to_markdown(index=False) if len(short) else "none"
+                ),
+                "tolerance_pts": B.COVERAGE_TOLERANCE_PTS,
+            },
+        )
+
+    return _check
+
+
+HEADLINE_ASSETS = ("api_price_decline", "startup_survival", "china_share_forecast")
+
+
+def headline_history(layer_dir: str, up_to: object | None = None) -> pd.DataFrame:
+    """Headline figures of every stored vintage (up to ``up_to`` when given): decline factors per
+    year, the expected number of independent companies and P(>= 60 % exited) on 2027-03-31,
+    and the 2028 share forecast."""
+    parts = []
+
+    def read(asset: str) -> pd.DataFrame:
+        df = read_vintages(layer_dir, asset)
+        if len(df) and up_to is not None:
+            df = df[df["vintage"] <= to_timestamp(up_to)]
+        return df
+
+    decline = read("api_price_decline")
+    if len(decline):
+        d = decline[decline["estimate_by"].str.startswith("pipeline")]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "forecast_vintage": d["vintage"],
+                    "metric": "decline_factor_per_year:"
+                    + d["tier"]
+                    + "/"
+                    + d["region"]
+                    + "/"
+                    + d["price_side"],
+                    "value": d["decline_factor_per_year"],
+                    "lower_95": d["decline_factor_per_year_low"],
+                    "upper_95": d["decline_factor_per_year_high"],
+                    "unit": "x/year",
+                    "status": d["status"],
+                }
+            )
+        )
+    surv = read("startup_survival")
+    if len(surv):
+        s = surv[
+            (surv["target_date"] == to_timestamp(S.CLAIM_DATE))
+            & surv["quantity"].isin(
+                [
+                    "expected_independent_of_active",
+                    "prob_share_exited_ge_60pct",
+                    "share_of_cohort_exited",
+                ]
+            )
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "forecast_vintage": s["vintage"],
+                    "metric": s["quantity"]
+                    + "@"
+                    + S.CLAIM_DATE
+                    + ":"
+                    + s["cohort"]
+                    + "/"
+                    + s["model"],
+                    "value": s["value"],
+                    "lower_95": s["lower_95"],
+                    "upper_95": s["upper_95"],
+                    "unit": s["unit"],
+                    "status": s["status"],
+                }
+            )
+        )
+    share = read("china_share_forecast")
+    if len(share):
+        sh = share[(share["year"] == SH.CLAIM_YEAR) & (share["model"] != "source_figure")]
+        for col, unit, suffix in (
+            ("median_share_pct", "%", "share"),
+            ("prob_share_in_30_40_pct", "probability", "prob_30_40"),
+        ):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "forecast_vintage": sh["vintage"],
+                        "metric": f"domestic_{suffix}_{SH.CLAIM_YEAR}:" + sh["model"],
+                        "value": sh[col],
+                        "lower_95": sh["lower_95_share_pct"] if suffix == "share" else float("nan"),
+                        "upper_95": sh["upper_95_share_pct"] if suffix == "share" else float("nan"),
+                        "unit": unit,
+                        "status": sh["status"],
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame({c.name: pd.Series(dtype="object") for c in HISTORY_SCHEMA.columns})
+    out = pd.concat(parts, ignore_index=True)
+    out["forecast_vintage"] = pd.to_datetime(out["forecast_vintage"]).astype("datetime64[ns]")
+    for c in ("metric", "unit", "status"):
+        out[c] = out[c].astype("string")
+    return out.sort_values(["metric", "forecast_vintage"], kind="mergesort").reset_index(drop=True)
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    deps=[dg.AssetKey(k) for k in HEADLINE_ASSETS],
+    description="How the headline forecasts moved across every stored vintage up to this one "
+    "(read Hive-style from all vintage folders): decline per year, survivors on 2027-03-31, "
+    "2028 domestic share.",
+    metadata={"dagster/column_schema": HISTORY_SCHEMA},
+    **COMMON,
+)
+def forecast_vintage_history(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    as_of = _as_of(context)
+    out = _stamp(headline_history(settings.layer_dir("forecasts"), up_to=as_of), as_of)
+    context.add_output_metadata(
+        {"n_vintages": int(out["forecast_vintage"].nunique()) if len(out) else 0}
+    )
+    return out
+
+
+ASSETS = [
+    api_price_grid,
+    api_price_forecast,
+    api_price_decline,
+    api_price_backtest,
+    startup_survival,
+    startup_survival_backtest,
+    china_share_forecast,
+    china_share_backtest,
+    forecast_vintage_history,
+]
+ASSET_CHECKS = [
+    _coverage_check(api_price_backtest, "api_price_interval_coverage"),
+    _coverage_check(startup_survival_backtest, "startup_survival_interval_coverage"),
+    _coverage_check(china_share_backtest, "china_share_interval_coverage"),
+]

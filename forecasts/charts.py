@@ -1,0 +1,202 @@
+"""PNG charts of the forecasts (fan charts, survival curves, share forecast, backtest scores) as
+bytes, for the Dagster UI metadata and the outlook report."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+DPI = 80
+#: Fixed PNG metadata so the same figure gives the same bytes run after run.
+PNG_METADATA = {"Software": None}
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_METADATA)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def markdown_image(png: bytes, alt: str) -> str:
+    """The PNG embedded in Markdown as a base64 data URI (what the Dagster UI renders)."""
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def price_fan_chart(
+    grid: pd.DataFrame, forecast: pd.DataFrame, side: str = "input", model: str = "sarimax_rw_drift"
+) -> bytes:
+    """One panel per tier: the observed monthly grid (US and CN) and the model's median with
+    80 %/95 % bands, log-scale USD per million tokens."""
+    tiers = ["frontier", "gpt4_class", "small"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    colors = {"US": "tab:blue", "CN": "tab:red"}
+    for ax, tier in zip(axes, tiers, strict=True):
+        for region, color in colors.items():
+            g = grid[
+                (grid["tier"] == tier) & (grid["region"] == region) & (grid["price_side"] == side)
+            ]
+            if len(g):
+                ax.step(
+                    g["month"],
+                    g["price_usd_per_mtok"],
+                    where="post",
+                    color=color,
+                    label=f"{region} observed",
+                )
+            f = forecast[
+                (forecast["tier"] == tier)
+                & (forecast["region"] == region)
+                & (forecast["price_side"] == side)
+                & (forecast["model"] == model)
+                & (forecast["status"] == "ok")
+            ]
+            if len(f):
+                ax.fill_between(
+                    f["target_month"],
+                    f["lower_95_usd_per_mtok"],
+                    f["upper_95_usd_per_mtok"],
+                    color=color,
+                    alpha=0.12,
+                )
+                ax.fill_between(
+                    f["target_month"],
+                    f["lower_80_usd_per_mtok"],
+                    f["upper_80_usd_per_mtok"],
+                    color=color,
+                    alpha=0.25,
+                )
+                ax.plot(
+                    f["target_month"],
+                    f["median_usd_per_mtok"],
+                    color=color,
+                    ls="--",
+                    label=f"{region} median",
+                )
+        ax.set_yscale("log")
+        ax.set_title(f"{tier} ({side})")
+        ax.tick_params(axis="x", labelrotation=45)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("USD per 1M tokens (log)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"API price: cheapest at or above tier, {model}, 80/95 % bands")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def survival_chart(table: pd.DataFrame, cohort: str = "all") -> bytes:
+    """Kaplan-Meier survival (independent) with its 95 % band, and cumulative incidence of each
+    exit type, against company age."""
+    t = table[(table["cohort"] == cohort) & (table["status"] == "ok")]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    km = t[t["quantity"] == "survival_independent"].sort_values("age_years")
+    if len(km):
+        x = np.concatenate([[0.0], km["age_years"].to_numpy()])
+        a1.step(x, np.concatenate([[1.0], km["value"].to_numpy()]), where="post", color="k")
+        a1.fill_between(
+            x,
+            np.concatenate([[1.0], km["lower_95"].to_numpy()]),
+            np.concatenate([[1.0], km["upper_95"].to_numpy()]),
+            step="post",
+            alpha=0.2,
+            color="k",
+        )
+    a1.set_ylim(0, 1.02)
+    a1.set_xlabel("company age (years)")
+    a1.set_ylabel("P(still independent)")
+    a1.set_title(f"Kaplan-Meier, cohort {cohort}")
+    for q, color in (("shutdown", "tab:red"), ("acquisition", "tab:blue"), ("pivot", "tab:green")):
+        c = t[t["quantity"] == f"cumulative_incidence_{q}"].sort_values("age_years")
+        if len(c):
+            a2.step(
+                np.concatenate([[0.0], c["age_years"].to_numpy()]),
+                np.concatenate([[0.0], c["value"].to_numpy()]),
+                where="post",
+                color=color,
+                label=q,
+            )
+    a2.set_ylim(0, 1.02)
+    a2.set_xlabel("company age (years)")
+    a2.set_ylabel("cumulative incidence")
+    a2.set_title("Competing exits")
+    a2.legend(fontsize=8)
+    for ax in (a1, a2):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def share_chart(table: pd.DataFrame) -> bytes:
+    """Source figures by basis and kind, and each fitted model's median with 80 %/95 % bands."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    pts = table[table["model"] == "source_figure"]
+    markers = {
+        ("units", "actual"): "o",
+        ("revenue", "actual"): "s",
+        ("units", "forecast"): "^",
+        ("revenue", "forecast"): "v",
+    }
+    for (basis, kind), grp in pts.groupby(["basis", "kind_of_figure"], sort=True):
+        ax.scatter(
+            grp["t_year"],
+            grp["median_share_pct"],
+            marker=markers.get((basis, kind), "x"),
+            facecolors="none" if kind == "forecast" else "k",
+            edgecolors="k",
+            label=f"{basis}, {kind}",
+        )
+    for model, color in (
+        ("logit_ols_pooled", "tab:purple"),
+        ("glm_fractional_logit", "tab:orange"),
+    ):
+        f = table[(table["model"] == model) & (table["status"] == "ok")].sort_values("t_year")
+        if len(f):
+            ax.fill_between(
+                f["t_year"],
+                f["lower_95_share_pct"],
+                f["upper_95_share_pct"],
+                color=color,
+                alpha=0.12,
+            )
+            ax.fill_between(
+                f["t_year"],
+                f["lower_80_share_pct"],
+                f["upper_80_share_pct"],
+                color=color,
+                alpha=0.25,
+            )
+            ax.plot(f["t_year"], f["median_share_pct"], color=color, label=model)
+    ax.axhspan(30, 40, color="grey", alpha=0.15, label="claim: 30-40 % by 2028")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("year")
+    ax.set_ylabel("domestic share of China's AI-accelerator market (%)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def backtest_chart(
+    scores: pd.DataFrame, metric: str = "mae_log", series: str = "all/all/all"
+) -> bytes:
+    """A backtest metric by horizon for each model (one series, e.g. all price series pooled)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    s = scores[(scores["series"] == series) & (scores["status"] == "ok")]
+    for model, grp in s.groupby("model", sort=True):
+        grp = grp.sort_values("horizon_months")
+        ax.plot(grp["horizon_months"], grp[metric], marker="o", label=model)
+    ax.set_xlabel("horizon (months)")
+    ax.set_ylabel(metric)
+    ax.set_title(f"Backtest {metric}, {series}")
+    ax.grid(alpha=0.3)
+    if len(s):
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
