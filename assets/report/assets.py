@@ -1,0 +1,276 @@
+"""Dagster assets of the report: the claims ledger and the outlook page with its charts.
+
+Both are unpartitioned and read the forecasts through ``LastPartitionMapping``: the page speaks
+for the latest vintage (the one the weekly schedule just wrote) and stays one file an analyst can
+open, while the vintages themselves keep the history. Inputs from assets not (yet) defined in the
+code location are left out, and the claims that need them stay open with the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+
+import dagster as dg
+import pandas as pd
+from upath import UPath
+
+import assets.derived
+import assets.ingest
+from assets.report import charts
+from assets.report.ledger import LedgerInputs
+from assets.report.ledger import claims_ledger as build_ledger
+from assets.report.outlook import Forecasts, outlook_markdown
+from pipelines import io, settings
+
+GROUP = "report"
+OWNERS = ["team:compute-outlook"]
+REPORT_FILE = "outlook.md"
+#: Unpartitioned inputs of the ledger (ingest and derived tables).
+LEDGER_TABLES = (
+    "claims",
+    "hardware_specs",
+    "chip_aliases",
+    "chip_specs",
+    "power_observations",
+    "api_prices",
+    "price_decline_estimates",
+    "model_counts",
+    "training_scenarios",
+    "inference_costs",
+    "cluster_equivalence",
+)
+#: Vintage-partitioned forecast inputs of the ledger.
+LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
+#: Vintage-partitioned forecast inputs of the outlook page.
+REPORT_FORECASTS = (
+    "api_price_grid",
+    "api_price_forecast",
+    "api_price_decline",
+    "api_price_backtest",
+    "startup_survival",
+    "startup_survival_backtest",
+    "china_share_forecast",
+    "china_share_backtest",
+)
+
+
+def _forecast_assets() -> list:
+    """The forecast asset definitions, when the forecasts package defines them."""
+    try:
+        from forecasts.assets import ASSETS as FORECAST_ASSETS
+    except ImportError:
+        return []
+    return list(FORECAST_ASSETS)
+
+
+def defined_keys() -> tuple[set[str], set[str]]:
+    """Names of the assets defined upstream of the report: (unpartitioned, vintage-partitioned)."""
+    plain, partitioned = set(), set()
+    for asset_def in [*assets.ingest.ASSETS, *assets.derived.ASSETS, *_forecast_assets()]:
+        target = partitioned if asset_def.partitions_def is not None else plain
+        target.update(k.to_user_string() for k in asset_def.keys)
+    return plain, partitioned
+
+
+PLAIN, PARTITIONED = defined_keys()
+#: Inputs each report asset wants but the code location does not define yet.
+MISSING_INPUTS = sorted(
+    {n for n in LEDGER_TABLES if n not in PLAIN}
+    | {n for n in (*LEDGER_FORECASTS, *REPORT_FORECASTS) if n not in PARTITIONED}
+)
+
+
+def _ins(tables: tuple[str, ...], forecasts: tuple[str, ...]) -> dict[str, dg.AssetIn]:
+    ins = {n: dg.AssetIn(n) for n in tables if n in PLAIN}
+    ins.update(
+        {
+            n: dg.AssetIn(n, partition_mapping=dg.LastPartitionMapping())
+            for n in forecasts
+            if n in PARTITIONED
+        }
+    )
+    return ins
+
+
+LEDGER_SCHEMA = io.column_schema(
+    ("claim_id", "string", "", "Claim id (claims.csv)"),
+    ("metric", "string", "", "Claimed metric, unit in the name"),
+    ("value", "double", "see unit", "The article's figure (low end of a range)"),
+    ("value_high", "double", "see unit", "High end of the article's range"),
+    ("pipeline_value", "double", "see pipeline_unit", "The pipeline's own figure for the claim"),
+    (
+        "pipeline_value_low",
+        "double",
+        "see pipeline_unit",
+        "Low end of the pipeline's range or interval",
+    ),
+    (
+        "pipeline_value_high",
+        "double",
+        "see pipeline_unit",
+        "High end of the pipeline's range or interval",
+    ),
+    ("pipeline_unit", "string", "", "Unit of the pipeline's figure"),
+    ("tolerance", "string", "", "Tolerance of the rule that gave the verdict"),
+    ("verdict", "string", "", "consistent | contradicted | open"),
+    (
+        "probability",
+        "double",
+        "probability",
+        "Forecast probability that an open prediction comes true",
+    ),
+    ("evidence", "string", "", "Datasets, row ids and source URLs behind the verdict"),
+    ("rule", "string", "", "The check applied (chip_spec, cluster_power, api_price_change, ...)"),
+    ("reason", "string", "", "Why the verdict, in words with the numbers"),
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"pandas"},
+    io_manager_key="report_io",
+    ins=_ins(LEDGER_TABLES, LEDGER_FORECASTS),
+    metadata={
+        "dagster/column_schema": LEDGER_SCHEMA,
+        "primary_key": ["claim_id"],
+        "missing_inputs": ", ".join(MISSING_INPUTS),
+    },
+)
+def claims_ledger(context, **tables: pd.DataFrame) -> pd.DataFrame:
+    """Every claim of the seed article with the pipeline's own number, the tolerance, a verdict
+    (consistent, contradicted or open), the evidence and, for open predictions, the forecast's
+    probability; computed from the data on every run."""
+    known = {k: v for k, v in tables.items() if k in LedgerInputs.names()}
+    ledger = build_ledger(LedgerInputs(**known))
+    counts = ledger["verdict"].value_counts()
+    context.add_output_metadata(
+        {
+            **{f"n_{v}": int(counts.get(v, 0)) for v in ("consistent", "contradicted", "open")},
+            "contradicted": dg.MetadataValue.md(
+                ledger.loc[
+                    ledger["verdict"] == "contradicted",
+                    ["claim_id", "metric", "value", "pipeline_value", "reason"],
+                ].to_markdown(index=False)
+            ),
+        }
+    )
+    return ledger
+
+
+def write_bytes_atomic(data: bytes, path: UPath) -> None:
+    """Writes bytes via a temporary file and a rename on a local disk (a reader never sees half a
+    file); directly on other filesystems."""
+    if path.protocol in ("", "file", "local"):
+        local = os.fspath(path.path if hasattr(path, "path") else path)
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        tmp = os.path.join(
+            os.path.dirname(local), f".{os.path.basename(local)}.{uuid.uuid4().hex}.tmp"
+        )
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, local)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    else:
+        with path.open("wb") as handle:
+            handle.write(data)
+
+
+def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
+    from forecasts import charts as fc
+
+    out = {
+        "chip_claims": charts.chip_claims_chart(ledger),
+        "verdicts": charts.verdict_chart(ledger),
+    }
+    power = charts.power_chart(ledger)
+    if power is not None:
+        out["power"] = power
+    grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
+    if grid is not None and forecast is not None:
+        out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input")
+        out["price_fan_output"] = fc.price_fan_chart(grid, forecast, side="output")
+    if tables.get("startup_survival") is not None:
+        out["survival_all"] = fc.survival_chart(tables["startup_survival"], "all")
+        out["survival_cn"] = fc.survival_chart(tables["startup_survival"], "CN")
+    if tables.get("china_share_forecast") is not None:
+        out["share"] = fc.share_chart(tables["china_share_forecast"])
+    if tables.get("api_price_backtest") is not None:
+        out["backtest_prices"] = fc.backtest_chart(tables["api_price_backtest"], "mase_log")
+    return out
+
+
+REPORT_INDEX_SCHEMA = io.column_schema(
+    ("file", "string", "", "File written beside the report (relative to warehouse/report/)"),
+    ("kind", "string", "", "markdown | png"),
+    ("size_bytes", "int64", "bytes", "File size"),
+    ("sha256", "string", "", "SHA-256 of the file's bytes"),
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"markdown", "pandas"},
+    io_manager_key="report_io",
+    ins={"claims_ledger": dg.AssetIn("claims_ledger"), **_ins((), REPORT_FORECASTS)},
+    metadata={
+        "dagster/column_schema": REPORT_INDEX_SCHEMA,
+        "missing_inputs": ", ".join(MISSING_INPUTS),
+    },
+)
+def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame) -> pd.DataFrame:
+    """Writes ``warehouse/report/outlook.md`` and its PNG charts (headline numbers, the ledger's
+    verdicts, forecasts with intervals, backtests, data gaps) and shows the charts in the UI;
+    returns the index of files written."""
+    pngs = report_charts(claims_ledger, tables)
+    names = {name: f"outlook_{name}.png" for name in pngs}
+    vintages = sorted(
+        {
+            str(pd.Timestamp(t["as_of_date"].iloc[0]).date())
+            for t in tables.values()
+            if "as_of_date" in t and len(t)
+        }
+    )
+    forecasts = Forecasts(
+        **{k: v for k, v in tables.items() if k in Forecasts.__dataclass_fields__},
+        extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
+    )
+    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none")
+    folder = UPath(settings.layer_dir("report"))
+    files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
+        (names[n], "png", b) for n, b in pngs.items()
+    ]
+    for name, _, data in files:
+        write_bytes_atomic(data, folder / name)
+    context.add_output_metadata(
+        {
+            "report": dg.MetadataValue.path(str(folder / REPORT_FILE)),
+            "charts": dg.MetadataValue.md(
+                "\n\n".join(f"### {n}\n" + fc_image(b, n) for n, b in pngs.items())
+            ),
+        }
+    )
+    return pd.DataFrame(
+        {
+            "file": [f[0] for f in files],
+            "kind": [f[1] for f in files],
+            "size_bytes": pd.Series([len(f[2]) for f in files], dtype="int64"),
+            "sha256": [hashlib.sha256(f[2]).hexdigest() for f in files],
+        }
+    )
+
+
+def fc_image(png: bytes, alt: str) -> str:
+    """A PNG as a base64 Markdown image for the Dagster UI."""
+    from forecasts.charts import markdown_image
+
+    return markdown_image(png, alt)
+
+
+ASSETS = [claims_ledger, outlook_report]

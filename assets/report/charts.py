@@ -1,0 +1,101 @@
+"""PNG charts of the claims ledger (article vs datasheet, verdicts, cluster power) as bytes."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN
+
+#: Fixed size, resolution and PNG metadata: the same table gives the same bytes run after run.
+DPI = 80
+PNG_METADATA = {"Software": None}
+VERDICT_COLORS = {CONSISTENT: "tab:green", CONTRADICTED: "tab:red", OPEN: "tab:gray"}
+
+
+def png_bytes(fig) -> bytes:
+    """The figure as PNG bytes without a timestamp or software tag, then closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_METADATA)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def chip_rows(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger's chip-table cells (spec figures checked against hardware_specs)."""
+    rows = ledger[ledger["rule"].isin(["chip_spec", "chip_spec_ratio"])]
+    return rows.sort_values("claim_id", kind="mergesort").reset_index(drop=True)
+
+
+def chip_claims_chart(ledger: pd.DataFrame) -> bytes:
+    """Article figure / sourced figure per chip-table cell on a log scale (1 = agreement),
+    coloured by verdict; cells without any sourced figure are marked on the axis."""
+    rows = chip_rows(ledger)
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(rows) + 1)))
+    labels = [f"{r.claim_id} {r.subject} {r.metric}" for r in rows.itertuples()]
+    ratio = (rows["value"] / rows["pipeline_value"]).to_numpy(dtype=float)
+    y = np.arange(len(rows))
+    for i, r in enumerate(rows.itertuples()):
+        color = VERDICT_COLORS.get(r.verdict, "tab:gray")
+        if np.isfinite(ratio[i]) and ratio[i] > 0:
+            ax.barh(i, np.log2(ratio[i]), color=color)
+        else:
+            ax.plot(0, i, marker="x", color=color, markersize=8)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("log2(article / sourced value)   (x = no sourced value)")
+    ax.set_title("Chip table: article vs sourced specs")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in VERDICT_COLORS.values()]
+    ax.legend(handles, list(VERDICT_COLORS), fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def verdict_chart(ledger: pd.DataFrame) -> bytes:
+    """Claims per article section, stacked by verdict."""
+    counts = (
+        ledger.groupby(["section", "verdict"], sort=True).size().unstack("verdict", fill_value=0)
+    )
+    counts = counts.reindex(columns=list(VERDICT_COLORS), fill_value=0)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    left = np.zeros(len(counts))
+    for verdict, color in VERDICT_COLORS.items():
+        ax.barh(counts.index, counts[verdict], left=left, color=color, label=verdict)
+        left += counts[verdict].to_numpy()
+    ax.invert_yaxis()
+    ax.set_xlabel("claims")
+    ax.set_title("Verdicts by article section")
+    ax.legend(fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def power_chart(ledger: pd.DataFrame) -> bytes | None:
+    """Claimed cluster megawatts against the sourced range (None when the ledger has none)."""
+    rows = ledger[(ledger["rule"] == "cluster_power") & ledger["pipeline_value"].notna()]
+    if rows.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 1 + 0.6 * len(rows)))
+    for i, r in enumerate(rows.itertuples()):
+        ax.plot(
+            [r.pipeline_value_low, r.pipeline_value_high], [i, i], color="tab:blue", linewidth=6
+        )
+        ax.plot(r.pipeline_value, i, "o", color="white", markeredgecolor="tab:blue")
+        ax.plot(r.value, i, "D", color=VERDICT_COLORS.get(r.verdict, "tab:gray"))
+    ax.set_yticks(
+        range(len(rows)), [f"{r.claim_id} {r.subject}" for r in rows.itertuples()], fontsize=7
+    )
+    ax.set_xlabel("MW (bar: sourced range, circle: central, diamond: article)")
+    ax.set_xlim(left=0)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return png_bytes(fig)

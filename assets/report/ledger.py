@@ -1,0 +1,344 @@
+"""The claims ledger: every claim of the article with the pipeline's own number and a verdict."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from assets.ingest.schema import normalise_alias
+from assets.report.chip_claims import check_chip_spec
+from assets.report.findings import OPEN, Finding, needs
+from assets.report.market_claims import (
+    check_count_change,
+    check_count_level,
+    check_price_change,
+    check_price_level,
+    quarter_end,
+)
+from assets.report.power_claims import check_cluster_power
+from assets.report.prediction_claims import check_share_prediction, check_survival_prediction
+
+SPEC_COLUMNS = (
+    "bf16_dense_tflops",
+    "bf16_sparse_tflops",
+    "fp8_dense_tflops",
+    "fp8_sparse_tflops",
+    "int8_dense_tops",
+    "memory_gb",
+    "memory_bw_gbps",
+    "scale_up_gbps",
+    "scale_out_gbps",
+    "tdp_w",
+)
+FINDING_COLUMNS = {
+    "pipeline_value": "float64",
+    "pipeline_value_low": "float64",
+    "pipeline_value_high": "float64",
+    "pipeline_unit": "string",
+    "tolerance": "string",
+    "verdict": "string",
+    "probability": "float64",
+    "evidence": "string",
+    "rule": "string",
+    "reason": "string",
+}
+_QUARTER = r"Q([1-4])\s*(\d{4})"
+_PERIOD = re.compile(_QUARTER + r"\s*(?:->|→|to)\s*" + _QUARTER)
+_LEVEL = re.compile(_QUARTER + r"\s+value")
+_EARLY = re.compile(r"early\s+(\d{4})", re.IGNORECASE)
+_COUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d{2,})\s+[A-Za-z]")
+_RATIO = re.compile(r"^(?P<prec>bf16|fp8|int8)_(?P<unit>tflops|tops)_ratio_to_(?P<ref>.+)$")
+
+
+@dataclass(frozen=True)
+class LedgerInputs:
+    """The tables the verdicts draw on; an absent optional table leaves its claims open."""
+
+    claims: pd.DataFrame
+    hardware_specs: pd.DataFrame
+    chip_aliases: pd.DataFrame
+    chip_specs: pd.DataFrame | None = None
+    power_observations: pd.DataFrame | None = None
+    api_prices: pd.DataFrame | None = None
+    price_decline_estimates: pd.DataFrame | None = None
+    model_counts: pd.DataFrame | None = None
+    china_share_forecast: pd.DataFrame | None = None
+    startup_survival: pd.DataFrame | None = None
+    training_scenarios: pd.DataFrame | None = None
+    inference_costs: pd.DataFrame | None = None
+    cluster_equivalence: pd.DataFrame | None = None
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every input table's name (the asset it comes from)."""
+        return tuple(f.name for f in fields(cls))
+
+
+def _text(claim: dict, key: str) -> str:
+    v = claim.get(key)
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+
+
+def _num(claim: dict, key: str) -> float:
+    v = claim.get(key)
+    return float("nan") if v is None or v is pd.NA or pd.isna(v) else float(v)
+
+
+def claim_words(claim: dict) -> str:
+    """Unit, note and text of a claim joined: where its period and counts are written."""
+    return " ".join(_text(claim, k) for k in ("unit", "note", "text"))
+
+
+def claim_period(claim: dict) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The (start, end) quarter ends of a 'Q1 2024 -> Q1 2025' claim, or None."""
+    m = _PERIOD.search(claim_words(claim))
+    if m is None:
+        return None
+    q0, y0, q1, y1 = (int(g) for g in m.groups())
+    return quarter_end(y0, q0), quarter_end(y1, q1)
+
+
+def claim_date(claim: dict) -> pd.Timestamp | None:
+    """The date a level claim speaks of ('Q1 2024 value' in its note), or None."""
+    m = _LEVEL.search(claim_words(claim))
+    return quarter_end(int(m.group(2)), int(m.group(1))) if m else None
+
+
+def chip_lookup(inputs: LedgerInputs) -> dict[str, str]:
+    """Normalised alias or chip id -> chip id."""
+    a = inputs.chip_aliases
+    out = {normalise_alias(c): c for c in inputs.hardware_specs["chip_id"]}
+    out.update({normalise_alias(c): c for c in a["chip_id"]})
+    out.update(zip(a["alias"].map(normalise_alias), a["chip_id"], strict=True))
+    return out
+
+
+def _vendor(inputs: LedgerInputs, chip_id: str) -> str:
+    rows = inputs.hardware_specs[inputs.hardware_specs["chip_id"] == chip_id]
+    return str(rows["vendor"].iloc[0]) if len(rows) else ""
+
+
+def _chip_spec(claim: dict, inputs: LedgerInputs) -> Finding:
+    chip = chip_lookup(inputs).get(normalise_alias(_text(claim, "subject")))
+    if chip is None:
+        return Finding(
+            OPEN,
+            f"'{_text(claim, 'subject')}' is not a chip in chip_aliases or hardware_specs: no sourced spec",
+            "chip_spec",
+        )
+    return check_chip_spec(
+        chip,
+        claim["metric"],
+        _num(claim, "value"),
+        inputs.hardware_specs,
+        inputs.chip_specs,
+        _vendor(inputs, chip),
+    )
+
+
+def _spec_ratio(claim: dict, inputs: LedgerInputs) -> Finding:
+    """'<chip> matches <ref> in FP8' as a ratio: the claimed figure is ratio x the reference
+    chip's sourced dense figure at that precision, then checked like any spec."""
+    m = _RATIO.match(claim["metric"])
+    lookup = chip_lookup(inputs)
+    chip = lookup.get(normalise_alias(_text(claim, "subject")))
+    ref = lookup.get(normalise_alias(m.group("ref")))
+    column = f"{m.group('prec')}_dense_{m.group('unit')}"
+    if chip is None or ref is None:
+        return Finding(
+            OPEN,
+            f"unknown chip in '{_text(claim, 'subject')}' / '{m.group('ref')}'",
+            "chip_spec_ratio",
+        )
+    ref_rows = inputs.hardware_specs[
+        (inputs.hardware_specs["chip_id"] == ref) & (inputs.hardware_specs["kind"] != "claim")
+    ]
+    ref_value = ref_rows.loc[ref_rows["is_default"].fillna(False).astype(bool), column].dropna()
+    if ref_value.empty:
+        return Finding(OPEN, f"no sourced {column} for the reference chip {ref}", "chip_spec_ratio")
+    claimed = _num(claim, "value") * float(ref_value.iloc[0])
+    f = check_chip_spec(
+        chip, column, claimed, inputs.hardware_specs, inputs.chip_specs, _vendor(inputs, chip)
+    )
+    return Finding(
+        f.verdict,
+        f"claimed {_num(claim, 'value'):g} x {ref} {column} {ref_value.iloc[0]:g} = {claimed:g}: {f.reason}",
+        "chip_spec_ratio",
+        f.tolerance,
+        f.evidence,
+        f.pipeline_value,
+        f.pipeline_value_low,
+        f.pipeline_value_high,
+        f.pipeline_unit,
+    )
+
+
+def _cluster_power(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.power_observations is None:
+        return needs("power_observations", "cluster_power")
+    m = _COUNT.search(_text(claim, "unit") + " " + _text(claim, "text"))
+    chip = chip_lookup(inputs).get(normalise_alias(_text(claim, "subject")))
+    if m is None or chip is None:
+        return Finding(OPEN, "the claim states no GPU count or chip", "cluster_power")
+    return check_cluster_power(
+        float(m.group(1).replace(",", "")), _num(claim, "value"), chip, inputs.power_observations
+    )
+
+
+def _region_tier(claim: dict) -> tuple[str | None, tuple[str, ...]]:
+    words = (claim_words(claim) + " " + _text(claim, "subject")).lower()
+    region = "CN" if "china" in words or "chinese" in words else None
+    tier = (
+        ("gpt4_class",)
+        if "gpt-4 class" in words or "gpt4_class" in words
+        else ("small", "gpt4_class", "frontier")
+    )
+    return region, tier
+
+
+def _price_level(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.api_prices is None:
+        return needs("api_prices", "api_price_level")
+    date = claim_date(claim)
+    if date is None:
+        return Finding(OPEN, "the claim states no date for its price", "api_price_level")
+    region, tiers = _region_tier(claim)
+    return check_price_level(
+        _num(claim, "value"), date, inputs.api_prices, tiers[0] if len(tiers) == 1 else None, region
+    )
+
+
+def _price_change(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.api_prices is None or inputs.price_decline_estimates is None:
+        return needs("api_prices and price_decline_estimates", "api_price_change")
+    period = claim_period(claim)
+    sign = -1.0 if "decline" in claim["metric"] else 1.0
+    lo = sign * _num(claim, "value")
+    hi = sign * _num(claim, "value_high") if not np.isnan(_num(claim, "value_high")) else lo
+    if period is None:
+        early = _EARLY.search(claim_words(claim))
+        if early is None:
+            return Finding(OPEN, "the claim states no period", "api_price_change")
+        dates = pd.to_datetime(inputs.api_prices["effective_date"], errors="coerce")
+        period = (pd.Timestamp(f"{early.group(1)}-01-31"), dates.max())
+    region, tiers = _region_tier(claim)
+    return check_price_change(
+        lo,
+        hi,
+        period[0],
+        period[1],
+        inputs.api_prices,
+        inputs.price_decline_estimates,
+        tiers,
+        region or "US",
+    )
+
+
+def _count_change(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.model_counts is None:
+        return needs("model_counts", "startup_count_change")
+    period = claim_period(claim)
+    if period is None:
+        return Finding(OPEN, "the claim states no period", "startup_count_change")
+    return check_count_change(_num(claim, "value"), period[0], period[1], inputs.model_counts)
+
+
+def _count_level(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.model_counts is None:
+        return needs("model_counts", "startup_count_level")
+    date = claim_date(claim)
+    if date is None:
+        return Finding(OPEN, "the claim states no date for its count", "startup_count_level")
+    return check_count_level(_num(claim, "value"), date, inputs.model_counts)
+
+
+def _share(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.china_share_forecast is None:
+        return needs(
+            "china_share_forecast", "share_forecast", "domestic share by year with intervals"
+        )
+    hi = _num(claim, "value_high")
+    horizon = pd.Timestamp(claim["horizon"])
+    return check_share_prediction(
+        _num(claim, "value"),
+        hi if not np.isnan(hi) else _num(claim, "value"),
+        horizon.year,
+        inputs.china_share_forecast,
+    )
+
+
+def _survival(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.startup_survival is None:
+        return needs("startup_survival", "survival_forecast", "share of startups gone by the date")
+    return check_survival_prediction(
+        _num(claim, "value") / 100, pd.Timestamp(claim["horizon"]), inputs.startup_survival
+    )
+
+
+def _needs_scenarios(asset: str, rule: str, what: str):
+    def check(claim: dict, inputs: LedgerInputs) -> Finding:
+        table = getattr(inputs, asset)
+        if table is None:
+            return needs(asset, rule, what)
+        return Finding(OPEN, f"{asset} has no scenario matching this claim ({what})", rule)
+
+    return check
+
+
+#: (test on the claim, check) in order: the first test that holds picks the check.
+RULES = (
+    (lambda c: c["metric"] in SPEC_COLUMNS, _chip_spec),
+    (lambda c: _RATIO.match(c["metric"]) is not None, _spec_ratio),
+    (
+        lambda c: "mfu" in c["metric"],
+        _needs_scenarios("training_scenarios", "training_mfu", "MFU by chip, cluster and model"),
+    ),
+    (
+        lambda c: c["metric"].startswith("training_cost"),
+        _needs_scenarios("training_scenarios", "training_cost", "cost of a 70B training run"),
+    ),
+    (
+        lambda c: "h100_equivalent" in c["metric"] and c["metric"].startswith("chips_per"),
+        _needs_scenarios("cluster_equivalence", "cluster_equivalence", "chips matching N H100s"),
+    ),
+    (
+        lambda c: c["metric"].startswith("inference_cost") or "speedup" in c["metric"],
+        _needs_scenarios(
+            "inference_costs", "inference_cost", "cost per 1M tokens, speculative decoding"
+        ),
+    ),
+    (lambda c: c["metric"] == "cluster_mw", _cluster_power),
+    (lambda c: c["metric"] == "api_price_usd_per_mtok", _price_level),
+    (
+        lambda c: c["metric"].startswith("api_price_") and c["metric"].endswith("_pct"),
+        _price_change,
+    ),
+    (lambda c: c["metric"] == "startup_count_change_pct", _count_change),
+    (lambda c: c["metric"] == "startup_count", _count_level),
+    (lambda c: c["metric"] == "startup_exit_pct" and pd.notna(c.get("horizon")), _survival),
+    (lambda c: c["metric"] == "domestic_share_pct" and pd.notna(c.get("horizon")), _share),
+)
+
+
+def finding_for(claim: dict, inputs: LedgerInputs) -> Finding:
+    """The finding of one claim: the first rule that applies, or open when no dataset speaks to it."""
+    for test, check in RULES:
+        if test(claim):
+            return check(claim, inputs)
+    what = "a qualitative statement" if claim["metric"] == "qualitative" else f"'{claim['metric']}'"
+    return Finding(OPEN, f"no dataset in the pipeline measures {what}", "no_data")
+
+
+def claims_ledger(inputs: LedgerInputs) -> pd.DataFrame:
+    """Every claims row with the pipeline's value, tolerance, verdict, evidence, probability and
+    reason beside it, in claim order."""
+    claims = inputs.claims.sort_values("claim_id", kind="mergesort").reset_index(drop=True)
+    found = [finding_for(c, inputs).as_dict() for c in claims.to_dict("records")]
+    table = pd.DataFrame(found, columns=list(FINDING_COLUMNS))
+    out = pd.concat([claims, table], axis=1)
+    for name, dtype in FINDING_COLUMNS.items():
+        out[name] = out[name].astype(dtype)
+    return out

@@ -1,0 +1,372 @@
+"""The outlook page: headline numbers, what the article gets right and wrong, forecasts with
+intervals, backtest scores and data gaps, as Markdown for an analyst who reads only this page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from assets.report.charts import chip_rows
+from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, fmt
+
+HEADLINE_TIERS = (("gpt4_class", "US"), ("gpt4_class", "CN"), ("frontier", "US"), ("small", "CN"))
+FORECAST_MODEL = "sarimax_rw_drift"
+FORECAST_HORIZONS = (12, 24)
+SHARE_MODEL = "logit_ols_pooled"
+SHARE_YEARS = (2026, 2028, 2030)
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """The latest vintage of each forecast table the page speaks of (None when not materialized)."""
+
+    api_price_forecast: pd.DataFrame | None = None
+    api_price_decline: pd.DataFrame | None = None
+    api_price_backtest: pd.DataFrame | None = None
+    startup_survival: pd.DataFrame | None = None
+    startup_survival_backtest: pd.DataFrame | None = None
+    china_share_forecast: pd.DataFrame | None = None
+    china_share_backtest: pd.DataFrame | None = None
+    extra_gaps: list[str] = field(default_factory=list)
+
+
+def cell(value: object) -> str:
+    """Text safe inside a Markdown table cell (pipes escaped, newlines folded)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return fmt(value)
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(df: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table with safe cells."""
+    if df.empty:
+        return "_(none)_"
+    safe = df.apply(lambda col: col.map(cell))
+    header = "| " + " | ".join(safe.columns) + " |"
+    rule = "|" + "|".join("---" for _ in safe.columns) + "|"
+    body = ["| " + " | ".join(row) + " |" for row in safe.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def claimed(row) -> str:
+    """The article's figure with its range and unit."""
+    if pd.isna(row.value):
+        return ""
+    hi = f"-{fmt(row.value_high)}" if pd.notna(row.value_high) else ""
+    return f"{fmt(row.value)}{hi} {cell(row.unit)}".strip()
+
+
+def ours(row) -> str:
+    """The pipeline's figure with its range and unit."""
+    if pd.isna(row.pipeline_value) and pd.isna(row.pipeline_value_low):
+        return ""
+    rng = ""
+    if pd.notna(row.pipeline_value_low) and row.pipeline_value_low != row.pipeline_value_high:
+        rng = f" ({fmt(row.pipeline_value_low)}-{fmt(row.pipeline_value_high)})"
+    return f"{fmt(row.pipeline_value)}{rng} {cell(row.pipeline_unit)}".strip()
+
+
+def _image(charts: dict[str, str], name: str, alt: str) -> str:
+    return f"![{alt}]({charts[name]})\n" if name in charts else ""
+
+
+def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
+    """One bullet per headline number, each with its interval and where it comes from."""
+    out = []
+    d = f.api_price_decline
+    if d is not None and len(d):
+        pipe = d[(d["status"] == "ok") & (d["price_side"] == "input")]
+        for tier, region in HEADLINE_TIERS:
+            r = pipe[(pipe["tier"] == tier) & (pipe["region"] == region)]
+            if len(r):
+                r = r.iloc[0]
+                out.append(
+                    f"- API prices, {tier} {region} (input, cheapest at or above tier): falling "
+                    f"{fmt(r['decline_factor_per_year'])}x per year (95% CI "
+                    f"{fmt(r['decline_factor_per_year_low'])}-{fmt(r['decline_factor_per_year_high'])}x, "
+                    f"{int(r['n_points'])} months with a price)."
+                )
+        pub = d[d["status"] == "published"]["decline_factor_per_year"].dropna()
+        if len(pub):
+            out.append(
+                f"- Published decline-rate studies: {fmt(pub.min())}-{fmt(pub.max())}x per year "
+                f"({len(pub)} estimates with a stated rate)."
+            )
+    s = f.startup_survival
+    if s is not None and len(s):
+        e = s[(s["quantity"] == "expected_independent_of_active") & (s["status"] == "ok")]
+        e = e[pd.to_datetime(e["target_date"]) == pd.Timestamp("2027-03-31")]
+        for r in e.itertuples():
+            out.append(
+                f"- Startups ({r.cohort}): of {r.n_active} independent today, {fmt(r.value)} expected "
+                f"still independent on 2027-03-31 (80%: {fmt(r.lower_80)}-{fmt(r.upper_80)}, "
+                f"95%: {fmt(r.lower_95)}-{fmt(r.upper_95)})."
+            )
+    sh = f.china_share_forecast
+    if sh is not None and len(sh):
+        r = sh[(sh["model"] == SHARE_MODEL) & (sh["status"] == "ok") & (sh["year"] == 2028)]
+        if len(r):
+            r = r.iloc[0]
+            out.append(
+                f"- China domestic accelerator share 2028: {fmt(r['median_share_pct'])}% (80%: "
+                f"{fmt(r['lower_80_share_pct'])}-{fmt(r['upper_80_share_pct'])}%, 95%: "
+                f"{fmt(r['lower_95_share_pct'])}-{fmt(r['upper_95_share_pct'])}%)."
+            )
+    for r in ledger[ledger["rule"] == "cluster_power"].itertuples():
+        if pd.notna(r.pipeline_value):
+            out.append(
+                f"- Power: {cell(r.unit)}: {fmt(r.pipeline_value_low)}-{fmt(r.pipeline_value_high)} MW "
+                f"from sourced per-GPU watts (article: {fmt(r.value)} MW)."
+            )
+    counts = ledger["verdict"].value_counts()
+    out.append(
+        f"- Claims ledger: {len(ledger)} claims; {counts.get(CONTRADICTED, 0)} contradicted, "
+        f"{counts.get(CONSISTENT, 0)} consistent, {counts.get(OPEN, 0)} open."
+    )
+    return out
+
+
+def verdict_section(ledger: pd.DataFrame, verdict: str) -> str:
+    """The ledger rows of one verdict: claim, article figure, pipeline figure, reason, evidence."""
+    rows = ledger[ledger["verdict"] == verdict]
+    return table(
+        pd.DataFrame(
+            {
+                "claim": rows["claim_id"],
+                "article says": rows["text"],
+                "article figure": [claimed(r) for r in rows.itertuples()],
+                "pipeline": [ours(r) for r in rows.itertuples()],
+                "why": rows["reason"],
+                "evidence": rows["evidence"],
+            }
+        )
+    )
+
+
+def chip_table(ledger: pd.DataFrame) -> str:
+    """The article's chip table beside the sourced datasheet values."""
+    rows = chip_rows(ledger)
+    return table(
+        pd.DataFrame(
+            {
+                "claim": rows["claim_id"],
+                "chip": rows["subject"],
+                "metric": rows["metric"],
+                "article": rows["value"],
+                "datasheet (pipeline)": rows["pipeline_value"],
+                "sourced range": [
+                    f"{fmt(r.pipeline_value_low)}-{fmt(r.pipeline_value_high)}"
+                    if pd.notna(r.pipeline_value_low)
+                    else "no source"
+                    for r in rows.itertuples()
+                ],
+                "verdict": rows["verdict"],
+            }
+        )
+    )
+
+
+def predictions_section(ledger: pd.DataFrame) -> str:
+    """Open predictions that the forecasts give a probability."""
+    rows = ledger[(ledger["claim_type"] == "prediction") & ledger["probability"].notna()]
+    return table(
+        pd.DataFrame(
+            {
+                "claim": rows["claim_id"],
+                "prediction": rows["text"],
+                "by": pd.to_datetime(rows["horizon"]).dt.date.astype(str),
+                "probability": rows["probability"].map(lambda p: f"{p:.2f}"),
+                "forecast": rows["reason"],
+            }
+        )
+    )
+
+
+def price_forecast_table(fc: pd.DataFrame) -> str:
+    """Median and intervals of the forecast model at 12 and 24 months for the headline tiers."""
+    rows = fc[
+        (fc["model"] == FORECAST_MODEL)
+        & (fc["status"] == "ok")
+        & fc["horizon_months"].isin(FORECAST_HORIZONS)
+    ]
+    rows = rows.sort_values(["tier", "region", "price_side", "horizon_months"], kind="mergesort")
+    return table(
+        pd.DataFrame(
+            {
+                "tier": rows["tier"],
+                "region": rows["region"],
+                "side": rows["price_side"],
+                "month": pd.to_datetime(rows["target_month"]).dt.strftime("%Y-%m"),
+                "last USD/Mtok": rows["last_price_usd_per_mtok"],
+                "median": rows["median_usd_per_mtok"],
+                "80%": [
+                    f"{fmt(a)}-{fmt(b)}"
+                    for a, b in zip(
+                        rows["lower_80_usd_per_mtok"], rows["upper_80_usd_per_mtok"], strict=True
+                    )
+                ],
+                "95%": [
+                    f"{fmt(a)}-{fmt(b)}"
+                    for a, b in zip(
+                        rows["lower_95_usd_per_mtok"], rows["upper_95_usd_per_mtok"], strict=True
+                    )
+                ],
+            }
+        )
+    )
+
+
+def share_forecast_table(sh: pd.DataFrame) -> str:
+    """The share models' forecasts for selected years."""
+    rows = sh[
+        (sh["status"] == "ok") & (sh["model"] != "source_figure") & sh["year"].isin(SHARE_YEARS)
+    ]
+    rows = rows.sort_values(["model", "year"], kind="mergesort")
+    return table(
+        pd.DataFrame(
+            {
+                "model": rows["model"],
+                "figures": rows["basis"] + " / " + rows["kind_of_figure"],
+                "year": rows["year"].astype("Int64").astype(str),
+                "median %": rows["median_share_pct"],
+                "80%": [
+                    f"{fmt(a)}-{fmt(b)}"
+                    for a, b in zip(
+                        rows["lower_80_share_pct"], rows["upper_80_share_pct"], strict=True
+                    )
+                ],
+                "95%": [
+                    f"{fmt(a)}-{fmt(b)}"
+                    for a, b in zip(
+                        rows["lower_95_share_pct"], rows["upper_95_share_pct"], strict=True
+                    )
+                ],
+                "P(30-40%)": rows["prob_share_in_30_40_pct"].map(lambda p: f"{p:.2f}"),
+            }
+        )
+    )
+
+
+def backtest_table(scores: list[pd.DataFrame]) -> str:
+    """Pooled backtest scores per domain, model and horizon."""
+    parts = [s for s in scores if s is not None and len(s)]
+    if not parts:
+        return "_(no backtest materialized)_"
+    s = pd.concat(parts, ignore_index=True)
+    s = s[(s["status"] == "ok") & s["series"].isin(["all/all/all", "all", "actual figures"])]
+    s = s.sort_values(["domain", "model", "horizon_months"], kind="mergesort")
+    cols = [
+        "domain",
+        "model",
+        "horizon_months",
+        "n_forecasts",
+        "mase_log",
+        "smape_pct",
+        "brier",
+        "coverage_80_pct",
+        "coverage_95_pct",
+        "skill_vs_last_value",
+        "skill_vs_rw_drift",
+    ]
+    return table(s[[c for c in cols if c in s.columns]].dropna(axis=1, how="all"))
+
+
+def gaps_section(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
+    """What the pipeline could not say, and why: missing datasets, refused models."""
+    out = []
+    needs = ledger[ledger["reason"].str.startswith("needs ")]
+    for reason, grp in needs.groupby("reason", sort=True):
+        out.append(f"- {reason}: claims {', '.join(grp['claim_id'])}.")
+    nodata = ledger[ledger["rule"] == "no_data"]
+    if len(nodata):
+        out.append(
+            f"- No dataset measures {len(nodata)} claims ({', '.join(nodata['claim_id'])}): "
+            "company compute and funding, lead times, runway, GitHub stars and qualitative statements."
+        )
+    for name in (
+        "api_price_forecast",
+        "api_price_decline",
+        "startup_survival",
+        "china_share_forecast",
+    ):
+        t = getattr(f, name)
+        if t is None:
+            out.append(f"- {name}: not materialized for this vintage.")
+            continue
+        refused = t[t["status"] != "ok"] if "status" in t else t.iloc[0:0]
+        refused = refused[refused["status"] != "published"]
+        for reason, grp in refused.groupby("reason", sort=True):
+            out.append(f"- {name}: {len(grp)} row(s) refused or failed: {reason}.")
+    out += [f"- {g}" for g in f.extra_gaps]
+    return out
+
+
+def outlook_markdown(
+    ledger: pd.DataFrame, forecasts: Forecasts, charts: dict[str, str], vintage: str
+) -> str:
+    """The whole page; ``charts`` maps chart names to the PNG file names written beside it."""
+    lines = [
+        "# Compute Outlook",
+        "",
+        f"Forecast vintage {vintage}. Every figure below comes from the pipeline's sourced data "
+        "(`warehouse/`); the claims ledger is `warehouse/report/claims_ledger.parquet`.",
+        "",
+        "## Headline numbers",
+        *headline_lines(ledger, forecasts),
+        "",
+        "## What the article gets wrong",
+        verdict_section(ledger, CONTRADICTED),
+        "",
+        "## What the article gets right",
+        verdict_section(ledger, CONSISTENT),
+        "",
+        "## The article's chip table against the datasheets",
+        _image(charts, "chip_claims", "article vs sourced chip specs"),
+        chip_table(ledger),
+        "",
+        "## Predictions and their probability",
+        predictions_section(ledger),
+        "",
+        "## Forecasts",
+        "### API prices (USD per 1M tokens, random walk with drift on log price)",
+        _image(charts, "price_fan_input", "API price fan chart, input")
+        + _image(charts, "price_fan_output", "API price fan chart, output"),
+        price_forecast_table(forecasts.api_price_forecast)
+        if forecasts.api_price_forecast is not None
+        else "_(not materialized)_",
+        "",
+        "### Startup survival and competing exits",
+        _image(charts, "survival_all", "survival and cumulative incidence, all")
+        + _image(charts, "survival_cn", "survival and cumulative incidence, China"),
+        "",
+        "### China's domestic accelerator share",
+        _image(charts, "share", "domestic share forecast"),
+        share_forecast_table(forecasts.china_share_forecast)
+        if forecasts.china_share_forecast is not None
+        else "_(not materialized)_",
+        "",
+        "## Backtests (rolling origin, expanding window)",
+        _image(charts, "backtest_prices", "price backtest MASE"),
+        backtest_table(
+            [
+                forecasts.api_price_backtest,
+                forecasts.startup_survival_backtest,
+                forecasts.china_share_backtest,
+            ]
+        ),
+        "",
+        "## Open claims",
+        verdict_section(ledger[ledger["probability"].isna()], OPEN),
+        "",
+        "## Data gaps",
+        *gaps_section(ledger, forecasts),
+        "",
+        "## Verdicts by section",
+        _image(charts, "verdicts", "verdicts by section"),
+        _image(charts, "power", "cluster power"),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
