@@ -1,0 +1,373 @@
+"""Dagster assets for the rust_core performance model: training grid, inference costs, cluster
+equivalence, data-centre power, and the what_if job a user configures in the launchpad."""
+
+
+import dagster as dg
+import pandas as pd
+
+import rust_core
+from assets.derived import performance as pf
+from assets.derived import scenario_inputs as si
+from assets.derived.workloads import TRAINING_MODELS
+from pipelines.io import column_schema
+
+_BAND = [
+    (f"{name}_p{q}", "double", unit, f"{what}, {q}th percentile of the Monte Carlo band")
+    for name, unit, what in [("mfu_pct", "%", "MFU"), ("cost_usd", "USD", "Run cost")]
+    for q in pf.PCTS
+]
+_SOURCES = [
+    (
+        "power_basis",
+        "string",
+        "",
+        "Where the IT watts per chip come from (observations or assumption)",
+    ),
+    ("pue_basis", "string", "", "Where the PUE band comes from"),
+    ("price_basis", "string", "", "Rental observations behind the price (empty: no price known)"),
+    ("spec_sources", "string", "", "JSON: spec column -> hardware_specs.spec_id"),
+    ("model_source", "string", "", "Publication of the model's shape, batch and tokens"),
+    ("assumptions", "string", "", "Every value assumed because a source lacks it"),
+]
+
+TRAINING_SCHEMA = column_schema(
+    ("scenario_id", "string", "", "train-<chip>-<precision>-<model>-n<chips>"),
+    ("chip_id", "string", "", "Chip id"),
+    ("precision", "string", "", "bf16 | fp8 (where the chip has FP8)"),
+    ("model_id", "string", "", "Training workload (see model_source)"),
+    ("chips", "int64", "chips", "Cluster size"),
+    ("peak_tflops", "double", "TFLOPS", "Dense peak at this precision"),
+    ("memory_gb", "double", "GB", "Memory per chip"),
+    ("memory_bw_gbps", "double", "GB/s", "Memory bandwidth per chip"),
+    ("scale_up_gbps", "double", "GB/s", "Scale-up bandwidth per chip"),
+    ("scale_up_domain_chips", "int64", "chips", "Chips in one scale-up domain"),
+    ("scale_out_gbps", "double", "GB/s", "Scale-out bandwidth per chip (stated or assumed)"),
+    ("assumed_scale_out", "bool", "", "scale_out_gbps is the stated fallback, not the chip's spec"),
+    ("params_b", "double", "B params", "Total parameters"),
+    ("active_params_b", "double", "B params", "Parameters active per token"),
+    ("seq_len", "int64", "tokens", "Sequence length"),
+    ("global_batch_tokens", "int64", "tokens", "Global batch"),
+    ("training_tokens", "double", "tokens", "Tokens trained on"),
+    ("power_w_per_chip", "double", "W", "IT watts per chip incl. server share (band midpoint)"),
+    ("pue", "double", "ratio", "Facility PUE (band midpoint)"),
+    ("price_usd_per_chip_hour", "double", "USD/chip-hour", "Rental price (median of observations)"),
+    ("feasible", "bool", "", "Some layout fits in memory"),
+    ("layouts_evaluated", "int64", "layouts", "Layouts the search tried"),
+    ("tp", "int64", "", "Best layout: tensor parallel"),
+    ("pp", "int64", "", "Best layout: pipeline parallel"),
+    ("dp", "int64", "", "Best layout: data parallel"),
+    ("ep", "int64", "", "Best layout: expert parallel"),
+    ("micro_batch", "int64", "sequences", "Best layout: micro-batch"),
+    ("zero_stage", "int64", "", "Best layout: ZeRO stage 0-3"),
+    ("recompute", "string", "", "Best layout: activation recomputation none | selective | full"),
+    ("chips_used", "int64", "chips", "tp x pp x dp (idle chips still count in MFU and cost)"),
+    ("memory_per_chip_gb", "double", "GB", "Model states + activations per chip"),
+    ("step_time_s", "double", "s", "Predicted time per global batch"),
+    ("tokens_per_s", "double", "tokens/s", "Cluster training throughput"),
+    ("days_to_train", "double", "days", "training_tokens / tokens_per_s"),
+    ("chip_hours", "double", "chip-hours", "All chips x run time"),
+    ("mfu_pct", "double", "%", "Model FLOPs utilisation (no recomputation FLOPs)"),
+    ("hfu_pct", "double", "%", "Hardware FLOPs utilisation (with recomputation)"),
+    ("energy_mwh", "double", "MWh", "Facility energy incl. PUE (NaN: no power figure)"),
+    ("cost_usd", "double", "USD", "Rental cost (NaN: no price observed for the chip)"),
+    *_BAND,
+    *_SOURCES,
+)
+
+INFERENCE_SCHEMA = column_schema(
+    ("scenario_id", "string", "", "inf-<chip>-<model>-w<bits>-b<max batch> | spec-... for drafts"),
+    ("chip_id", "string", "", "Chip id"),
+    ("model_id", "string", "", "Served model (see model_source)"),
+    ("params_b", "double", "B params", "Total parameters"),
+    ("active_params_b", "double", "B params", "Parameters active per token"),
+    ("experts", "int64", "", "Routed experts (1 = dense)"),
+    ("top_k", "int64", "", "Experts per token"),
+    ("weight_bits", "int64", "bits", "Weight precision (16 bf16, 8 fp8/int8, 4 int4)"),
+    ("tp", "int64", "chips", "Tensor-parallel chips per replica (cheapest that fits)"),
+    ("max_batch", "int64", "sequences", "Regime: 256 throughput, 1 latency"),
+    ("prompt_tokens", "int64", "tokens", "Prompt length per request"),
+    ("output_tokens", "int64", "tokens", "Output length per request"),
+    ("draft_model_id", "string", "", "Speculative draft model (empty: none)"),
+    ("draft_params_b", "double", "B params", "Draft parameters"),
+    ("draft_length", "int64", "tokens", "Tokens drafted per target step"),
+    ("acceptance_rate", "double", "fraction", "Per-token draft acceptance (scenario parameter)"),
+    ("price_usd_per_chip_hour", "double", "USD/chip-hour", "Rental price (median of observations)"),
+    ("batch", "double", "sequences", "Sequences decoded together (fits memory, <= max_batch)"),
+    ("weights_gb_per_chip", "double", "GB", "Weights (target + draft) per chip"),
+    ("kv_cache_gb_per_seq", "double", "GB", "KV cache of one full request"),
+    ("decode_step_s", "double", "s", "One plain target decode step"),
+    ("memory_bound", "bool", "", "Plain decode step limited by memory bandwidth"),
+    ("tokens_per_target_step", "double", "tokens", "(1 - a^(g+1)) / (1 - a); 1 without draft"),
+    ("spec_speedup", "double", "x", "Decode speed with the draft over without"),
+    ("latency_s_per_output_token", "double", "s", "Time per output token of one request"),
+    ("decode_tokens_per_s_per_chip", "double", "tokens/s", "Output tokens per second per chip"),
+    ("prefill_tokens_per_s_per_chip", "double", "tokens/s", "Prompt tokens per second per chip"),
+    ("cost_usd_per_mtok_output", "double", "USD/Mtok", "Cost per 1M output tokens"),
+    ("cost_usd_per_mtok_input", "double", "USD/Mtok", "Cost per 1M input tokens"),
+    *[
+        (
+            f"cost_usd_per_mtok_output_p{q}",
+            "double",
+            "USD/Mtok",
+            f"Output cost, {q}th pct of the price band",
+        )
+        for q in pf.PCTS
+    ],
+    (
+        "cost_ratio_vs_dense_7b",
+        "double",
+        "x",
+        "Output cost over deepseek-llm-7b, same chip/bits/regime",
+    ),
+    ("price_basis", "string", "", "Rental observations behind the price"),
+    ("spec_sources", "string", "", "JSON: spec column -> hardware_specs.spec_id"),
+    ("model_source", "string", "", "Publication of the model's shape"),
+    ("assumptions", "string", "", "Scenario parameters and modelling assumptions"),
+)
+
+EQUIVALENCE_SCHEMA = column_schema(
+    ("scenario_id", "string", "", "eq-<chip A>-x<N_A>-vs-<chip B>-<model>"),
+    ("chip_a", "string", "", "Reference chip"),
+    ("chip_b", "string", "", "Chip compared"),
+    ("model_id", "string", "", "Training workload"),
+    ("chips_a", "int64", "chips", "N_A"),
+    ("chips_b_eval", "int64", "chips", "N_B evaluated beside the solve"),
+    ("max_chips_b", "int64", "chips", "Largest N_B the solver tries"),
+    ("tokens_per_s_a", "double", "tokens/s", "Effective training throughput of N_A chips A"),
+    ("chips_b_needed", "int64", "chips", "Smallest N_B reaching it (null: not by max_chips_b)"),
+    ("tokens_per_s_b_needed", "double", "tokens/s", "Throughput at chips_b_needed"),
+    ("tokens_per_s_b_eval", "double", "tokens/s", "Throughput of chips_b_eval chips B"),
+    ("throughput_ratio_b_eval_vs_a", "double", "x", "tokens_per_s_b_eval / tokens_per_s_a"),
+    ("searches", "int64", "", "Layout searches run by the solver"),
+    *[
+        (f"chips_b_needed_p{q}", "double", "chips", f"chips_b_needed, {q}th pct of the band")
+        for q in pf.PCTS
+    ],
+    *[
+        (f"throughput_ratio_p{q}", "double", "x", f"Throughput ratio, {q}th pct of the band")
+        for q in pf.PCTS
+    ],
+    ("mfu_a_pct", "double", "%", "MFU of N_A chips A"),
+    ("mfu_b_needed_pct", "double", "%", "MFU of chips_b_needed chips B"),
+    ("mfu_b_eval_pct", "double", "%", "MFU of chips_b_eval chips B"),
+    ("assumptions", "string", "", "Assumed values of either chip"),
+)
+
+POWER_SCHEMA = column_schema(
+    ("chip_id", "string", "", "Chip id"),
+    ("power_w_per_chip_low", "double", "W", "IT watts per chip, low end"),
+    ("power_w_per_chip_high", "double", "W", "IT watts per chip, high end"),
+    ("power_basis", "string", "", "Observations or assumption behind the watts"),
+    ("pue_low", "double", "ratio", "Lowest observed PUE"),
+    ("pue_high", "double", "ratio", "Highest observed PUE"),
+    ("pue_basis", "string", "", "Observations behind the PUE band"),
+    ("chips", "int64", "chips", "Cluster size"),
+    ("scenario_id", "string", "", "power-<chip>-n<chips>"),
+    ("mc_samples", "int64", "", "Monte Carlo draws"),
+    ("mc_seed", "int64", "", "Seed (CRC-32 of scenario_id)"),
+    ("it_mw", "double", "MW", "IT load at the band midpoint"),
+    ("facility_mw", "double", "MW", "All-in load (IT x PUE) at the band midpoints"),
+    *[(f"facility_mw_p{q}", "double", "MW", f"All-in load, {q}th pct") for q in pf.PCTS],
+)
+
+_COMMON = {"group_name": "derived", "kinds": {"rust", "pandas"}, "io_manager_key": "derived_io"}
+
+
+def _chips(chip_specs, power_observations, gpu_rental_prices) -> tuple[pd.DataFrame, str]:
+    table, skipped = si.chip_table(chip_specs, power_observations, gpu_rental_prices)
+    return table, "; ".join(skipped)
+
+
+@dg.asset(
+    metadata={"dagster/column_schema": TRAINING_SCHEMA, "primary_key": ["scenario_id"]}, **_COMMON
+)
+def training_scenarios(
+    chip_specs: pd.DataFrame, power_observations: pd.DataFrame, gpu_rental_prices: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Every chip x cluster size (8-100,000) x model (7B, 70B, 405B dense; 671B/37B MoE) x precision:
+    the searched best layout, MFU/HFU, days, chip-hours, energy and cost, with a Monte Carlo band."""
+    chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
+    out = pf.compute_training(chips)
+    return dg.Output(
+        out,
+        metadata={
+            "chips_left_out": skipped,
+            "layouts_evaluated": int(out["layouts_evaluated"].sum()),
+            "infeasible_scenarios": int((~out["feasible"]).sum()),
+            "calibration_mae_mfu_pp": rust_core.calibration()["mae_mfu_pp"],
+        },
+    )
+
+
+@dg.asset(
+    metadata={"dagster/column_schema": INFERENCE_SCHEMA, "primary_key": ["scenario_id"]}, **_COMMON
+)
+def inference_costs(
+    chip_specs: pd.DataFrame, power_observations: pd.DataFrame, gpu_rental_prices: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Serving cost per 1M tokens for every chip with an observed rental price: dense and MoE models,
+    bf16/8-bit/4-bit weights, throughput and latency regimes, and a speculative-decoding sweep."""
+    chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
+    return dg.Output(pf.compute_inference(chips), metadata={"chips_left_out": skipped})
+
+
+@dg.asset(
+    metadata={"dagster/column_schema": EQUIVALENCE_SCHEMA, "primary_key": ["scenario_id"]},
+    **_COMMON,
+)
+def cluster_equivalence(
+    chip_specs: pd.DataFrame, power_observations: pd.DataFrame, gpu_rental_prices: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Chips of each domestic (and export-grade) chip needed to match 4,000 and 1,024 H100s training a
+    70B model, and the throughput of 10,000 of them, with a band over the efficiency constants."""
+    chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
+    return dg.Output(pf.compute_equivalence(chips), metadata={"chips_left_out": skipped})
+
+
+@dg.asset(
+    metadata={"dagster/column_schema": POWER_SCHEMA, "primary_key": ["scenario_id"]}, **_COMMON
+)
+def datacenter_power(
+    chip_specs: pd.DataFrame, power_observations: pd.DataFrame, gpu_rental_prices: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """All-in megawatts of 1,000-100,000-chip clusters: IT watts per chip x PUE, with a band."""
+    chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
+    return dg.Output(pf.compute_power(chips), metadata={"chips_left_out": skipped})
+
+
+class WhatIfConfig(dg.Config):
+    """A training scenario typed into the launchpad: a chip from chip_specs or a custom spec."""
+
+    chip_id: str = "nvidia-h100-sxm"
+    precision: str = "bf16"
+    model_id: str = "llama2-70b"
+    chips: int = 1024
+    price_usd_per_chip_hour: float | None = None
+    peak_tflops: float | None = None
+    memory_gb: float | None = None
+    memory_bw_gbps: float | None = None
+    scale_up_gbps: float | None = None
+    scale_up_domain_chips: int | None = None
+    scale_out_gbps: float | None = None
+    power_w_per_chip: float | None = None
+
+
+def what_if_frame(config: WhatIfConfig, chips: pd.DataFrame) -> pd.DataFrame:
+    """One training scenario: the chip's resolved row with the config's overrides applied."""
+    rows = chips[(chips["chip_id"] == config.chip_id) & (chips["precision"] == config.precision)]
+    if rows.empty:
+        custom = {
+            "chip_id": config.chip_id,
+            "precision": config.precision,
+            "assumptions": "custom spec",
+        }
+        custom |= {
+            "power_w_low": float("nan"),
+            "power_w_high": float("nan"),
+            "pue_low": 1.0,
+            "pue_high": 1.0,
+        }
+        custom |= {
+            "price_usd_per_chip_hour": float("nan"),
+            "price_low": float("nan"),
+            "price_high": float("nan"),
+        }
+        custom |= {"power_basis": "", "pue_basis": "", "price_basis": "", "spec_sources": "{}"}
+        custom |= {"assumed_scale_out": False}
+        rows = pd.DataFrame([custom])
+    row = rows.iloc[[0]].copy()
+    overrides = {
+        k: v
+        for k, v in config.model_dump().items()
+        if k not in ("chip_id", "precision", "model_id", "chips", "power_w_per_chip")
+        and v is not None
+    }
+    for key, value in overrides.items():
+        row[key] = value
+    if config.power_w_per_chip is not None:
+        row["power_w_low"] = row["power_w_high"] = config.power_w_per_chip
+    if config.price_usd_per_chip_hour is not None:
+        row["price_low"] = row["price_high"] = config.price_usd_per_chip_hour
+    missing = [
+        c
+        for c in ("peak_tflops", *si.REQUIRED_SPECS, "scale_up_domain_chips", "scale_out_gbps")
+        if c not in row or pd.isna(row[c].iloc[0])
+    ]
+    if missing:
+        raise ValueError(
+            f"what_if: chip '{config.chip_id}' ({config.precision}) needs {', '.join(missing)}"
+        )
+    models = TRAINING_MODELS[TRAINING_MODELS["model_id"] == config.model_id]
+    if models.empty:
+        known = ", ".join(TRAINING_MODELS["model_id"])
+        raise ValueError(f"what_if: unknown model_id '{config.model_id}' (known: {known})")
+    grid = si.with_known_or_unit(row).merge(models, how="cross")
+    grid["chips"] = config.chips
+    grid["scenario_id"] = (
+        f"what-if-{config.chip_id}-{config.precision}-{config.model_id}-n{config.chips}"
+    )
+    grid["mc_samples"] = si.MC_SAMPLES
+    grid["mc_seed"] = grid["scenario_id"].map(si.seed_of)
+    return grid
+
+
+@dg.asset(
+    group_name="what_if",
+    kinds={"rust", "pandas"},
+    io_manager_key="derived_io",
+    metadata={"dagster/column_schema": TRAINING_SCHEMA, "primary_key": ["scenario_id"]},
+)
+def what_if_training(
+    config: WhatIfConfig,
+    chip_specs: pd.DataFrame,
+    power_observations: pd.DataFrame,
+    gpu_rental_prices: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """One training scenario from the launchpad (chip or custom spec, chips, model, precision,
+    price), written beside the grid as warehouse/derived/what_if_training.parquet."""
+    chips, _ = _chips(chip_specs, power_observations, gpu_rental_prices)
+    out = pf.training_table(what_if_frame(config, chips))
+    r = out.iloc[0]
+
+    def num(value) -> float | None:
+        return None if pd.isna(value) else float(value)
+
+    layout = (
+        f"tp={r['tp']} pp={r['pp']} dp={r['dp']} ep={r['ep']} mb={r['micro_batch']} "
+        f"zero={r['zero_stage']} recompute={r['recompute']}"
+        if r["feasible"]
+        else "no layout fits in memory"
+    )
+    return dg.Output(
+        out,
+        metadata={
+            "scenario_id": str(r["scenario_id"]),
+            "feasible": bool(r["feasible"]),
+            "best_layout": layout,
+            "mfu_pct": num(r["mfu_pct"]),
+            "mfu_pct_p5_p95": f"{num(r['mfu_pct_p5'])} - {num(r['mfu_pct_p95'])}",
+            "days_to_train": num(r["days_to_train"]),
+            "cost_usd": num(r["cost_usd"]),
+            "energy_mwh": num(r["energy_mwh"]),
+            "assumptions": str(r["assumptions"]),
+        },
+    )
+
+
+what_if = dg.define_asset_job(
+    "what_if",
+    selection=dg.AssetSelection.assets(what_if_training),
+    description=(
+        "Predict one training scenario: fill chip_id (or a custom spec), chips, model_id, precision "
+        "and price in the launchpad config of what_if_training."
+    ),
+)
+
+ASSETS = [
+    training_scenarios,
+    inference_costs,
+    cluster_equivalence,
+    datacenter_power,
+    what_if_training,
+]
+JOBS = [what_if]

@@ -1,0 +1,198 @@
+"""Training, inference, cluster-equivalence and power tables computed by rust_core, each with a
+seeded Monte Carlo band. Plain functions over DataFrames; the Dagster assets are in perf_assets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import rust_core
+from assets.derived import scenario_inputs as si
+from assets.derived.workloads import SERVING_MODELS, TRAINING_MODELS
+
+PCTS = (5, 50, 95)
+
+
+def compute_training(chips: pd.DataFrame) -> pd.DataFrame:
+    """The training grid: best layout, MFU/HFU, days, chip-hours, energy, cost and their bands."""
+    return training_table(si.training_grid(chips, TRAINING_MODELS))
+
+
+def training_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """rust_core's search and Monte Carlo band over a training scenario grid, as the asset table."""
+    best = rust_core.train_scenarios(grid)
+    band = rust_core.train_uncertainty(grid)
+    out = grid[
+        [
+            "scenario_id",
+            "chip_id",
+            "precision",
+            "model_id",
+            "chips",
+            "peak_tflops",
+            "memory_gb",
+            "memory_bw_gbps",
+            "scale_up_gbps",
+            "scale_up_domain_chips",
+            "scale_out_gbps",
+            "assumed_scale_out",
+            "params_b",
+            "active_params_b",
+            "seq_len",
+            "global_batch_tokens",
+            "training_tokens",
+        ]
+    ].copy()
+    out["power_w_per_chip"] = grid["power_w_per_chip"].where(grid["power_known"])
+    out["pue"] = grid["pue"]
+    out["price_usd_per_chip_hour"] = grid["price_usd_per_chip_hour"].where(grid["price_known"])
+    for col in ("feasible", "layouts_evaluated", "tp", "pp", "dp", "ep", "micro_batch"):
+        out[col] = best[col]
+    out["zero_stage"] = best["zero_stage"]
+    out["recompute"] = (
+        best["recompute"].map({0: "none", 1: "selective", 2: "full"}).astype("string")
+    )
+    out["chips_used"] = best["chips_used"]
+    for col in ("memory_per_chip_gb", "step_time_s", "tokens_per_s", "days_to_train", "chip_hours"):
+        out[col] = best[col]
+    out["mfu_pct"] = best["mfu"] * 100
+    out["hfu_pct"] = best["hfu"] * 100
+    out["energy_mwh"] = best["energy_mwh"].where(grid["power_known"])
+    out["cost_usd"] = best["cost_usd"].where(grid["price_known"])
+    for q in PCTS:
+        out[f"mfu_pct_p{q}"] = band[f"mfu_p{q}"] * 100
+        out[f"cost_usd_p{q}"] = band[f"cost_usd_p{q}"].where(grid["price_known"])
+    for col in ("power_basis", "pue_basis", "price_basis", "spec_sources", "model_source"):
+        out[col] = grid[col].astype("string")
+    out["assumptions"] = grid["assumptions"].astype("string")
+    return out
+
+
+def _price_percentiles(frame: pd.DataFrame, seed_column: str) -> pd.DataFrame:
+    """Monte Carlo percentiles of a uniform price band per row (seeded per row)."""
+    rows = []
+    for low, high, seed in zip(
+        frame["price_low"], frame["price_high"], frame[seed_column], strict=True
+    ):
+        draws = np.random.default_rng(seed).uniform(low, high, si.MC_SAMPLES)
+        rows.append(np.percentile(draws, PCTS))
+    return pd.DataFrame(rows, columns=[f"p{q}" for q in PCTS], index=frame.index)
+
+
+def compute_inference(chips: pd.DataFrame) -> pd.DataFrame:
+    """Cheapest tensor-parallel size per (chip, model, weight precision, batch regime, draft), with
+    the speculative-decoding sweep, cost per 1M tokens with a price band, and cost relative to the
+    dense 7B model in the same regime."""
+    grid = si.serving_grid(chips, SERVING_MODELS)
+    if grid.empty:
+        return grid
+    res = rust_core.inference_costs(grid)
+    both = pd.concat([grid, res], axis=1)
+    feasible = both[both["feasible"]]
+    best = (
+        feasible.sort_values(["cost_usd_per_mtok_output", "tp"], kind="stable")
+        .groupby(
+            [
+                "chip_id",
+                "model_id",
+                "weight_bits",
+                "max_batch",
+                "draft_model_id",
+                "acceptance_rate",
+            ],
+            sort=True,
+        )
+        .head(1)
+    )
+    out = best.reset_index(drop=True)
+    out["scenario_id"] = out.apply(si.serving_id, axis=1).astype("string")
+    out["mc_seed"] = out["scenario_id"].map(si.seed_of)
+    band = _price_percentiles(out, "mc_seed")
+    for q in PCTS:
+        scale = band[f"p{q}"] / out["price_usd_per_chip_hour"]
+        out[f"cost_usd_per_mtok_output_p{q}"] = out["cost_usd_per_mtok_output"] * scale
+    dense = out[(out["model_id"] == "deepseek-llm-7b") & (out["draft_length"] == 0)]
+    key_cols = ["chip_id", "weight_bits", "max_batch"]
+    ref = dense.set_index(key_cols)["cost_usd_per_mtok_output"]
+    keys = pd.MultiIndex.from_frame(out[key_cols])
+    out["cost_ratio_vs_dense_7b"] = (
+        out["cost_usd_per_mtok_output"].to_numpy() / ref.reindex(keys).to_numpy()
+    )
+    out["assumptions"] = si.SERVING_ASSUMPTIONS
+    keep = [
+        "scenario_id", "chip_id", "model_id", "params_b", "active_params_b", "experts", "top_k",
+        "weight_bits", "tp", "max_batch", "prompt_tokens", "output_tokens", "draft_model_id", "draft_params_b",
+        "draft_length", "acceptance_rate", "price_usd_per_chip_hour", "batch", "weights_gb_per_chip",
+        "kv_cache_gb_per_seq", "decode_step_s", "memory_bound", "tokens_per_target_step",
+        "spec_speedup", "latency_s_per_output_token", "decode_tokens_per_s_per_chip",
+        "prefill_tokens_per_s_per_chip", "cost_usd_per_mtok_output", "cost_usd_per_mtok_input",
+        "cost_usd_per_mtok_output_p5", "cost_usd_per_mtok_output_p50", "cost_usd_per_mtok_output_p95",
+        "cost_ratio_vs_dense_7b", "price_basis", "spec_sources", "model_source", "assumptions",
+    ]  # fmt: skip
+    out = out[keep].copy()
+    for col in (
+        "draft_model_id",
+        "price_basis",
+        "spec_sources",
+        "model_source",
+        "assumptions",
+        "chip_id",
+        "model_id",
+    ):
+        out[col] = out[col].astype("string")
+    return out.sort_values("scenario_id").reset_index(drop=True)
+
+
+def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
+    """Chips B matching N_A chips A, with a Monte Carlo band over the efficiency constants."""
+    grid = si.equivalence_grid(chips, TRAINING_MODELS)
+    if grid.empty:
+        return grid
+    point = rust_core.cluster_equivalence(grid)
+    bands = rust_core.calibration()["monte_carlo_bands"]
+    constants = rust_core.calibration()["constants"]
+    names = (
+        "compute_efficiency",
+        "scale_up_efficiency",
+        "scale_out_efficiency",
+        "dp_overlap_fraction",
+    )
+    n = si.EQUIVALENCE_MC_SAMPLES
+    draws = grid.loc[grid.index.repeat(n)].reset_index(drop=True)
+    draws["gemm_half_size"] = constants["gemm_half_size"]
+    draws["usable_memory_fraction"] = constants["usable_memory_fraction"]
+    for i, name in enumerate(names):
+        seeds = np.repeat(grid["scenario_id"].map(si.seed_of).to_numpy() + i, n)
+        rng = [np.random.default_rng(s) for s in seeds[::n]]
+        draws[name] = np.concatenate([g.uniform(*bands[name], n) for g in rng])
+        del seeds
+    sampled = rust_core.cluster_equivalence(draws)
+    sampled["row"] = np.repeat(grid.index.to_numpy(), n)
+    out = grid[
+        ["scenario_id", "chip_a", "chip_b", "model_id", "chips_a", "chips_b_eval", "max_chips_b"]
+    ].copy()
+    out = pd.concat([out, point], axis=1)
+    for col, name in (
+        ("chips_b_needed", "chips_b_needed"),
+        ("throughput_ratio_b_eval_vs_a", "throughput_ratio"),
+    ):
+        values = sampled[col].astype("float64")
+        pct = values.groupby(sampled["row"]).quantile([q / 100 for q in PCTS]).unstack()
+        for q in PCTS:
+            out[f"{name}_p{q}"] = pct[q / 100].reindex(out.index).to_numpy()
+    out["mfu_a_pct"] = out.pop("mfu_a") * 100
+    out["mfu_b_needed_pct"] = out.pop("mfu_b_needed") * 100
+    out["mfu_b_eval_pct"] = out.pop("mfu_b_eval") * 100
+    out["assumptions"] = grid["assumptions"].astype("string")
+    for col in ("scenario_id", "chip_a", "chip_b", "model_id"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def compute_power(chips: pd.DataFrame) -> pd.DataFrame:
+    """All-in megawatts per chip and cluster size with a Monte Carlo band."""
+    grid = si.power_grid(chips)
+    out = pd.concat([grid, rust_core.datacenter_power(grid)], axis=1)
+    for col in ("scenario_id", "chip_id", "power_basis", "pue_basis"):
+        out[col] = out[col].astype("string")
+    return out
