@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -33,6 +34,7 @@ def run() -> int:
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.PROJECT_ROOT / ".dagster")
         os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    logging.getLogger("dagster").setLevel(logging.WARNING)
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     failed = []

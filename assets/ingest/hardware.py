@@ -118,67 +118,60 @@ _KIND_RANK = {"spec": 0, "measured": 1, "estimate": 2}
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
-def _best_value(rows: pd.DataFrame, column: str) -> tuple[object, str | None]:
-    """The value of one column for one chip: the default row's if it states one, else among the
-    best-ranked sourced rows (spec > measured > estimate, then confidence) the value most rows agree
-    on, then the most recently published, then the lowest spec_id (so the choice is deterministic)."""
-    stated = rows[rows[column].notna()]
-    if stated.empty:
-        return None, None
-    default = stated[stated["is_default"]]
-    if len(default):
-        return default[column].iloc[0], default["spec_id"].iloc[0]
-    ranked = stated.assign(
-        _kind=stated["kind"].map(_KIND_RANK),
-        _conf=stated["confidence"].map(_CONFIDENCE_RANK).fillna(3),
-    )
-    top = ranked[(ranked["_kind"] == ranked["_kind"].min())]
-    top = top[top["_conf"] == top["_conf"].min()]
-    agreement = top.groupby(column)[column].transform("size")
-    top = top.assign(_agree=-agreement, _pub=top["published"].where(top["published"] != "n.d.", ""))
-    best = top.sort_values(["_agree", "_pub", "spec_id"], ascending=[True, False, True]).iloc[0]
-    return best[column], best["spec_id"]
-
-
 def resolve_specs(hardware_specs: pd.DataFrame) -> pd.DataFrame:
-    """One row per chip with sourced (non-claim) rows: each value from the default row where it states
-    one, otherwise from the best-supported other source; `value_sources` names the row of each value."""
+    """One row per chip with sourced (non-claim) rows. Each value comes from the default row where it
+    states one; otherwise from the best-ranked sourced rows (spec > measured > estimate, then
+    confidence), taking the value most of them agree on, then the most recently published, then the
+    lowest spec_id, so the choice is deterministic. `value_sources` names the row of each value."""
     sourced = hardware_specs[hardware_specs["kind"] != "claim"]
-    records = []
-    for chip_id, rows in sourced.groupby("chip_id", sort=True):
-        default = rows[rows["is_default"]]
-        head = default.iloc[0] if len(default) else rows.sort_values("spec_id").iloc[0]
-        record = {
-            "chip_id": chip_id,
-            "vendor": head["vendor"],
-            "model": head["model"],
-            "default_spec_id": head["spec_id"] if len(default) else None,
-        }
-        used = {}
-        for column in [*SPEC_VALUES, *SPEC_TEXT]:
-            value, spec_id = _best_value(rows, column)
-            record[column] = value
-            if spec_id is not None:
-                used[column] = spec_id
-        record["value_sources"] = json.dumps(used, sort_keys=True)
-        records.append(record)
-    out = pd.DataFrame(records)
+    columns = [*SPEC_VALUES, *SPEC_TEXT]
+    keys = ["spec_id", "chip_id", "is_default", "kind", "confidence", "published"]
+    long = (
+        sourced[keys + columns]
+        .astype({c: "object" for c in columns})
+        .melt(id_vars=keys, value_vars=columns, var_name="column", value_name="value")
+    )
+    long = long[long["value"].notna()].assign(
+        _default=lambda d: (~d["is_default"].astype(bool)).astype(int),
+        _kind=lambda d: d["kind"].map(_KIND_RANK),
+        _conf=lambda d: d["confidence"].map(_CONFIDENCE_RANK).fillna(3),
+        _pub=lambda d: d["published"].where(d["published"] != "n.d.", "").astype(str),
+        _value=lambda d: d["value"].astype(str),
+    )
+    tier = ["chip_id", "column", "_default", "_kind", "_conf"]
+    long["_agree"] = -long.groupby([*tier, "_value"])["value"].transform("size")
+    order = [*tier, "_agree", "_pub", "spec_id"]
+    best = (
+        long.sort_values(order, ascending=[True] * 6 + [False, True])
+        .groupby(["chip_id", "column"])
+        .head(1)
+    )
+
+    heads = (
+        sourced.assign(_default=(~sourced["is_default"].astype(bool)).astype(int))
+        .sort_values(["chip_id", "_default", "spec_id"])
+        .groupby("chip_id")
+        .head(1)
+    )
+    out = heads[["chip_id", "vendor", "model"]].copy()
+    out["default_spec_id"] = heads["spec_id"].where(heads["is_default"].astype(bool))
+    values = best.pivot(index="chip_id", columns="column", values="value").reindex(columns=columns)
+    out = out.merge(values, left_on="chip_id", right_index=True, how="left")
+    used = best.groupby("chip_id").apply(
+        lambda g: json.dumps(dict(zip(g["column"], g["spec_id"], strict=True)), sort_keys=True),
+        include_groups=False,
+    )
+    out["value_sources"] = out["chip_id"].map(used).fillna("{}")
     dtypes = {
         c.name: {"float": "float64", "int": "Int64"}[c.dtype]
         for c in HARDWARE_SPECS.columns
         if c.name in SPEC_VALUES
     }
-    return out.astype(
-        {
-            **dtypes,
-            "chip_id": "string",
-            "vendor": "string",
-            "model": "string",
-            "default_spec_id": "string",
-            "memory_type": "string",
-            "export_control": "string",
-            "value_sources": "string",
-        }
+    text = ["chip_id", "vendor", "model", "default_spec_id", *SPEC_TEXT, "value_sources"]
+    return (
+        out.astype({**dtypes, **dict.fromkeys(text, "string")})
+        .sort_values("chip_id")
+        .reset_index(drop=True)
     )
 
 
