@@ -21,6 +21,8 @@ import rust_core
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = ROOT / "data" / "sources" / "mfu_calibration.csv"
 OUT = Path(__file__).resolve().parent / "constants.json"
+DOC = ROOT / "docs" / "model.md"
+TABLE_START, TABLE_END = "<!-- calibration-table:start -->", "<!-- calibration-table:end -->"
 
 # DGX A100 80GB as the calibration rows describe it. Peak and HBM size come from each row; the rest:
 # - memory 2,039 GB/s and NVLink 600 GB/s per GPU: NVIDIA A100 datasheet (reference chip_specs.csv,
@@ -134,6 +136,44 @@ def fit(rows: pd.DataFrame) -> np.ndarray:
     return result.x
 
 
+def markdown_table(doc: dict) -> str:
+    """The predicted-vs-published table of every calibration row, with the errors, as Markdown."""
+    lines = [
+        "| row | model | chips | tp/pp/dp | mb | recompute | MFU basis | published MFU % | "
+        "predicted MFU % | error pp | leave-one-out error pp | published HFU % | predicted HFU % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc["rows"]:
+        hfu = "" if r["published_hfu_pct"] is None else f"{r['published_hfu_pct']:.1f}"
+        lines.append(
+            f"| {r['row_id']} | {r['model_params_b']:g}B | {r['chips']} | "
+            f"{r['tp']}/{r['pp']}/{r['dp']} | {r['micro_batch']} | {r['recompute']} | "
+            f"{r['mfu_basis']} | {r['published_mfu_pct']:.1f} | {r['predicted_mfu_pct']:.1f} | "
+            f"{r['error_pp']:+.1f} | {r['leave_one_out_error_pp']:+.1f} | {hfu} | "
+            f"{r['predicted_hfu_pct']:.1f} |"
+        )
+    c = doc["constants"]
+    lines += [
+        "",
+        f"Mean absolute error: **{doc['mae_mfu_pp']:.2f} MFU percentage points** in sample, "
+        f"**{doc['leave_one_out_mae_mfu_pp']:.2f}** leave-one-out (each row predicted by constants "
+        "fitted to the other 14).",
+        "",
+        f"Fitted constants: compute_efficiency {c['compute_efficiency']:.4f}, gemm_half_size "
+        f"{c['gemm_half_size']:.3g}, scale_up_efficiency {c['scale_up_efficiency']:.4f}, "
+        f"scale_out_efficiency {c['scale_out_efficiency']:.4f}; fixed: dp_overlap_fraction "
+        f"{c['dp_overlap_fraction']}, usable_memory_fraction {c['usable_memory_fraction']}.",
+    ]
+    return "\n".join(lines)
+
+
+def write_doc_table(doc: dict) -> None:
+    """Replaces the calibration table in docs/model.md between its markers."""
+    text = DOC.read_text()
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    DOC.write_text(text[:start] + "\n" + markdown_table(doc) + "\n" + text[end:])
+
+
 def main() -> None:
     """Fits, scores (in-sample and leave-one-out) and writes the constants file."""
     rows = pd.read_csv(ROWS)
@@ -204,6 +244,7 @@ def main() -> None:
         "rows": table,
     }
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
+    write_doc_table(doc)
     print(
         pd.DataFrame(table)[
             [
