@@ -98,7 +98,11 @@ def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
             )
     s = f.startup_survival
     if s is not None and len(s):
-        e = s[(s["quantity"] == "expected_independent_of_active") & (s["status"] == "ok")]
+        e = s[
+            (s["quantity"] == "expected_independent_of_active")
+            & (s["model"] == "kaplan_meier")
+            & (s["status"] == "ok")
+        ]
         e = e[pd.to_datetime(e["target_date"]) == pd.Timestamp("2027-03-31")]
         for r in e.itertuples():
             out.append(

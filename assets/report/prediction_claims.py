@@ -111,7 +111,9 @@ def check_survival_prediction(
     s = share.iloc[0]
     prob_rows = rows[rows["quantity"] == prob_name]
     prob = float(prob_rows["value"].iloc[0]) if len(prob_rows) else np.nan
-    expected = rows[rows["quantity"] == "expected_independent_of_active"]
+    expected = rows[
+        (rows["quantity"] == "expected_independent_of_active") & (rows["model"] == "kaplan_meier")
+    ]
     still = (
         f"; expected {fmt(expected['value'].iloc[0])} of today's {int(s['n_active'])} "
         f"independent companies still independent"
