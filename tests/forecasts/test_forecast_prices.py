@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasts import prices as P
+from forecasts.common import quiet_fit
 from tests.forecasts.forecast_sim import price_rows
 
 
@@ -151,3 +154,65 @@ def test_grid_never_exceeds_any_current_qualifying_price(values, tier_idx):
         seen = eligible[eligible["effective_date"] <= r["month"] + pd.offsets.MonthEnd(0)]
         current = seen.sort_values("effective_date").groupby("model")["input_usd_per_mtok"].last()
         assert r["price_usd_per_mtok"] == pytest.approx(current.min())
+
+
+STEP_PRICES = [60.0] * 8 + [30.0] * 2 + [10.5] * 2 + [1.25] * 4 + [0.6] * 7 + [0.3] * 22
+STEP_COUNTS = [
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0,
+    3,
+    1,
+    2,
+    1,
+    1,
+    1,
+    1,
+    0,
+    0,
+    0,
+    1,
+    3,
+    1,
+    7,
+    2,
+    3,
+    0,
+    3,
+] + [0] * 15
+
+
+def test_convergence_warning_is_recorded_not_emitted():
+    """A step-shaped grid (list prices cut now and then) makes the MLE stop early: the warning
+    goes to the output's fit_warnings column, and nothing reaches the warnings machinery."""
+    grid = pd.DataFrame(
+        {
+            "month": pd.date_range("2023-03-01", periods=len(STEP_PRICES), freq="MS"),
+            "price_usd_per_mtok": STEP_PRICES,
+            "cheapest_model": "p / m",
+            "n_observations": STEP_COUNTS,
+        }
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fit = P.fit_model(P.MODEL_RW_DRIFT, grid)
+    assert seen == []
+    assert fit["status"] == "ok"
+    assert "ConvergenceWarning" in fit["fit_warnings"]
+
+
+def test_quiet_fit_keeps_distinct_messages_in_order():
+    with quiet_fit() as log:
+        warnings.warn("first", RuntimeWarning, stacklevel=1)
+        warnings.warn("second\nmore detail", UserWarning, stacklevel=1)
+        warnings.warn("first", RuntimeWarning, stacklevel=1)
+    assert log.text() == "RuntimeWarning: first | UserWarning: second"
