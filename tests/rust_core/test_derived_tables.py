@@ -1,0 +1,170 @@
+"""The derived performance tables: scenario building, stated assumptions, and the asset run."""
+
+from __future__ import annotations
+
+import math
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from assets.derived import performance as pf
+from assets.derived import scenario_inputs as si
+from tests.helpers import materialize
+
+
+def specs(**overrides) -> pd.DataFrame:
+    """Resolved chip specs: an H100-like chip with a stated scale-out, a 910B-like one without."""
+    rows = [
+        {
+            "chip_id": "nvidia-h100-sxm", "bf16_dense_tflops": 989.0, "fp8_dense_tflops": 1979.0,
+            "memory_gb": 80.0, "memory_bw_gbps": 3350.0, "scale_up_gbps": 900.0,
+            "scale_up_domain_chips": 8, "scale_out_gbps": 50.0, "tdp_w": 700.0, "value_sources": "{}",
+        },
+        {
+            "chip_id": "huawei-ascend-910b", "bf16_dense_tflops": 280.0, "fp8_dense_tflops": np.nan,
+            "memory_gb": 64.0, "memory_bw_gbps": 1200.0, "scale_up_gbps": 600.0,
+            "scale_up_domain_chips": pd.NA, "scale_out_gbps": np.nan, "tdp_w": 310.0, "value_sources": "{}",
+        },
+        {
+            "chip_id": "no-bandwidth", "bf16_dense_tflops": 100.0, "fp8_dense_tflops": np.nan,
+            "memory_gb": 32.0, "memory_bw_gbps": np.nan, "scale_up_gbps": 100.0,
+            "scale_up_domain_chips": 8, "scale_out_gbps": np.nan, "tdp_w": 200.0, "value_sources": "{}",
+        },
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    for key, value in overrides.items():
+        frame[key] = value
+    return frame
+
+
+POWER = pd.DataFrame(
+    [
+        {"obs_id": "PW03", "metric": "server_w_per_gpu", "chip_id": "nvidia-h100-sxm", "value": 1275.0, "value_high": np.nan},
+        {"obs_id": "PW07", "metric": "server_w_per_gpu", "chip_id": "nvidia-h100-sxm", "value": 775.0, "value_high": np.nan},
+        {"obs_id": "PW11", "metric": "pue", "chip_id": None, "value": 1.3, "value_high": np.nan},
+        {"obs_id": "PW15", "metric": "pue", "chip_id": None, "value": 1.58, "value_high": np.nan},
+    ]
+)  # fmt: skip
+RENT = pd.DataFrame(
+    [
+        {"rental_id": "RT05", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 2.0, "usd_per_gpu_hour_high": np.nan},
+        {"rental_id": "RT10", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 1.65, "usd_per_gpu_hour_high": np.nan},
+        {"rental_id": "RT11", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 6.88, "usd_per_gpu_hour_high": np.nan},
+    ]
+)  # fmt: skip
+
+
+def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None:
+    chips, skipped = si.chip_table(specs(), POWER, RENT)
+    assert skipped == ["no-bandwidth (no memory_bw_gbps)"]
+    h100 = chips[chips["chip_id"] == "nvidia-h100-sxm"].set_index("precision")
+    assert list(h100.index) == ["bf16", "fp8"]
+    assert not h100.at["bf16", "assumed_scale_out"] and h100.at["bf16", "scale_out_gbps"] == 50.0
+    assert (h100.at["bf16", "power_w_low"], h100.at["bf16", "power_w_high"]) == (775.0, 1275.0)
+    assert h100.at["bf16", "price_usd_per_chip_hour"] == 2.0  # median of 1.65, 2.0, 6.88
+    ascend = chips[chips["chip_id"] == "huawei-ascend-910b"].iloc[0]
+    assert ascend["precision"] == "bf16" and ascend["assumed_scale_out"]
+    assert ascend["scale_out_gbps"] == si.FALLBACK_SCALE_OUT_GBPS
+    assert "scale_up_domain_chips assumed 8" in ascend["assumptions"]
+    assert "scale_out_gbps assumed" in ascend["assumptions"]
+    ratio_lo, ratio_hi = 775.0 / 700.0, 1275.0 / 700.0
+    assert math.isclose(ascend["power_w_low"], 310 * ratio_lo) and math.isclose(
+        ascend["power_w_high"], 310 * ratio_hi
+    )
+    assert "assumed: TDP x H100" in ascend["assumptions"]
+    assert math.isnan(ascend["price_usd_per_chip_hour"])
+
+
+def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
+    chips, _ = si.chip_table(specs(), POWER, RENT)
+    out = pf.compute_training(chips)
+    assert len(out) == len(chips) * len(si.CLUSTER_SIZES) * 4
+    assert out["scenario_id"].is_unique
+    assert set(out["model_id"]) == {"llama2-7b", "llama2-70b", "llama3-405b", "deepseek-v3-671b"}
+    ok = out[out["feasible"]]
+    assert ((ok["mfu_pct"] > 0) & (ok["mfu_pct"] <= 100)).all()
+    assert (ok["mfu_pct_p5"] <= ok["mfu_pct_p95"]).all()
+    ascend = out[out["chip_id"] == "huawei-ascend-910b"]
+    assert ascend["cost_usd"].isna().all() and ascend["energy_mwh"].notna().any()
+    h100 = ok[ok["chip_id"] == "nvidia-h100-sxm"]
+    assert np.allclose(h100["cost_usd"], h100["chip_hours"] * 2.0)
+
+
+def test_power_table_by_hand() -> None:
+    chips, _ = si.chip_table(specs(), POWER, RENT)
+    out = pf.compute_power(chips).set_index("scenario_id")
+    row = out.loc["power-nvidia-h100-sxm-n50000"]
+    assert math.isclose(row["facility_mw"], 50_000 * 1025.0 * 1.44 / 1e6)
+    assert (
+        50_000 * 775 * 1.3 / 1e6
+        <= row["facility_mw_p5"]
+        <= row["facility_mw_p95"]
+        <= 50_000 * 1275 * 1.58 / 1e6
+    )
+
+
+def test_inference_table_regimes_and_speculative_sweep() -> None:
+    chips, _ = si.chip_table(specs(), POWER, RENT)
+    out = pf.compute_inference(chips).set_index("scenario_id")
+    assert out.index.is_unique
+    assert set(out.index.str.split("-").str[1]) == {"nvidia"}  # only the priced chip
+    assert out.loc["inf-nvidia-h100-sxm-deepseek-llm-7b-w16-b1", "cost_ratio_vs_dense_7b"] == 1.0
+    # one request: the MoE reads only its active experts, the dense 67B reads everything
+    moe = out.loc["inf-nvidia-h100-sxm-moe-67b-deepseek-v2-ratio-w16-b1"]
+    dense = out.loc["inf-nvidia-h100-sxm-deepseek-llm-67b-w16-b1"]
+    assert moe["cost_usd_per_mtok_output"] < dense["cost_usd_per_mtok_output"] / 3
+    speedups = [
+        out.loc[f"spec-nvidia-h100-sxm-llama2-70b-draft-llama2-7b-g4-a{a:.1f}-b1", "spec_speedup"]
+        for a in si.SPEC_ACCEPTANCE
+    ]
+    assert speedups == sorted(speedups) and speedups[-1] > 2.0
+    ok = out[out["cost_usd_per_mtok_output"].notna()]
+    assert (ok["cost_usd_per_mtok_output_p5"] <= ok["cost_usd_per_mtok_output_p95"]).all()
+
+
+def test_equivalence_table_solves_and_bands() -> None:
+    chips, _ = si.chip_table(specs(), POWER, RENT)
+    out = pf.compute_equivalence(chips).set_index("scenario_id")
+    row = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-llama2-70b"]
+    assert row["chips_b_eval"] == 10_000 and row["chips_a"] == 4000
+    assert row["tokens_per_s_b_needed"] >= row["tokens_per_s_a"]
+    assert row["chips_b_needed"] > 4000
+    assert row["throughput_ratio_p5"] <= row["throughput_ratio_p50"] <= row["throughput_ratio_p95"]
+    assert (
+        row["assumptions"].startswith("B: ") and "scale_out_gbps assumed 25.0" in row["assumptions"]
+    )
+
+
+@pytest.mark.slow
+def test_assets_materialize_from_shipped_sources(sources, warehouse, instance) -> None:
+    keys = ["training_scenarios", "inference_costs", "cluster_equivalence", "datacenter_power"]
+    import assets.ingest
+
+    ingest = [k.to_user_string() for a in assets.ingest.ASSETS for k in a.keys]
+    result = materialize([*ingest, "chip_specs", *keys], instance)
+    assert result.success
+    derived = warehouse / "derived"
+    for key in keys:
+        table = pq.read_table(derived / f"{key}.parquet")
+        assert table.num_rows > 0
+        assert table.schema.field("scenario_id").metadata[b"description"]
+    eq = pd.read_parquet(derived / "cluster_equivalence.parquet").set_index("scenario_id")
+    assert "eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-llama2-70b" in eq.index
+    power = pd.read_parquet(derived / "datacenter_power.parquet").set_index("scenario_id")
+    assert 40 < power.at["power-nvidia-h100-sxm-n50000", "facility_mw"] < 120
+    from pipelines.definitions import defs
+
+    run = defs.resolve_job_def("what_if").execute_in_process(
+        instance=instance,
+        run_config={"ops": {"what_if_training": {"config": {"chip_id": "custom", "chips": 64, "model_id": "llama2-7b", "peak_tflops": 500.0, "memory_gb": 96.0, "memory_bw_gbps": 3000.0, "scale_up_gbps": 400.0, "scale_up_domain_chips": 8, "scale_out_gbps": 50.0, "price_usd_per_chip_hour": 2.5}}}},
+    )  # fmt: skip
+    assert run.success
+    what_if = pd.read_parquet(derived / "what_if_training.parquet").iloc[0]
+    assert what_if["scenario_id"] == "what-if-custom-bf16-llama2-7b-n64"
+    assert what_if["feasible"] and math.isclose(what_if["cost_usd"], what_if["chip_hours"] * 2.5)
+    meta = run.asset_materializations_for_node("what_if_training")[0].metadata
+    assert meta["best_layout"].value.startswith("tp=")
+    assert isinstance(dg.MetadataValue.float(1.0), dg.FloatMetadataValue)
