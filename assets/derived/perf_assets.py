@@ -1,7 +1,6 @@
 """Dagster assets for the rust_core performance model: training grid, inference costs, cluster
 equivalence, data-centre power, and the what_if job a user configures in the launchpad."""
 
-
 import dagster as dg
 import pandas as pd
 
