@@ -6,16 +6,23 @@ import dagster as dg
 
 import assets.derived
 import assets.ingest
+import assets.report
+import forecasts
 from pipelines.executors import executor_from_env
 from pipelines.io import ParquetIOManager
-from pipelines.jobs import derived_job, ingest_job
+from pipelines.jobs import derived_job, ingest_job, report_job
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import source_files_sensor
 
 defs = dg.Definitions(
-    assets=[*assets.ingest.ASSETS, *assets.derived.ASSETS],
-    asset_checks=[*assets.ingest.ASSET_CHECKS],
-    jobs=[ingest_job, derived_job, *assets.derived.JOBS],
+    assets=[
+        *assets.ingest.ASSETS,
+        *assets.derived.ASSETS,
+        *forecasts.ASSETS,
+        *assets.report.ASSETS,
+    ],
+    asset_checks=[*assets.ingest.ASSET_CHECKS, *forecasts.ASSET_CHECKS],
+    jobs=[ingest_job, derived_job, forecasts.forecast_job, report_job, *assets.derived.JOBS],
     schedules=SCHEDULES,
     sensors=[source_files_sensor],
     resources={

@@ -6,6 +6,7 @@ import dagster as dg
 
 INGEST = dg.AssetSelection.groups("ingest")
 DERIVED = dg.AssetSelection.groups("derived")
+REPORT = dg.AssetSelection.groups("report")
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -18,5 +19,12 @@ derived_job = dg.define_asset_job(
     description="Recompute the rust_core derived metrics from the clean tables.",
 )
 
-#: The jobs the command line runs, in order, to materialize every asset.
-PIPELINE_JOBS = ("ingest_job", "derived_job")
+report_job = dg.define_asset_job(
+    "report_job",
+    selection=REPORT,
+    description="Rebuild the claims ledger and the outlook page from the latest tables and vintage.",
+)
+
+#: The jobs the command line runs, in order, to materialize every asset (forecast_job for the
+#: newest vintage).
+PIPELINE_JOBS = ("ingest_job", "derived_job", "forecast_job", "report_job")

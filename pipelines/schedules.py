@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from forecasts import forecast_schedule
 from pipelines.jobs import ingest_job
 
 daily_ingest_schedule = dg.ScheduleDefinition(
@@ -15,4 +16,4 @@ daily_ingest_schedule = dg.ScheduleDefinition(
     description="Re-validate every source file at 05:00 UTC.",
 )
 
-SCHEDULES = [daily_ingest_schedule]
+SCHEDULES = [daily_ingest_schedule, forecast_schedule]
