@@ -7,6 +7,9 @@ use crate::error::{invalid, InputError};
 use crate::search::train_one;
 use crate::training::{run_totals, Scenario, TrainInput};
 
+/// Largest number of draws per row (bounds the memory a row can ask for).
+pub const MAX_SAMPLES: u32 = 10_000_000;
+
 /// Percentiles reported by every Monte Carlo output (5th, 50th, 95th).
 pub const PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 
@@ -83,6 +86,13 @@ fn band(
 
 fn samples_and_seed(row: usize, samples: f64, seed: f64) -> Result<(usize, u64), InputError> {
     let n = crate::error::count(row, "mc_samples", samples)?;
+    if n > MAX_SAMPLES {
+        return Err(invalid(
+            row,
+            "mc_samples",
+            format!("must be at most {MAX_SAMPLES}, got {n}"),
+        ));
+    }
     if !(seed.is_finite() && seed >= 0.0 && seed.fract() == 0.0 && seed <= 9_007_199_254_740_992.0)
     {
         return Err(invalid(
@@ -292,6 +302,12 @@ mod tests {
         let mut x = uncertain();
         x.seed = -1.0;
         assert_eq!(train_uncertainty_one(0, &x).unwrap_err().field, "mc_seed");
+        let mut x = uncertain();
+        x.samples = 1e9;
+        assert_eq!(
+            train_uncertainty_one(0, &x).unwrap_err().field,
+            "mc_samples"
+        );
         let p = PowerInput {
             chips: 10.0,
             power_w_per_chip: (1.0, 2.0),
