@@ -17,6 +17,7 @@ from upath import UPath
 
 import assets.derived
 import assets.ingest
+import rust_core
 from assets.report import charts
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
@@ -36,9 +37,11 @@ LEDGER_TABLES = (
     "api_prices",
     "price_decline_estimates",
     "model_counts",
+    "gpu_rental_prices",
     "training_scenarios",
     "inference_costs",
     "cluster_equivalence",
+    "datacenter_power",
 )
 #: Vintage-partitioned forecast inputs of the ledger.
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
@@ -143,7 +146,8 @@ def claims_ledger(context, **tables: pd.DataFrame) -> pd.DataFrame:
     (consistent, contradicted or open), the evidence and, for open predictions, the forecast's
     probability; computed from the data on every run."""
     known = {k: v for k, v in tables.items() if k in LedgerInputs.names()}
-    ledger = build_ledger(LedgerInputs(**known))
+    tolerance = float(rust_core.calibration()["leave_one_out_mae_mfu_pp"])
+    ledger = build_ledger(LedgerInputs(**known, mfu_tolerance_pp=tolerance))
     counts = ledger["verdict"].value_counts()
     context.add_output_metadata(
         {

@@ -18,8 +18,17 @@ from assets.report.market_claims import (
     check_price_level,
     quarter_end,
 )
-from assets.report.power_claims import check_cluster_power
+from assets.report.power_claims import check_cluster_power, with_modelled_power
 from assets.report.prediction_claims import check_share_prediction, check_survival_prediction
+from assets.report.scenario_claims import (
+    check_equivalence,
+    check_mfu,
+    check_mfu_gap,
+    check_moe_cost_ratio,
+    check_spec_speedup,
+    check_training_cost,
+    check_training_cost_change,
+)
 
 SPEC_COLUMNS = (
     "bf16_dense_tflops",
@@ -50,6 +59,13 @@ _PERIOD = re.compile(_QUARTER + r"\s*(?:->|→|to)\s*" + _QUARTER)
 _LEVEL = re.compile(_QUARTER + r"\s+value")
 _EARLY = re.compile(r"early\s+(\d{4})", re.IGNORECASE)
 _COUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d{2,})\s+[A-Za-z]")
+_PARAMS = re.compile(r"(\d+(?:\.\d+)?)\s*B\b", re.IGNORECASE)
+_CLUSTER = re.compile(r"cluster of\s+(\d{1,3}(?:,\d{3})+|\d+)", re.IGNORECASE)
+#: Where a claim names no workload, cluster or chip: the article's chip table is about LLaMA-70B
+#: training, its MFU comparison uses 1,024-chip clusters, and its reference chip is the H100.
+REFERENCE_PARAMS_B = 70.0
+REFERENCE_CLUSTER_CHIPS = 1024
+REFERENCE_CHIP = "H100"
 _RATIO = re.compile(r"^(?P<prec>bf16|fp8|int8)_(?P<unit>tflops|tops)_ratio_to_(?P<ref>.+)$")
 
 
@@ -70,6 +86,10 @@ class LedgerInputs:
     training_scenarios: pd.DataFrame | None = None
     inference_costs: pd.DataFrame | None = None
     cluster_equivalence: pd.DataFrame | None = None
+    datacenter_power: pd.DataFrame | None = None
+    gpu_rental_prices: pd.DataFrame | None = None
+    #: MFU claims are compared with the predicted band widened by the model's calibration error.
+    mfu_tolerance_pp: float = 2.0
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -183,9 +203,9 @@ def _cluster_power(claim: dict, inputs: LedgerInputs) -> Finding:
     chip = chip_lookup(inputs).get(normalise_alias(_text(claim, "subject")))
     if m is None or chip is None:
         return Finding(OPEN, "the claim states no GPU count or chip", "cluster_power")
-    return check_cluster_power(
-        float(m.group(1).replace(",", "")), _num(claim, "value"), chip, inputs.power_observations
-    )
+    n_gpus = float(m.group(1).replace(",", ""))
+    found = check_cluster_power(n_gpus, _num(claim, "value"), chip, inputs.power_observations)
+    return with_modelled_power(found, chip, n_gpus, inputs.datacenter_power)
 
 
 def _region_tier(claim: dict) -> tuple[str | None, tuple[str, ...]]:
@@ -278,38 +298,145 @@ def _survival(claim: dict, inputs: LedgerInputs) -> Finding:
     )
 
 
-def _needs_scenarios(asset: str, rule: str, what: str):
-    def check(claim: dict, inputs: LedgerInputs) -> Finding:
-        table = getattr(inputs, asset)
-        if table is None:
-            return needs(asset, rule, what)
-        return Finding(OPEN, f"{asset} has no scenario matching this claim ({what})", rule)
+def _params_b(claim: dict, sizes: pd.Series, default: float = REFERENCE_PARAMS_B) -> float:
+    """Model size in billions named in the claim ('LLaMA-70B', 'deepseek-moe-67b') among the
+    ``sizes`` the scenario table models (so '910B' of a chip name is passed over), else the default."""
+    words = _text(claim, "subject") + " " + claim_words(claim)
+    known = sizes.dropna().astype(float).unique()
+    for m in _PARAMS.finditer(words):
+        size = float(m.group(1))
+        if any(abs(size - k) <= 0.05 * k for k in known):
+            return size
+    return default
 
-    return check
+
+def _cluster_chips(claim: dict) -> int:
+    """Cluster size named in the claim ('a cluster of 1,024 ...'), else the reference size."""
+    m = _CLUSTER.search(claim_words(claim))
+    return int(m.group(1).replace(",", "")) if m else REFERENCE_CLUSTER_CHIPS
+
+
+def _mentioned_chip(claim: dict, inputs: LedgerInputs, exclude: str | None) -> str | None:
+    """The first chip other than ``exclude`` whose alias appears in the claim's metric or words
+    (the excluded chip's own spellings are removed first, so 'Ascend 910B' never reads as '910')."""
+    words = normalise_alias(claim["metric"] + " " + claim_words(claim))
+    lookup = chip_lookup(inputs)
+    by_length = sorted(lookup, key=lambda a: (-len(a), a))
+    for alias in by_length:
+        if lookup[alias] == exclude:
+            words = words.replace(alias, "|")
+    for alias in by_length:
+        if len(alias) >= 4 and alias in words and lookup[alias] != exclude:
+            return lookup[alias]
+    return None
+
+
+def _subject_chip(claim: dict, inputs: LedgerInputs) -> str | None:
+    return chip_lookup(inputs).get(normalise_alias(_text(claim, "subject")))
+
+
+def _reference_chip(inputs: LedgerInputs) -> str:
+    return chip_lookup(inputs).get(normalise_alias(REFERENCE_CHIP), REFERENCE_CHIP)
+
+
+def _mfu(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.training_scenarios is None:
+        return needs("training_scenarios", "training_mfu", "MFU by chip, cluster and model")
+    chip = _subject_chip(claim, inputs) or _text(claim, "subject")
+    hi = _num(claim, "value_high")
+    return check_mfu(
+        chip,
+        _num(claim, "value"),
+        hi if not np.isnan(hi) else _num(claim, "value"),
+        inputs.training_scenarios,
+        _params_b(claim, inputs.training_scenarios["params_b"]),
+        _cluster_chips(claim),
+        inputs.mfu_tolerance_pp,
+    )
+
+
+def _mfu_gap(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.training_scenarios is None:
+        return needs("training_scenarios", "training_mfu_gap", "MFU by chip and cluster")
+    chip = _subject_chip(claim, inputs) or _text(claim, "subject")
+    ref = _mentioned_chip(claim, inputs, chip) or _reference_chip(inputs)
+    hi = _num(claim, "value_high")
+    return check_mfu_gap(
+        chip,
+        ref,
+        _num(claim, "value"),
+        hi if not np.isnan(hi) else _num(claim, "value"),
+        inputs.training_scenarios,
+        _params_b(claim, inputs.training_scenarios["params_b"]),
+        _cluster_chips(claim),
+    )
+
+
+def _equivalence(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.cluster_equivalence is None:
+        return needs("cluster_equivalence", "cluster_equivalence", "chips matching N H100s")
+    chip = _subject_chip(claim, inputs) or _text(claim, "subject")
+    ref = _mentioned_chip(claim, inputs, chip) or _reference_chip(inputs)
+    return check_equivalence(chip, ref, _num(claim, "value"), inputs.cluster_equivalence)
+
+
+def _moe_cost(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.inference_costs is None:
+        return needs("inference_costs", "inference_cost", "MoE vs dense cost per token")
+    return check_moe_cost_ratio(
+        _num(claim, "value"),
+        _params_b(claim, inputs.inference_costs["params_b"]),
+        inputs.inference_costs,
+    )
+
+
+def _spec_decoding(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.inference_costs is None:
+        return needs("inference_costs", "speculative_decoding", "speed-up with a draft model")
+    hi = _num(claim, "value_high")
+    return check_spec_speedup(
+        _num(claim, "value"),
+        hi if not np.isnan(hi) else _num(claim, "value"),
+        inputs.inference_costs,
+    )
+
+
+def _training_cost(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.training_scenarios is None:
+        return needs("training_scenarios", "training_cost", "cost of a training run")
+    chip = _subject_chip(claim, inputs) or _reference_chip(inputs)
+    return check_training_cost(
+        _num(claim, "value"),
+        chip,
+        _params_b(claim, inputs.training_scenarios["params_b"]),
+        _cluster_chips(claim),
+        inputs.training_scenarios,
+    )
+
+
+def _training_cost_change(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.gpu_rental_prices is None:
+        return needs("gpu_rental_prices", "training_cost_change", "rental prices over time")
+    period = claim_period(claim)
+    if period is None:
+        return Finding(OPEN, "the claim states no period", "training_cost_change")
+    chip = _subject_chip(claim, inputs) or _reference_chip(inputs)
+    return check_training_cost_change(
+        _num(claim, "value"), period[0], period[1], chip, inputs.gpu_rental_prices
+    )
 
 
 #: (test on the claim, check) in order: the first test that holds picks the check.
 RULES = (
     (lambda c: c["metric"] in SPEC_COLUMNS, _chip_spec),
     (lambda c: _RATIO.match(c["metric"]) is not None, _spec_ratio),
-    (
-        lambda c: "mfu" in c["metric"],
-        _needs_scenarios("training_scenarios", "training_mfu", "MFU by chip, cluster and model"),
-    ),
-    (
-        lambda c: c["metric"].startswith("training_cost"),
-        _needs_scenarios("training_scenarios", "training_cost", "cost of a 70B training run"),
-    ),
-    (
-        lambda c: "h100_equivalent" in c["metric"] and c["metric"].startswith("chips_per"),
-        _needs_scenarios("cluster_equivalence", "cluster_equivalence", "chips matching N H100s"),
-    ),
-    (
-        lambda c: c["metric"].startswith("inference_cost") or "speedup" in c["metric"],
-        _needs_scenarios(
-            "inference_costs", "inference_cost", "cost per 1M tokens, speculative decoding"
-        ),
-    ),
+    (lambda c: c["metric"] == "mfu_pct", _mfu),
+    (lambda c: c["metric"] == "mfu_gap_pct", _mfu_gap),
+    (lambda c: c["metric"] == "training_cost_usd", _training_cost),
+    (lambda c: c["metric"] == "training_cost_change_pct", _training_cost_change),
+    (lambda c: c["metric"].startswith("chips_per_") and "equivalent" in c["metric"], _equivalence),
+    (lambda c: c["metric"] == "inference_cost_ratio", _moe_cost),
+    (lambda c: c["metric"] == "latency_speedup_x", _spec_decoding),
     (lambda c: c["metric"] == "cluster_mw", _cluster_power),
     (lambda c: c["metric"] == "api_price_usd_per_mtok", _price_level),
     (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -90,4 +92,25 @@ def check_cluster_power(
         pipeline_value_low=lo_mw,
         pipeline_value_high=hi_mw,
         pipeline_unit="MW",
+    )
+
+
+def with_modelled_power(
+    found: Finding, chip_id: str, n_gpus: float, datacenter_power: pd.DataFrame | None
+) -> Finding:
+    """The finding with rust_core's all-in megawatts for the same cluster added to its reason and
+    evidence (the verdict stays with the sourced observations)."""
+    if datacenter_power is None:
+        return found
+    rows = datacenter_power[
+        (datacenter_power["chip_id"] == chip_id) & (datacenter_power["chips"] == n_gpus)
+    ]
+    if rows.empty:
+        return found
+    r = rows.iloc[0]
+    return replace(
+        found,
+        reason=f"{found.reason}; datacenter_power models {fmt(r['facility_mw'])} MW "
+        f"(5-95%: {fmt(r['facility_mw_p5'])}-{fmt(r['facility_mw_p95'])} MW)",
+        evidence=f"{found.evidence} | datacenter_power: {r['scenario_id']}",
     )

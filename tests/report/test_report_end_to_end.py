@@ -64,6 +64,11 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     power = _row(ledger, "nvidia-h100-sxm", "cluster_mw")
     assert power["verdict"] == "contradicted"
     assert power["pipeline_value_high"] < 175
+    assert "datacenter_power: power-nvidia-h100-sxm-n50000" in power["evidence"]
+    equivalence = _row(ledger, "huawei-ascend-910b", "chips_per_h100_equivalent")
+    assert equivalence["verdict"] == "consistent"
+    assert equivalence["pipeline_value_low"] > 2.5
+    assert not ledger["reason"].str.startswith("needs ").any()
     share = ledger[ledger["metric"] == "domestic_share_pct"].iloc[0]
     assert share["verdict"] == "open" and 0 <= share["probability"] <= 1
 
