@@ -79,8 +79,14 @@ def lifetimes(
     if events is not None and len(events):
         ev = events.copy()
         ev["date"] = pd.to_datetime(ev["date"], errors="coerce")
-        alive_ev = ev[ev["event_type"].isin(["founded", "funding", "ipo", "layoffs", "other"])]
-        seen["event_date"] = df["company_id"].map(alive_ev.groupby("company_id")["date"].max())
+        alive_ev = ev[
+            ev["event_type"].isin(["founded", "funding", "ipo", "layoffs", "other"])
+            & (ev["date"] <= cutoff)
+        ]
+        latest = alive_ev.groupby("company_id")["date"].max()
+        # reindex, not map: mapping through an empty datetime Series fails in pandas 3
+        by_company = latest.reindex(df["company_id"].to_numpy()).to_numpy()
+        seen["event_date"] = pd.Series(by_company, index=df.index).astype("datetime64[ns]")
     last_alive = seen.max(axis=1).fillna(df["founded"]).clip(upper=cutoff)
     end = df["status_date"].where(exited, last_alive)
     age = (end - df["founded"]).dt.days.clip(lower=1) / DAYS_PER_YEAR

@@ -147,3 +147,19 @@ def test_survival_table_is_deterministic():
     pd.testing.assert_frame_equal(a, b)
     p = a[a["quantity"] == "prob_share_exited_ge_60pct"]["value"]
     assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_events_extend_last_sighting_only_up_to_as_of():
+    events = pd.DataFrame(
+        {
+            "event_id": ["e1", "e2"],
+            "company_id": ["c", "d"],
+            "date": pd.to_datetime(["2026-03-01", "2027-01-01"]),
+            "event_type": ["funding", "funding"],
+        }
+    )
+    lt = S.lifetimes(HAND, "2026-06-30", events).set_index("company_id")
+    assert lt.loc["c", "end_date"] == pd.Timestamp("2026-03-01")  # later than last_seen 2026-01-01
+    assert lt.loc["d", "end_date"] == pd.Timestamp("2025-07-01")  # the 2027 event is after as-of
+    early = S.lifetimes(HAND, "2025-12-31", events)
+    pd.testing.assert_frame_equal(early, S.lifetimes(HAND, "2025-12-31"))
