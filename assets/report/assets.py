@@ -19,6 +19,7 @@ import assets.derived
 import assets.ingest
 import rust_core
 from assets.report import charts
+from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
 from assets.report.outlook import Forecasts, outlook_markdown
@@ -38,6 +39,7 @@ LEDGER_TABLES = (
     "price_decline_estimates",
     "model_counts",
     "gpu_rental_prices",
+    "startup_events",
     "training_scenarios",
     "inference_costs",
     "cluster_equivalence",
@@ -129,19 +131,51 @@ LEDGER_SCHEMA = io.column_schema(
 )
 
 
+LEDGER_CHECK = "every_claim_has_a_verdict"
+
+
+def ledger_problems(ledger: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
+    """What is wrong with a ledger: claims missing or extra, unknown verdicts, contradictions or
+    agreements without evidence (empty when it is whole)."""
+    problems = []
+    missing = sorted(set(claims["claim_id"]) - set(ledger["claim_id"]))
+    extra = sorted(set(ledger["claim_id"]) - set(claims["claim_id"]))
+    if missing:
+        problems.append(f"claims without a ledger row: {', '.join(missing)}")
+    if extra:
+        problems.append(f"ledger rows without a claim: {', '.join(extra)}")
+    bad = ledger.loc[~ledger["verdict"].isin(VERDICTS), "claim_id"].tolist()
+    if bad:
+        problems.append(f"unknown verdict on {', '.join(bad)}")
+    decided = ledger["verdict"].isin(["consistent", "contradicted"])
+    unsupported = ledger.loc[decided & (ledger["evidence"].fillna("") == ""), "claim_id"].tolist()
+    if unsupported:
+        problems.append(f"verdict without evidence on {', '.join(unsupported)}")
+    return problems
+
+
 @dg.asset(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"pandas"},
     io_manager_key="report_io",
     ins=_ins(LEDGER_TABLES, LEDGER_FORECASTS),
+    check_specs=[
+        dg.AssetCheckSpec(
+            LEDGER_CHECK,
+            asset="claims_ledger",
+            description="One row per claim, a known verdict, and evidence behind every "
+            "consistent or contradicted verdict.",
+            blocking=True,
+        )
+    ],
     metadata={
         "dagster/column_schema": LEDGER_SCHEMA,
         "primary_key": ["claim_id"],
         "missing_inputs": ", ".join(MISSING_INPUTS),
     },
 )
-def claims_ledger(context, **tables: pd.DataFrame) -> pd.DataFrame:
+def claims_ledger(context, **tables: pd.DataFrame):
     """Every claim of the seed article with the pipeline's own number, the tolerance, a verdict
     (consistent, contradicted or open), the evidence and, for open predictions, the forecast's
     probability; computed from the data on every run."""
@@ -149,18 +183,26 @@ def claims_ledger(context, **tables: pd.DataFrame) -> pd.DataFrame:
     tolerance = float(rust_core.calibration()["leave_one_out_mae_mfu_pp"])
     ledger = build_ledger(LedgerInputs(**known, mfu_tolerance_pp=tolerance))
     counts = ledger["verdict"].value_counts()
-    context.add_output_metadata(
-        {
-            **{f"n_{v}": int(counts.get(v, 0)) for v in ("consistent", "contradicted", "open")},
+    yield dg.Output(
+        ledger,
+        metadata={
+            **{f"n_{v}": int(counts.get(v, 0)) for v in VERDICTS},
+            "mfu_tolerance_pp": tolerance,
             "contradicted": dg.MetadataValue.md(
                 ledger.loc[
                     ledger["verdict"] == "contradicted",
                     ["claim_id", "metric", "value", "pipeline_value", "reason"],
                 ].to_markdown(index=False)
             ),
-        }
+        },
     )
-    return ledger
+    problems = ledger_problems(ledger, tables["claims"])
+    yield dg.AssetCheckResult(
+        check_name=LEDGER_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or f"{len(ledger)} claims, each with a verdict",
+    )
 
 
 def write_bytes_atomic(data: bytes, path: UPath) -> None:

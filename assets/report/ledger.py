@@ -14,6 +14,7 @@ from assets.report.findings import OPEN, Finding, needs
 from assets.report.market_claims import (
     check_count_change,
     check_count_level,
+    check_funding,
     check_price_change,
     check_price_level,
     quarter_end,
@@ -57,6 +58,7 @@ FINDING_COLUMNS = {
 _QUARTER = r"Q([1-4])\s*(\d{4})"
 _PERIOD = re.compile(_QUARTER + r"\s*(?:->|→|to)\s*" + _QUARTER)
 _LEVEL = re.compile(_QUARTER + r"\s+value")
+_YEARS = re.compile(r"\b(20\d\d)\s*(?:-|–|to)\s*(20\d\d)\b")
 _EARLY = re.compile(r"early\s+(\d{4})", re.IGNORECASE)
 _COUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d{2,})\s+[A-Za-z]")
 _PARAMS = re.compile(r"(\d+(?:\.\d+)?)\s*B\b", re.IGNORECASE)
@@ -88,6 +90,7 @@ class LedgerInputs:
     cluster_equivalence: pd.DataFrame | None = None
     datacenter_power: pd.DataFrame | None = None
     gpu_rental_prices: pd.DataFrame | None = None
+    startup_events: pd.DataFrame | None = None
     #: MFU claims are compared with the predicted band widened by the model's calibration error.
     mfu_tolerance_pp: float = 2.0
 
@@ -426,6 +429,19 @@ def _training_cost_change(claim: dict, inputs: LedgerInputs) -> Finding:
     )
 
 
+def _funding(claim: dict, inputs: LedgerInputs) -> Finding:
+    if inputs.startup_events is None:
+        return needs("startup_events", "funding_raised", "dated funding rounds")
+    m = _YEARS.search(claim_words(claim))
+    if m is None:
+        return Finding(OPEN, "the claim states no period", "funding_raised")
+    start = pd.Timestamp(f"{m.group(1)}-01-01")
+    end = pd.Timestamp(f"{m.group(2)}-12-31")
+    return check_funding(
+        _num(claim, "value"), _text(claim, "subject"), start, end, inputs.startup_events
+    )
+
+
 #: (test on the claim, check) in order: the first test that holds picks the check.
 RULES = (
     (lambda c: c["metric"] in SPEC_COLUMNS, _chip_spec),
@@ -445,6 +461,7 @@ RULES = (
     ),
     (lambda c: c["metric"] == "startup_count_change_pct", _count_change),
     (lambda c: c["metric"] == "startup_count", _count_level),
+    (lambda c: c["metric"] == "funding_raised_usd", _funding),
     (lambda c: c["metric"] == "startup_exit_pct" and pd.notna(c.get("horizon")), _survival),
     (lambda c: c["metric"] == "domestic_share_pct" and pd.notna(c.get("horizon")), _share),
 )

@@ -332,3 +332,63 @@ def check_count_level(claimed: float, date: pd.Timestamp, model_counts: pd.DataF
         "a sourced count of the same population",
         evidence="model_counts: " + cite(near, "count_id") if len(near) else "",
     )
+
+
+FUNDING_RULE = "funding_raised"
+#: Reported round sizes are rounded and converted; ±25 % separates a different total from rounding.
+FUNDING_TOLERANCE_PCT = 25.0
+
+
+def check_funding(
+    claimed_usd: float,
+    company_id: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    startup_events: pd.DataFrame,
+) -> Finding:
+    """Claimed money raised over a period against the company's sourced funding rounds in it:
+    the sum of stated amounts is a lower bound when some rounds have none. Contradicted when the
+    stated rounds alone exceed the claim by more than 25 % (or, all amounts known, fall short by
+    more), consistent within 25 % with every amount known, open otherwise."""
+    tol = f"±{FUNDING_TOLERANCE_PCT:g}% of the sum of sourced rounds"
+    dates = pd.to_datetime(startup_events["date"], errors="coerce")
+    rounds = startup_events[
+        (startup_events["company_id"] == company_id)
+        & (startup_events["event_type"] == "funding")
+        & (dates >= start)
+        & (dates <= end)
+    ].sort_values("event_id", kind="mergesort")
+    if rounds.empty:
+        return Finding(
+            OPEN,
+            f"no sourced funding round of {company_id} between {start.date()} and {end.date()}",
+            FUNDING_RULE,
+            tol,
+        )
+    stated = rounds["amount_usd"].dropna()
+    total = float(stated.sum())
+    unknown = int(rounds["amount_usd"].isna().sum())
+    k = 1 + FUNDING_TOLERANCE_PCT / 100
+    if total > claimed_usd * k or (unknown == 0 and total < claimed_usd / k):
+        verdict = CONTRADICTED
+    elif unknown == 0:
+        verdict = CONSISTENT
+    else:
+        verdict = OPEN
+    detail = ", ".join(
+        f"{r.event_id} {fmt(r.amount_usd) if pd.notna(r.amount_usd) else 'amount not stated'}"
+        for r in rounds.itertuples()
+    )
+    return Finding(
+        verdict,
+        f"{len(rounds)} sourced rounds of {company_id} in {start.year}-{end.year} sum to at least "
+        f"{fmt(total)} USD ({detail})"
+        + (f"; {unknown} without a stated amount" if unknown else ""),
+        FUNDING_RULE,
+        tol,
+        evidence="startup_events: " + cite(rounds, "event_id"),
+        pipeline_value=total,
+        pipeline_value_low=total,
+        pipeline_value_high=total if unknown == 0 else float("nan"),
+        pipeline_unit="USD (sum of stated rounds)",
+    )

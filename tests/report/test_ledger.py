@@ -85,3 +85,19 @@ def test_periods_and_dates_are_read_from_the_claim_words():
     level = {"unit": "USD", "note": "Q1 2024 -> Q1 2025 table. Q4 2024 value", "text": ""}
     assert claim_date(level) == pd.Timestamp("2024-12-31")
     assert claim_period({"unit": "W", "note": "", "text": "no dates"}) is None
+
+
+def test_ledger_check_names_what_is_missing_or_unsupported():
+    from assets.report.assets import ledger_problems
+
+    ledger = claims_ledger(inputs())
+    assert ledger_problems(ledger, CLAIMS) == []
+    extra_claim = pd.concat([CLAIMS, CLAIMS.iloc[[0]].assign(claim_id="C9")])
+    assert ledger_problems(ledger, extra_claim) == ["claims without a ledger row: C9"]
+    broken = ledger.copy()
+    broken.loc[broken["claim_id"] == "C2", "evidence"] = ""
+    broken.loc[broken["claim_id"] == "C6", "verdict"] = "maybe"
+    assert ledger_problems(broken, CLAIMS) == [
+        "unknown verdict on C6",
+        "verdict without evidence on C2",
+    ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from assets.report.market_claims import (
     check_count_change,
     check_count_level,
+    check_funding,
     check_price_change,
     check_price_level,
     published_factors_per_year,
@@ -131,3 +133,71 @@ def test_count_level_is_open_and_cites_the_counts_of_the_date():
     assert f.verdict == "open"
     assert "models_cumulative 40" in f.reason and "M1" in f.evidence
     assert "released_in_period" not in f.reason
+
+
+EVENTS = pd.DataFrame(
+    [
+        {
+            "event_id": "x-1",
+            "company_id": "x",
+            "date": "2022-06",
+            "event_type": "funding",
+            "amount_usd": 900e6,
+        },
+        {
+            "event_id": "x-2",
+            "company_id": "x",
+            "date": "2023-06",
+            "event_type": "funding",
+            "amount_usd": 250e6,
+        },
+        {
+            "event_id": "x-3",
+            "company_id": "x",
+            "date": "2024-03",
+            "event_type": "funding",
+            "amount_usd": 600e6,
+        },
+        {
+            "event_id": "x-4",
+            "company_id": "x",
+            "date": "2024-05",
+            "event_type": "pivot",
+            "amount_usd": None,
+        },
+        {
+            "event_id": "y-1",
+            "company_id": "y",
+            "date": "2023-10",
+            "event_type": "funding",
+            "amount_usd": 300e6,
+        },
+        {
+            "event_id": "y-2",
+            "company_id": "y",
+            "date": "2024-07",
+            "event_type": "funding",
+            "amount_usd": None,
+        },
+    ]
+).assign(source_url="https://example.org/e")
+Y0, Y1 = pd.Timestamp("2023-01-01"), pd.Timestamp("2025-12-31")
+
+
+def test_funding_sum_of_rounds_in_the_period():
+    # 250 + 600 = 850 M USD in 2023-2025 (the 2022 round and the pivot do not count)
+    f = check_funding(300e6, "x", Y0, Y1, EVENTS)
+    assert f.pipeline_value == 850e6
+    assert f.verdict == "contradicted"
+    assert "x-1" not in f.evidence and "x-4" not in f.evidence
+    assert check_funding(800e6, "x", Y0, Y1, EVENTS).verdict == "consistent"
+    assert check_funding(1.5e9, "x", Y0, Y1, EVENTS).verdict == "contradicted"
+
+
+def test_funding_with_unstated_rounds_is_a_lower_bound():
+    f = check_funding(1.5e9, "y", Y0, Y1, EVENTS)
+    assert f.verdict == "open"
+    assert f.pipeline_value_low == 300e6 and np.isnan(f.pipeline_value_high)
+    # the stated rounds alone already exceed a smaller claim
+    assert check_funding(100e6, "y", Y0, Y1, EVENTS).verdict == "contradicted"
+    assert check_funding(1e9, "z", Y0, Y1, EVENTS).verdict == "open"

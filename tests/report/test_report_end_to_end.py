@@ -32,6 +32,7 @@ def _run(job, instance, asset_defs, partition_key=None):
         instance=instance, asset_selection=keys, partition_key=partition_key, raise_on_error=False
     )
     assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    return result
 
 
 def _row(ledger: pd.DataFrame, subject: str, metric: str) -> pd.Series:
@@ -48,7 +49,9 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     vintaged = [a for a in FORECAST_ASSETS if a.partitions_def == VINTAGES]
     vintaged = [a for a in vintaged if a.key.to_user_string() != "forecast_vintage_history"]
     _run(job, instance, vintaged, partition_key=VINTAGES.get_last_partition_key())
-    _run(job, instance, assets.report.ASSETS)
+    report = _run(job, instance, assets.report.ASSETS)
+    checks = report.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in checks] == [("every_claim_has_a_verdict", True)]
 
     claims = pd.read_parquet(warehouse / "clean" / "claims.parquet")
     ledger = pd.read_parquet(warehouse / "report" / "claims_ledger.parquet")
