@@ -108,8 +108,8 @@ def _run(vintage: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResul
         resources=RESOURCES,
         instance=instance,
         selection=forecasts.FORECASTS,
-        # origins every 4 months keep the test quick; the schedule uses every month
-        run_config={"ops": {"api_price_backtest": {"config": {"price_step_months": 4}}}},
+        # origins every 6 months keep the test quick; the schedule uses every month
+        run_config={"ops": {"api_price_backtest": {"config": {"price_step_months": 6}}}},
     )
 
 
