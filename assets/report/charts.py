@@ -41,16 +41,22 @@ def chip_claims_chart(ledger: pd.DataFrame) -> bytes:
     labels = [f"{r.claim_id} {r.subject} {r.metric}" for r in rows.itertuples()]
     ratio = (rows["value"] / rows["pipeline_value"]).to_numpy(dtype=float)
     y = np.arange(len(rows))
+    logs = np.log2(np.where(ratio > 0, ratio, np.nan))
     for i, r in enumerate(rows.itertuples()):
         color = VERDICT_COLORS.get(r.verdict, "tab:gray")
-        if np.isfinite(ratio[i]) and ratio[i] > 0:
-            ax.barh(i, np.log2(ratio[i]), color=color)
+        if np.isfinite(logs[i]):
+            ax.plot([0, logs[i]], [i, i], color=color, linewidth=2)
+            ax.plot(logs[i], i, "o", color=color, markersize=7)
         else:
-            ax.plot(0, i, marker="x", color=color, markersize=8)
+            ax.plot(0, i, marker="x", color=color, markersize=8, markeredgewidth=2)
+    span = max(1.5, float(np.nanmax(np.abs(logs), initial=0.0)) + 0.5)
+    ax.set_xlim(-span, span)
+    ticks = np.arange(-np.floor(span), np.floor(span) + 1)
+    ax.set_xticks(ticks, [f"{2**t:g}x" if t >= 0 else f"1/{2**-t:g}x" for t in ticks])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("log2(article / sourced value)   (x = no sourced value)")
+    ax.set_xlabel("article / sourced value, log scale   (x: no sourced value)")
     ax.set_title("Chip table: article vs sourced specs")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in VERDICT_COLORS.values()]
     ax.legend(handles, list(VERDICT_COLORS), fontsize=7, loc="lower right")
