@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assets.report.power_claims import check_cluster_power
 
@@ -62,3 +64,20 @@ def test_other_chips_figures_are_not_used():
     f = check_cluster_power(50_000, 175, "h100", power)
     assert f.verdict == "open"
     assert "no all_in_w_per_gpu" in f.reason
+
+
+@given(
+    n_gpus=st.integers(min_value=1, max_value=200_000),
+    low_w=st.floats(min_value=100, max_value=5_000),
+    spread=st.floats(min_value=1.0, max_value=3.0),
+    claimed_mw=st.floats(min_value=0.001, max_value=2_000),
+)
+def test_verdict_is_the_sourced_range_widened_by_ten_percent(n_gpus, low_w, spread, claimed_mw):
+    high_w = low_w * spread
+    power = table(obs("P1", "all_in_w_per_gpu", low_w), obs("P2", "all_in_w_per_gpu", high_w))
+    f = check_cluster_power(n_gpus, claimed_mw, "h100", power)
+    lo_mw, hi_mw = n_gpus * low_w / 1e6, n_gpus * high_w / 1e6
+    assert f.pipeline_value_low == pytest.approx(lo_mw)
+    assert f.pipeline_value_high == pytest.approx(hi_mw)
+    inside = 0.9 * lo_mw <= claimed_mw <= 1.1 * hi_mw
+    assert f.verdict == ("consistent" if inside else "contradicted")
