@@ -52,6 +52,20 @@ def table(df: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
+def span(lo: float, hi: float) -> str:
+    """A range as text: '40-101', or '-48.8 to -5.1' when an end is negative."""
+    sep = " to " if min(lo, hi) < 0 else "-"
+    return f"{fmt(lo)}{sep}{fmt(hi)}"
+
+
+def article_text(text: object) -> str:
+    """The article's words; a table row ('| a | b |') is shown as 'a / b'."""
+    t = "" if text is None or text is pd.NA else str(text).strip()
+    if t.startswith("|") and t.endswith("|"):
+        return " / ".join(c.strip() for c in t.strip("|").split("|"))
+    return t
+
+
 def claimed(row) -> str:
     """The article's figure with its range and unit."""
     if pd.isna(row.value):
@@ -66,7 +80,7 @@ def ours(row) -> str:
         return ""
     rng = ""
     if pd.notna(row.pipeline_value_low) and row.pipeline_value_low != row.pipeline_value_high:
-        rng = f" ({fmt(row.pipeline_value_low)}-{fmt(row.pipeline_value_high)})"
+        rng = f" ({span(row.pipeline_value_low, row.pipeline_value_high)})"
     return f"{fmt(row.pipeline_value)}{rng} {cell(row.pipeline_unit)}".strip()
 
 
@@ -126,6 +140,8 @@ def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
                 f"- Power: {cell(r.unit)}: {fmt(r.pipeline_value_low)}-{fmt(r.pipeline_value_high)} MW "
                 f"from sourced per-GPU watts (article: {fmt(r.value)} MW)."
             )
+    for r in ledger[ledger["rule"].isin(["cluster_equivalence", "training_mfu_gap"])].itertuples():
+        out.append(f"- {cell(article_text(r.text))}: {r.verdict}. {cell(r.reason)}.")
     counts = ledger["verdict"].value_counts()
     out.append(
         f"- Claims ledger: {len(ledger)} claims; {counts.get(CONTRADICTED, 0)} contradicted, "
@@ -141,7 +157,7 @@ def verdict_section(ledger: pd.DataFrame, verdict: str) -> str:
         pd.DataFrame(
             {
                 "claim": rows["claim_id"],
-                "article says": rows["text"],
+                "article says": rows["text"].map(article_text),
                 "article figure": [claimed(r) for r in rows.itertuples()],
                 "pipeline": [ours(r) for r in rows.itertuples()],
                 "why": rows["reason"],
@@ -181,7 +197,7 @@ def predictions_section(ledger: pd.DataFrame) -> str:
         pd.DataFrame(
             {
                 "claim": rows["claim_id"],
-                "prediction": rows["text"],
+                "prediction": rows["text"].map(article_text),
                 "by": pd.to_datetime(rows["horizon"]).dt.date.astype(str),
                 "probability": rows["probability"].map(lambda p: f"{p:.2f}"),
                 "forecast": rows["reason"],

@@ -6,7 +6,7 @@ import pandas as pd
 
 from assets.report import charts
 from assets.report.ledger import claims_ledger
-from assets.report.outlook import Forecasts, cell, outlook_markdown
+from assets.report.outlook import Forecasts, article_text, cell, outlook_markdown, span
 from tests.report.test_ledger import inputs
 from tests.report.test_power_claims import obs, table
 
@@ -58,3 +58,12 @@ def test_cells_keep_the_table_intact():
     assert cell("| a | b |") == "\\| a \\| b \\|"
     assert cell(float("nan")) == ""
     assert cell(1979.0) == "1,979"
+
+
+def test_ranges_and_table_rows_read_plainly():
+    assert span(40.3, 100.7) == "40.3-101"
+    assert span(-48.83, -5.1) == "-48.83 to -5.1"
+    assert (
+        article_text("| FP8 TFLOPS (sparse) | 1,979 | 640 |") == "FP8 TFLOPS (sparse) / 1,979 / 640"
+    )
+    assert article_text("plain words") == "plain words"
