@@ -169,7 +169,17 @@ POWER_SCHEMA = column_schema(
     *[(f"facility_mw_p{q}", "double", "MW", f"All-in load, {q}th pct") for q in pf.PCTS],
 )
 
-_COMMON = {"group_name": "derived", "kinds": {"rust", "pandas"}, "io_manager_key": "derived_io"}
+_COMMON = {
+    "group_name": "derived",
+    "kinds": {"rust", "pandas"},
+    "io_manager_key": "derived_io",
+    "owners": ["team:compute-outlook"],
+}
+
+
+def _ordered(out: pd.DataFrame, schema: dg.TableSchema) -> pd.DataFrame:
+    """The table's columns in the declared order (the data contract)."""
+    return out[[c.name for c in schema.columns]]
 
 
 def _chips(chip_specs, power_observations, gpu_rental_prices) -> tuple[pd.DataFrame, str]:
@@ -186,7 +196,7 @@ def training_scenarios(
     """Every chip x cluster size (8-100,000) x model (7B, 70B, 405B dense; 671B/37B MoE) x precision:
     the searched best layout, MFU/HFU, days, chip-hours, energy and cost, with a Monte Carlo band."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
-    out = pf.compute_training(chips)
+    out = _ordered(pf.compute_training(chips), TRAINING_SCHEMA)
     return dg.Output(
         out,
         metadata={
@@ -207,7 +217,10 @@ def inference_costs(
     """Serving cost per 1M tokens for every chip with an observed rental price: dense and MoE models,
     bf16/8-bit/4-bit weights, throughput and latency regimes, and a speculative-decoding sweep."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
-    return dg.Output(pf.compute_inference(chips), metadata={"chips_left_out": skipped})
+    return dg.Output(
+        _ordered(pf.compute_inference(chips), INFERENCE_SCHEMA),
+        metadata={"chips_left_out": skipped},
+    )
 
 
 @dg.asset(
@@ -220,7 +233,10 @@ def cluster_equivalence(
     """Chips of each domestic (and export-grade) chip needed to match 4,000 and 1,024 H100s training a
     70B model, and the throughput of 10,000 of them, with a band over the efficiency constants."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
-    return dg.Output(pf.compute_equivalence(chips), metadata={"chips_left_out": skipped})
+    return dg.Output(
+        _ordered(pf.compute_equivalence(chips), EQUIVALENCE_SCHEMA),
+        metadata={"chips_left_out": skipped},
+    )
 
 
 @dg.asset(
@@ -231,7 +247,9 @@ def datacenter_power(
 ) -> dg.Output[pd.DataFrame]:
     """All-in megawatts of 1,000-100,000-chip clusters: IT watts per chip x PUE, with a band."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
-    return dg.Output(pf.compute_power(chips), metadata={"chips_left_out": skipped})
+    return dg.Output(
+        _ordered(pf.compute_power(chips), POWER_SCHEMA), metadata={"chips_left_out": skipped}
+    )
 
 
 class WhatIfConfig(dg.Config):
@@ -311,10 +329,8 @@ def what_if_frame(config: WhatIfConfig, chips: pd.DataFrame) -> pd.DataFrame:
 
 
 @dg.asset(
-    group_name="what_if",
-    kinds={"rust", "pandas"},
-    io_manager_key="derived_io",
     metadata={"dagster/column_schema": TRAINING_SCHEMA, "primary_key": ["scenario_id"]},
+    **_COMMON,
 )
 def what_if_training(
     config: WhatIfConfig,
@@ -325,7 +341,7 @@ def what_if_training(
     """One training scenario from the launchpad (chip or custom spec, chips, model, precision,
     price), written beside the grid as warehouse/derived/what_if_training.parquet."""
     chips, _ = _chips(chip_specs, power_observations, gpu_rental_prices)
-    out = pf.training_table(what_if_frame(config, chips))
+    out = _ordered(pf.training_table(what_if_frame(config, chips)), TRAINING_SCHEMA)
     r = out.iloc[0]
 
     def num(value) -> float | None:
