@@ -104,11 +104,20 @@ def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
                     f"{fmt(r['decline_factor_per_year_low'])}-{fmt(r['decline_factor_per_year_high'])}x, "
                     f"{int(r['n_points'])} months with a price)."
                 )
-        pub = d[d["status"] == "published"]["decline_factor_per_year"].dropna()
+        published = d[d["status"] == "published"]
+        pub = published["decline_factor_per_year"].dropna()
+        ends = pd.concat(
+            [
+                pub,
+                published["decline_factor_per_year_low"],
+                published["decline_factor_per_year_high"],
+            ]
+        ).dropna()
         if len(pub):
             out.append(
-                f"- Published decline-rate studies: {fmt(pub.min())}-{fmt(pub.max())}x per year "
-                f"({len(pub)} estimates with a stated rate)."
+                f"- Published decline-rate studies (fixed capability): central rates "
+                f"{fmt(pub.min())}-{fmt(pub.max())}x per year, stated ranges "
+                f"{fmt(ends.min())}-{fmt(ends.max())}x ({len(published)} estimates)."
             )
     s = f.startup_survival
     if s is not None and len(s):

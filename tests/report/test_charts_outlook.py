@@ -67,3 +67,89 @@ def test_ranges_and_table_rows_read_plainly():
         article_text("| FP8 TFLOPS (sparse) | 1,979 | 640 |") == "FP8 TFLOPS (sparse) / 1,979 / 640"
     )
     assert article_text("plain words") == "plain words"
+
+
+def test_headlines_carry_each_forecast_with_its_interval():
+    decline = pd.DataFrame(
+        [
+            {
+                "status": "ok",
+                "price_side": "input",
+                "tier": "gpt4_class",
+                "region": "US",
+                "decline_factor_per_year": 3.4,
+                "decline_factor_per_year_low": 2.5,
+                "decline_factor_per_year_high": 4.7,
+                "n_points": 15,
+            },
+            {
+                "status": "published",
+                "price_side": "",
+                "tier": "",
+                "region": "",
+                "decline_factor_per_year": 40.0,
+                "decline_factor_per_year_low": None,
+                "decline_factor_per_year_high": None,
+                "n_points": 0,
+            },
+            {
+                "status": "published",
+                "price_side": "",
+                "tier": "",
+                "region": "",
+                "decline_factor_per_year": None,
+                "decline_factor_per_year_low": 9.0,
+                "decline_factor_per_year_high": 900.0,
+                "n_points": 0,
+            },
+        ]
+    )
+    survival = pd.DataFrame(
+        [
+            {
+                "quantity": "expected_independent_of_active",
+                "model": model,
+                "status": "ok",
+                "target_date": pd.Timestamp("2027-03-31"),
+                "cohort": "CN",
+                "n_active": 9,
+                "value": value,
+                "lower_80": 7.0,
+                "upper_80": 9.0,
+                "lower_95": 6.0,
+                "upper_95": 9.0,
+            }
+            for model, value in (("kaplan_meier", 8.5), ("cox_ph", 7.1))
+        ]
+    )
+    share = pd.DataFrame(
+        [
+            {
+                "model": "logit_ols_pooled",
+                "status": "ok",
+                "year": 2028,
+                "median_share_pct": 93.2,
+                "lower_80_share_pct": 87.0,
+                "upper_80_share_pct": 96.5,
+                "lower_95_share_pct": 79.8,
+                "upper_95_share_pct": 97.9,
+            }
+        ]
+    )
+    from assets.report.outlook import headline_lines
+
+    lines = headline_lines(
+        ledger(),
+        Forecasts(api_price_decline=decline, startup_survival=survival, china_share_forecast=share),
+    )
+    text = "\n".join(lines)
+    assert (
+        "gpt4_class US (input, cheapest at or above tier): falling 3.4x per year (95% CI 2.5-4.7x"
+        in text
+    )
+    assert "central rates 40-40x per year, stated ranges 9-900x (2 estimates)" in text
+    # Kaplan-Meier only: the Cox projection is not the headline
+    assert "of 9 independent today, 8.5 expected still independent on 2027-03-31 (80%: 7-9" in text
+    assert "7.1 expected" not in text
+    assert "2028: 93.2% (80%: 87-96.5%, 95%: 79.8-97.9%)" in text
+    assert "Power: MW for 50,000 H100 GPUs: 60-100 MW" in text

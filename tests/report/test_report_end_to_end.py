@@ -90,7 +90,9 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
         index["file"]
     )
 
-    # same inputs, same bytes
+    # same inputs, same bytes: the page, its charts and the ledger
+    ledger_bytes = (warehouse / "report" / "claims_ledger.parquet").read_bytes()
     _run(job, instance, assets.report.ASSETS)
     again = pd.read_parquet(warehouse / "report" / "outlook_report.parquet")
     assert again["sha256"].tolist() == index["sha256"].tolist()
+    assert (warehouse / "report" / "claims_ledger.parquet").read_bytes() == ledger_bytes
