@@ -27,6 +27,12 @@ CHIP_SPECS_SCHEMA = column_schema(
         "",
         "JSON: column -> hardware_specs.spec_id that supplied the value",
     ),
+    (
+        "low_confidence_fields",
+        "string",
+        "",
+        "Comma list of values taken, for want of better, from a low-confidence non-default row",
+    ),
 )
 
 

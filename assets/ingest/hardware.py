@@ -122,7 +122,8 @@ def resolve_specs(hardware_specs: pd.DataFrame) -> pd.DataFrame:
     """One row per chip with sourced (non-claim) rows. Each value comes from the default row where it
     states one; otherwise from the best-ranked sourced rows (spec > measured > estimate, then
     confidence), taking the value most of them agree on, then the most recently published, then the
-    lowest spec_id, so the choice is deterministic. `value_sources` names the row of each value."""
+    lowest spec_id, so the choice is deterministic. `value_sources` names the row of each value;
+    `low_confidence_fields` lists the values that came from a low- or unrated-confidence fallback."""
     sourced = hardware_specs[hardware_specs["kind"] != "claim"]
     columns = [*SPEC_VALUES, *SPEC_TEXT]
     keys = ["spec_id", "chip_id", "is_default", "kind", "confidence", "published"]
@@ -162,12 +163,23 @@ def resolve_specs(hardware_specs: pd.DataFrame) -> pd.DataFrame:
         include_groups=False,
     )
     out["value_sources"] = out["chip_id"].map(used).fillna("{}")
+    weak = best[(best["_default"] == 1) & (best["_conf"] >= _CONFIDENCE_RANK["low"])]
+    flagged = weak.groupby("chip_id")["column"].agg(lambda cols: ",".join(sorted(cols)))
+    out["low_confidence_fields"] = out["chip_id"].map(flagged).fillna("")
     dtypes = {
         c.name: {"float": "float64", "int": "Int64"}[c.dtype]
         for c in HARDWARE_SPECS.columns
         if c.name in SPEC_VALUES
     }
-    text = ["chip_id", "vendor", "model", "default_spec_id", *SPEC_TEXT, "value_sources"]
+    text = [
+        "chip_id",
+        "vendor",
+        "model",
+        "default_spec_id",
+        *SPEC_TEXT,
+        "value_sources",
+        "low_confidence_fields",
+    ]
     return (
         out.astype({**dtypes, **dict.fromkeys(text, "string")})
         .sort_values("chip_id")

@@ -50,39 +50,38 @@ POWER_OBSERVATIONS = SourceSchema(
     key=("obs_id",),
 )
 
-GPU_RENTAL_PRICES = SourceSchema(
-    asset="gpu_rental_prices",
-    file="gpu_rental_prices.csv",
-    description="GPU rental prices over time, converted to USD per GPU-hour.",
-    columns=(
-        Column("rental_id", "str", "Unique id", required=True),
+
+def _price_columns(
+    id_column: str, what: str, units: tuple[str, ...], max_price: float
+) -> tuple[Column, ...]:
+    """The columns shared by the rental and purchase price files, around their own id and units."""
+    return (
+        Column(id_column, "str", "Unique id", required=True),
         Column("date", "date", "Date of the price"),
         Column("date_precision", "str", "Precision of `date`", required=True, choices=PRECISIONS),
-        Column("chip_id", "chip", "Chip rented", required=True),
+        Column("chip_id", "chip", what, required=True),
         Column(
             "price",
             "float",
             "Price (low end of a range) in `currency` per `price_unit`",
             required=True,
             min=0,
-            max=1e7,
+            max=max_price,
         ),
-        Column("price_high", "float", "High end of a stated range", min=0, max=1e7),
+        Column("price_high", "float", "High end of a stated range", min=0, max=max_price),
         Column("currency", "str", "USD | CNY", required=True, choices=CURRENCIES),
-        Column(
-            "price_unit",
-            "str",
-            "per_gpu_hour | per_8gpu_server_month",
-            required=True,
-            choices=("per_gpu_hour", "per_8gpu_server_month"),
-        ),
-        Column(
-            "contract",
-            "str",
-            "on_demand | spot | reserved_1y | market",
-            required=True,
-            choices=("on_demand", "spot", "reserved_1y", "market"),
-        ),
+        Column("price_unit", "str", " | ".join(units), required=True, choices=units),
+    )
+
+
+CONTRACTS = ("on_demand", "spot", "reserved_1y", "market")
+GPU_RENTAL_PRICES = SourceSchema(
+    asset="gpu_rental_prices",
+    file="gpu_rental_prices.csv",
+    description="GPU rental prices over time, converted to USD per GPU-hour.",
+    columns=(
+        *_price_columns("rental_id", "Chip rented", ("per_gpu_hour", "per_8gpu_server_month"), 1e7),
+        Column("contract", "str", " | ".join(CONTRACTS), required=True, choices=CONTRACTS),
         Column("region", "str", "Market (US, CN, global)"),
     ),
     key=("rental_id",),
@@ -93,27 +92,7 @@ CHIP_PRICES = SourceSchema(
     file="chip_prices.csv",
     description="Accelerator purchase prices (per chip or per 8-GPU server), converted to USD per chip.",
     columns=(
-        Column("chip_price_id", "str", "Unique id", required=True),
-        Column("date", "date", "Date of the price"),
-        Column("date_precision", "str", "Precision of `date`", required=True, choices=PRECISIONS),
-        Column("chip_id", "chip", "Chip priced", required=True),
-        Column(
-            "price",
-            "float",
-            "Price (low end of a range) in `currency` per `price_unit`",
-            required=True,
-            min=0,
-            max=1e9,
-        ),
-        Column("price_high", "float", "High end of a stated range", min=0, max=1e9),
-        Column("currency", "str", "USD | CNY", required=True, choices=CURRENCIES),
-        Column(
-            "price_unit",
-            "str",
-            "per_chip | per_8gpu_server",
-            required=True,
-            choices=("per_chip", "per_8gpu_server"),
-        ),
+        *_price_columns("chip_price_id", "Chip priced", ("per_chip", "per_8gpu_server"), 1e9),
         Column("region", "str", "Market (US, CN, global)"),
     ),
     key=("chip_price_id",),
