@@ -110,9 +110,7 @@ def chip_inputs(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataF
         "primary_key": ["chip_id", "precision"],
     },
 )
-def chip_metrics(
-    chip_specs: pd.DataFrame, chip_prices: pd.DataFrame
-) -> dg.Output[pd.DataFrame]:
+def chip_metrics(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """TFLOPS per W and per USD, roofline ridge point and interconnect bytes per FLOP for every chip
     with a stated dense peak (resolved specs), at BF16 and, where the chip has it, FP8."""
     inputs = chip_inputs(chip_specs, chip_prices)
