@@ -18,6 +18,8 @@ from upath import UPath
 import assets.derived
 import assets.ingest
 import rust_core
+from assets.ingest.claims import CLAIMS_SPEC
+from assets.ingest.factory import table_schema
 from assets.report import charts
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
@@ -98,24 +100,20 @@ def _ins(tables: tuple[str, ...], forecasts: tuple[str, ...]) -> dict[str, dg.As
     return ins
 
 
-LEDGER_SCHEMA = io.column_schema(
-    ("claim_id", "string", "", "Claim id (claims.csv)"),
-    ("metric", "string", "", "Claimed metric, unit in the name"),
-    ("value", "double", "see unit", "The article's figure (low end of a range)"),
-    ("value_high", "double", "see unit", "High end of the article's range"),
+#: The claims table's own columns (as ingested, with provenance), then the finding of each claim.
+CLAIM_COLUMNS = tuple(
+    (
+        c.name,
+        c.type,
+        c.tags.get("unit", ""),
+        (c.description or "").removesuffix(f" [{c.tags['unit']}]" if "unit" in c.tags else ""),
+    )
+    for c in table_schema(CLAIMS_SPEC.schema, CLAIMS_SPEC.added_columns).columns
+)
+FINDING_DESCRIPTIONS = (
     ("pipeline_value", "double", "see pipeline_unit", "The pipeline's own figure for the claim"),
-    (
-        "pipeline_value_low",
-        "double",
-        "see pipeline_unit",
-        "Low end of the pipeline's range or interval",
-    ),
-    (
-        "pipeline_value_high",
-        "double",
-        "see pipeline_unit",
-        "High end of the pipeline's range or interval",
-    ),
+    ("pipeline_value_low", "double", "see pipeline_unit", "Low end of its range or interval"),
+    ("pipeline_value_high", "double", "see pipeline_unit", "High end of its range or interval"),
     ("pipeline_unit", "string", "", "Unit of the pipeline's figure"),
     ("tolerance", "string", "", "Tolerance of the rule that gave the verdict"),
     ("verdict", "string", "", "consistent | contradicted | open"),
@@ -129,6 +127,7 @@ LEDGER_SCHEMA = io.column_schema(
     ("rule", "string", "", "The check applied (chip_spec, cluster_power, api_price_change, ...)"),
     ("reason", "string", "", "Why the verdict, in words with the numbers"),
 )
+LEDGER_SCHEMA = io.column_schema(*CLAIM_COLUMNS, *FINDING_DESCRIPTIONS)
 
 
 LEDGER_CHECK = "every_claim_has_a_verdict"
