@@ -222,6 +222,15 @@ def isolated_env(root: Path, instance_yaml: Path = PROJECT_ROOT / "dagster.yaml"
     return env
 
 
+def init_instance(env: Mapping[str, str]) -> None:
+    """Creates the instance's storage once, before several processes open it at the same moment
+    (on an empty SQLite instance they would race to create the schema)."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    instance.dispose()
+
+
 def cli(command: str) -> list[str]:
     """A documented shell command as argv, with `.venv/bin/` mapped to this interpreter's folder."""
     argv = shlex.split(command)

@@ -20,6 +20,7 @@ from .procs import (
     Server,
     cli,
     code_blocks,
+    init_instance,
     isolated_env,
     wait_for,
 )
@@ -141,6 +142,7 @@ def test_celery_executor_runs_every_step_in_a_worker_over_redis(redis_url):
             DAGSTER_CELERY_BACKEND_URL=redis_url.rsplit("/", 1)[0] + "/1",
             PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         )
+        init_instance(env)
         # The job starts at once: its tasks wait in Redis while the worker is still importing.
         with (
             Server("celery-worker", cli(worker_cmd), env, PROJECT_ROOT, root) as worker,

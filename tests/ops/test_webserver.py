@@ -29,6 +29,7 @@ from .procs import (
     code_blocks,
     free_port,
     http_get,
+    init_instance,
     isolated_env,
     markdown_section,
     service_unavailable,
@@ -122,6 +123,7 @@ def stack() -> Stack:
     (the project's dagster.yaml, a copy of the sources, an empty warehouse); stops them after."""
     root = Path(tempfile.mkdtemp(prefix="outlook-stack-"))
     env = isolated_env(root)
+    init_instance(env)
     ports = {doc: free_port() for doc in DOC_PORTS}
     workspace = root / "workspace.yaml"
     workspace.write_text(with_ports(WORKSPACE.read_text(), ports))
