@@ -79,7 +79,8 @@ def ours(row) -> str:
     if pd.isna(row.pipeline_value) and pd.isna(row.pipeline_value_low):
         return ""
     rng = ""
-    if pd.notna(row.pipeline_value_low) and row.pipeline_value_low != row.pipeline_value_high:
+    ends = (row.pipeline_value_low, row.pipeline_value_high)
+    if all(pd.notna(e) for e in ends) and ends[0] != ends[1]:
         rng = f" ({span(row.pipeline_value_low, row.pipeline_value_high)})"
     return f"{fmt(row.pipeline_value)}{rng} {cell(row.pipeline_unit)}".strip()
 

@@ -95,16 +95,27 @@ def check_survival_prediction(
         (survival_forecast["status"] == "ok")
         & (pd.to_datetime(survival_forecast["target_date"]) == date)
     ]
+    skipped = []
     for cohort in SURVIVAL_COHORTS:
         rows = ok[ok["cohort"] == cohort]
         share = rows[rows["quantity"] == "share_of_cohort_exited"]
+        if len(share) and share["lower_95"].iloc[0] == share["upper_95"].iloc[0]:
+            # no exit left on the curve at the ages these companies reach: nothing to project
+            note = share["note"].iloc[0]
+            skipped.append(
+                f"cohort '{cohort}' gives a zero-width interval (no exit left on its curve at the "
+                f"ages its companies reach{'; ' + note if note else ''})"
+            )
+            continue
         if len(share):
             break
     else:
         why = "; ".join(dict.fromkeys(str(r) for r in survival_forecast["reason"] if str(r)))
         return Finding(
             OPEN,
-            f"no survival forecast for {date.date()}" + (f": {why}" if why else ""),
+            f"no survival forecast for {date.date()}"
+            + (f": {why}" if why else "")
+            + "".join(f"; {k}" for k in skipped),
             SURVIVAL_RULE,
             tol,
         )
@@ -130,7 +141,9 @@ def check_survival_prediction(
         OPEN,
         f"Kaplan-Meier projection for cohort '{cohort}' ({int(s['n_companies'])} companies, "
         f"{int(s['n_exits'])} exits so far): {fmt(value)}% gone by {date.date()} "
-        f"(95%: {fmt(100 * s['lower_95'])}-{fmt(100 * s['upper_95'])}%); {prob_text}{still}",
+        f"(95%: {fmt(100 * s['lower_95'])}-{fmt(100 * s['upper_95'])}%); {prob_text}{still}"
+        + (f"; {s['note']}" if s["note"] else "")
+        + "".join(f"; {k}, so the pooled cohort is used" for k in skipped),
         SURVIVAL_RULE,
         tol,
         evidence=f"startup_survival: cohort={cohort}, target_date={date.date()}",

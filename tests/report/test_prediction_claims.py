@@ -111,3 +111,13 @@ def test_survival_without_the_date_is_open():
     f = check_survival_prediction(0.60, pd.Timestamp("2030-01-01"), survival_table())
     assert f.verdict == "open"
     assert "no survival forecast for 2030-01-01" in f.reason
+
+
+def test_a_cohort_with_a_zero_width_projection_gives_way_to_the_pooled_cohort():
+    table = survival_table()
+    cn = (table["cohort"] == "CN") & (table["quantity"] == "share_of_cohort_exited")
+    table.loc[cn, ["lower_95", "upper_95"]] = 0.45
+    f = check_survival_prediction(0.60, pd.Timestamp("2027-03-31"), table)
+    assert f.pipeline_value == pytest.approx(90.0)
+    assert "cohort 'all'" in f.reason
+    assert "cohort 'CN' gives a zero-width interval" in f.reason
