@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import forecasts
+from forecasts import backtest as B
 from forecasts.vintage import VINTAGES, as_of_date, read_vintages, vintage_glob
 from pipelines import settings
 from pipelines.io import ParquetIOManager
@@ -192,6 +193,12 @@ def test_runs_succeed_with_charts_and_coverage_checks(runs):
         "china_share_interval_coverage",
     }
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks)
+    # the verdict is the coverage rule applied to the stored scores
+    scores = pd.read_parquet(
+        runs["root"] / "api_price_backtest" / f"vintage={V1}" / "part-0.parquet"
+    )
+    verdict = {c.check_name: c.passed for c in checks}
+    assert verdict["api_price_interval_coverage"] == B.coverage_shortfalls(scores).empty
 
 
 def test_vintages_written_hive_style_and_read_by_duckdb(runs):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecasts import backtest as B
 from forecasts import prices as P
@@ -199,3 +201,21 @@ def test_share_backtest_uses_only_figures_published_before_cutoff():
     )
     sc2 = B.share_backtest(poisoned, "2026-06-30")
     pd.testing.assert_frame_equal(sc, sc2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(6, 20), st.integers(0, 1000), st.floats(1e-9, 1e3))
+def test_no_row_after_any_cutoff_changes_the_forecast(cutoff_idx, seed, poison_usd):
+    rows = price_rows(-0.04, 0.1, 24, seed=seed)
+    cutoff = pd.Timestamp(rows["effective_date"].iloc[cutoff_idx])
+    later = pd.to_datetime(rows["effective_date"]) > cutoff
+    dirty = rows.copy()
+    dirty.loc[later, "input_usd_per_mtok"] = poison_usd
+    models = (P.MODEL_RW_DRIFT, P.BASELINE_LAST, P.BASELINE_DRIFT, P.MODEL_OLS)
+    _, a = B.price_forecasts_at(rows, cutoff, "frontier", "US", "input", models)
+    _, b = B.price_forecasts_at(dirty, cutoff, "frontier", "US", "input", models)
+    for m in models:
+        assert a[m]["status"] == b[m]["status"] == "ok"
+        np.testing.assert_array_equal(
+            a[m]["quantiles"]["median_log"], b[m]["quantiles"]["median_log"]
+        )

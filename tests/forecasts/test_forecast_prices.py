@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -216,3 +218,12 @@ def test_quiet_fit_keeps_distinct_messages_in_order():
         warnings.warn("second\nmore detail", UserWarning, stacklevel=1)
         warnings.warn("first", RuntimeWarning, stacklevel=1)
     assert log.text() == "RuntimeWarning: first | UserWarning: second"
+
+
+def test_model_modules_import_without_dagster():
+    code = (
+        "import sys; import forecasts.prices, forecasts.survival, forecasts.share, "
+        "forecasts.backtest; print('dagster' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
