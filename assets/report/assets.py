@@ -25,6 +25,7 @@ from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
 from assets.report.outlook import Forecasts, outlook_markdown
+from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines import io, settings
 
 GROUP = "report"
@@ -62,19 +63,10 @@ REPORT_FORECASTS = (
 )
 
 
-def _forecast_assets() -> list:
-    """The forecast asset definitions, when the forecasts package defines them."""
-    try:
-        from forecasts.assets import ASSETS as FORECAST_ASSETS
-    except ImportError:
-        return []
-    return list(FORECAST_ASSETS)
-
-
 def defined_keys() -> tuple[set[str], set[str]]:
     """Names of the assets defined upstream of the report: (unpartitioned, vintage-partitioned)."""
     plain, partitioned = set(), set()
-    for asset_def in [*assets.ingest.ASSETS, *assets.derived.ASSETS, *_forecast_assets()]:
+    for asset_def in [*assets.ingest.ASSETS, *assets.derived.ASSETS, *FORECAST_ASSETS]:
         target = partitioned if asset_def.partitions_def is not None else plain
         target.update(k.to_user_string() for k in asset_def.keys)
     return plain, partitioned
