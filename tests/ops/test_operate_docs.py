@@ -163,7 +163,7 @@ SECRET_PATTERNS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "AWS access key id": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "credentials in a URL": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"{}]+:[^/\s@'\"{}$]+@"),
-    "password assignment": re.compile(r"(?i)\bpassword\s*[:=]\s*['\"][^'\"$]{4,}['\"]"),
+    "password assignment": re.compile(r"(?i)\bpassword\s*[:=]\s*['\"][^'\"$\n]{4,}['\"]"),
 }
 
 
