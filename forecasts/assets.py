@@ -177,6 +177,12 @@ BACKTEST_SCHEMA = column_schema(
     ("horizon_months", "int64", "months", "Forecast horizon"),
     ("n_forecasts", "int64", "forecasts", "Forecasts scored"),
     ("n_cutoffs", "int64", "cutoffs", "Rolling origins scored"),
+    (
+        "n_forecasts_fit_warned",
+        "int64",
+        "forecasts",
+        "Scored forecasts whose fit raised a warning (e.g. convergence)",
+    ),
     ("mase_log", "float64", "ratio", "MAE on log price / in-sample naive one-step MAE"),
     ("mae_log", "float64", "log units", "Mean absolute error of the median on log (logit) scale"),
     ("smape_pct", "float64", "%", "Symmetric MAPE of the median on the USD (share %) scale"),
@@ -320,6 +326,7 @@ def api_price_backtest(
     context.add_output_metadata(
         {
             "n_scored_forecasts": int(scores["n_forecasts"].sum()),
+            "n_scored_forecasts_fit_warned": int(scores["n_forecasts_fit_warned"].sum()),
             "mae_by_horizon": dg.MetadataValue.md(charts.markdown_image(png, "price backtest MAE")),
         }
     )

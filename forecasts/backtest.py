@@ -85,6 +85,7 @@ def price_backtest_rows(
                             "actual_log": actual[target],
                             "last_log": y_train[-1],
                             "mase_scale_log": scale,
+                            "fit_warned": bool(fit["fit_warnings"]),
                             **{k: float(q[k][h - 1]) for k in P.QUANTILE_COLUMNS},
                         }
                     )
@@ -98,6 +99,7 @@ def _interval_scores(df: pd.DataFrame) -> dict:
     scaled = np.abs(err) / df["mase_scale_log"].where(df["mase_scale_log"] > 0)
     return {
         "n_forecasts": len(df),
+        "n_forecasts_fit_warned": int(df["fit_warned"].sum()) if "fit_warned" in df else 0,
         "mae_log": float(np.abs(err).mean()),
         "mase_log": float(scaled.mean()) if scaled.notna().any() else np.nan,
         "smape_pct": float((200 * np.abs(f_usd - a_usd) / (np.abs(f_usd) + np.abs(a_usd))).mean()),
@@ -487,6 +489,7 @@ SCORE_COLUMNS = {
     "horizon_months": "int64",
     "n_forecasts": "int64",
     "n_cutoffs": "int64",
+    "n_forecasts_fit_warned": "int64",
     "mase_log": "float64",
     "mae_log": "float64",
     "smape_pct": "float64",

@@ -250,11 +250,19 @@ def _projection_rows(
         exits_b = n - draws  # already exited plus newly exited
         extra = {
             "target_date": date,
-            "note": (
-                f"{n_beyond} of {len(active)} active companies reach an age beyond the longest "
-                f"follow-up ({max_follow:.1f} y); the curve is held flat there"
-                if n_beyond
-                else ""
+            "note": "; ".join(
+                n
+                for n in (
+                    f"{n_beyond} of {len(active)} active companies reach an age beyond the longest "
+                    f"follow-up ({max_follow:.1f} y); the curve is held flat there"
+                    if n_beyond
+                    else "",
+                    "no exit in the data between these companies' ages now and then: the "
+                    "estimate has no exits to go on, not evidence of safety"
+                    if len(active) and np.all(p_surv == 1.0)
+                    else "",
+                )
+                if n
             ),
         }
         expected = float(p_surv.sum())

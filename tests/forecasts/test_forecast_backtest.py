@@ -219,3 +219,23 @@ def test_no_row_after_any_cutoff_changes_the_forecast(cutoff_idx, seed, poison_u
         np.testing.assert_array_equal(
             a[m]["quantiles"]["median_log"], b[m]["quantiles"]["median_log"]
         )
+
+
+def test_backtest_counts_fits_that_warned():
+    rows = pd.DataFrame(
+        {
+            "tier": "small",
+            "region": "US",
+            "price_side": "input",
+            "model": P.MODEL_RW_DRIFT,
+            "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "horizon_months": 1,
+            "actual_log": 0.0,
+            "last_log": 0.0,
+            "mase_scale_log": 0.1,
+            "fit_warned": [True, False, True],
+            **{k: 0.0 for k in P.QUANTILE_COLUMNS},
+        }
+    )
+    sc = B.score_price_backtest(rows)
+    assert sc.loc[sc["series"] == "small/US/input", "n_forecasts_fit_warned"].tolist() == [2]
