@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -34,7 +33,6 @@ def run() -> int:
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.PROJECT_ROOT / ".dagster")
         os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
-    logging.getLogger("dagster").setLevel(logging.WARNING)
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     failed = []
@@ -42,7 +40,10 @@ def run() -> int:
         job = defs.resolve_job_def(job_name)
         partition_key = latest_partition_key(job, instance)
         result = job.execute_in_process(
-            instance=instance, partition_key=partition_key, raise_on_error=False
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
         label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
         print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
