@@ -41,15 +41,22 @@ def test_price_forecast_at_cutoff_ignores_everything_after_it():
 
 
 def test_price_backtest_rows_before_poison_keep_their_forecasts():
-    rows = price_rows(-0.05, 0.08, 30, seed=6)
+    rows = price_rows(-0.05, 0.08, 22, seed=6)
     models = (P.MODEL_RW_DRIFT, P.BASELINE_LAST)
-    a = B.price_backtest_rows(rows, "2022-06-30", models=models, horizons=(1, 3))
-    b = B.price_backtest_rows(_poison_prices(rows), "2022-06-30", models=models, horizons=(1, 3))
+    a = B.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(1, 3), step_months=2)
+    b = B.price_backtest_rows(
+        _poison_prices(rows), "2021-10-31", models=models, horizons=(1, 3), step_months=2
+    )
     key = ["tier", "region", "price_side", "model", "cutoff_month", "horizon_months"]
     early_a = a[a["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
     early_b = b[b["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
     cols = ["median_log", "lower_95_log", "upper_95_log", "last_log", "mase_scale_log"]
+    assert len(early_a) > 0
     pd.testing.assert_frame_equal(early_a[key + cols], early_b[key + cols])
+    # the poison does reach the cutoffs after it (and the realised values)
+    late_a = a[a["cutoff_month"] > CUTOFF]["median_log"].to_numpy()
+    late_b = b[b["cutoff_month"] > CUTOFF]["median_log"].to_numpy()
+    assert len(late_a) and not np.allclose(late_a, late_b)
 
 
 def test_price_scores_match_hand_calculation():
