@@ -265,3 +265,15 @@ def test_history_asset_reads_every_vintage(runs):
         history_vintage["metric"].str.startswith("expected_independent_of_active@2027-03-31").any()
     )
     assert history_vintage["metric"].str.startswith("domestic_prob_30_40_2028").any()
+
+
+def test_summary_prints_headline_tables_of_latest_vintage(runs, tmp_path, capsys):
+    from forecasts import summary
+
+    tables = summary.headline_tables(str(runs["root"]))
+    assert "startup survival and exits at 2027-03-31" in tables
+    share = tables["domestic share of China's AI-accelerator market in 2028"]
+    assert set(share["model"]) >= {"logit_ols_pooled", "glm_fractional_logit"}
+    assert summary.main(["summary", str(runs["root"])]) == 0
+    assert "## api_price_backtest (pooled)" in capsys.readouterr().out
+    assert summary.main(["summary", str(tmp_path)]) == 1
