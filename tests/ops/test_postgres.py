@@ -5,7 +5,9 @@ check results are rows in PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from pipelines.definitions import defs
 from pipelines.jobs import PIPELINE_JOBS
 
-from .procs import PROJECT_ROOT, cli, isolated_env, markdown_section, shell_commands
+from .procs import PROJECT_ROOT, cli, code_blocks, isolated_env, markdown_section, shell_commands
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +76,26 @@ def run_shell(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def run_readme_snippets(root: Path, warehouse: Path) -> None:
+    """The README's Python snippets, as written, in a folder whose `warehouse/` is this run's."""
+    snippets = code_blocks(markdown_section(PROJECT_ROOT / "README.md", "Operate"), "python")
+    assert snippets, "the Operate section shows how to read the outputs"
+    workdir = root / "reader"
+    workdir.mkdir()
+    (workdir / "warehouse").symlink_to(warehouse, target_is_directory=True)
+    for snippet in snippets:
+        proc = subprocess.run(
+            [sys.executable, "-c", snippet],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, f"README snippet failed:\n{snippet}\n{proc.stderr}"
+        empty = re.search(r"(?<!\d)0 rows", proc.stdout)
+        assert empty is None, f"a README query read nothing:\n{proc.stdout}"
+
+
 def test_pipeline_materializes_through_postgres_instance(pg_env):
     with tempfile.TemporaryDirectory(prefix="outlook-pg-run-") as tmp:
         env = isolated_env(Path(tmp))
@@ -95,6 +117,7 @@ def test_pipeline_materializes_through_postgres_instance(pg_env):
         assert f"PostgreSQL at 127.0.0.1:{pg_env['DAGSTER_PG_PORT']}" in check_line
         # The embedded SQLite storage was never created: everything went to PostgreSQL.
         assert not (Path(env["DAGSTER_HOME"]) / "history").exists()
+        run_readme_snippets(Path(tmp), Path(env["OUTLOOK_WAREHOUSE"]))
 
     runs = query(pg_env, "select run_id, pipeline_name, status from runs")
     by_job = {job: (run_id, status) for run_id, job, status in runs}

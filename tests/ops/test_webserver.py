@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from .procs import (
     GraphQL,
     Server,
     cli,
-    code_blocks,
     free_port,
     http_get,
     init_instance,
@@ -255,34 +253,6 @@ def test_launch_ingest_job_through_graphql_writes_parquet(stack):
         "/".join(e["assetKey"]["path"]) for e in events if e["__typename"] == "MaterializationEvent"
     }
     assert materialized == assets
-
-
-def test_readme_reads_outputs_with_duckdb_and_pandas(stack):
-    """The README's Python snippets run as written, with `warehouse/` the stack's warehouse."""
-    section = markdown_section(README, "Operate")
-    snippets = code_blocks(section, "python")
-    assert snippets, "the Operate section shows how to read the outputs"
-    workdir = stack.root / "reader"
-    workdir.mkdir(exist_ok=True)
-    warehouse = Path(stack.env["OUTLOOK_WAREHOUSE"])
-    wait_for(
-        lambda: (warehouse / "clean").is_dir(),
-        RUN_TIMEOUT_S,
-        "an ingest run to write the warehouse",
-    )
-    link = workdir / "warehouse"
-    if not link.exists():
-        link.symlink_to(warehouse, target_is_directory=True)
-    for snippet in snippets:
-        proc = subprocess.run(
-            [sys.executable, "-c", snippet],
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, f"README snippet failed:\n{snippet}\n{proc.stderr}"
-        assert proc.stdout.strip(), "the snippet prints what it read"
 
 
 def test_asset_catalogue_renders_asset_names_in_headless_chromium(stack, tmp_path):
