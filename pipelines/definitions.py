@@ -7,7 +7,8 @@ import dagster as dg
 import assets.derived
 import assets.ingest
 import assets.report
-import forecasts
+import forecasts.assets
+from forecasts.jobs import forecast_job
 from pipelines.executors import executor_from_env
 from pipelines.io import ParquetIOManager
 from pipelines.jobs import derived_job, ingest_job, report_job
@@ -18,11 +19,11 @@ defs = dg.Definitions(
     assets=[
         *assets.ingest.ASSETS,
         *assets.derived.ASSETS,
-        *forecasts.ASSETS,
+        *forecasts.assets.ASSETS,
         *assets.report.ASSETS,
     ],
-    asset_checks=[*assets.ingest.ASSET_CHECKS, *forecasts.ASSET_CHECKS],
-    jobs=[ingest_job, derived_job, forecasts.forecast_job, report_job, *assets.derived.JOBS],
+    asset_checks=[*assets.ingest.ASSET_CHECKS, *forecasts.assets.ASSET_CHECKS],
+    jobs=[ingest_job, derived_job, forecast_job, report_job, *assets.derived.JOBS],
     schedules=SCHEDULES,
     sensors=[source_files_sensor],
     resources={

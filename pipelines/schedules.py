@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from forecasts import forecast_schedule
+from forecasts.jobs import forecast_schedule
 from pipelines.jobs import ingest_job
 
 daily_ingest_schedule = dg.ScheduleDefinition(

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import forecasts
+from forecasts import assets as FA
 from forecasts import backtest as B
+from forecasts import jobs as FJ
 from forecasts.vintage import VINTAGES, as_of_date, read_vintages, vintage_glob
 from pipelines import settings
 from pipelines.io import ParquetIOManager
@@ -104,11 +105,11 @@ RESOURCES = {
 
 def _run(vintage: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*_upstream(), *forecasts.ASSETS, *forecasts.ASSET_CHECKS],
+        [*_upstream(), *FA.ASSETS, *FA.ASSET_CHECKS],
         partition_key=vintage,
         resources=RESOURCES,
         instance=instance,
-        selection=forecasts.FORECASTS,
+        selection=FJ.FORECASTS,
         # origins every 6 months keep the test quick; the schedule uses every month
         run_config={"ops": {"api_price_backtest": {"config": {"price_step_months": 6}}}},
     )
@@ -157,17 +158,17 @@ def test_vintage_keys_are_as_of_dates():
 
 def test_forecast_job_and_schedule_cover_every_forecast_asset():
     defs = dg.Definitions(
-        assets=[*_upstream(), *forecasts.ASSETS],
-        asset_checks=forecasts.ASSET_CHECKS,
-        jobs=[forecasts.forecast_job],
-        schedules=[forecasts.forecast_schedule],
+        assets=[*_upstream(), *FA.ASSETS],
+        asset_checks=FA.ASSET_CHECKS,
+        jobs=[FJ.forecast_job],
+        schedules=[FJ.forecast_schedule],
         resources=RESOURCES,
     )
     job = defs.resolve_job_def("forecast_job")
     assert job.partitions_def == VINTAGES
     assert defs.resolve_schedule_def("weekly_forecast_schedule").cron_schedule == "0 6 * * 1"
     graph = defs.resolve_asset_graph()
-    for a in forecasts.ASSETS:
+    for a in FA.ASSETS:
         for key in a.keys:
             node = graph.get(key)
             assert node.group_name == "forecasts"
@@ -246,7 +247,7 @@ def test_vintage_uses_only_rows_known_on_its_date(runs):
 
 def test_rerun_of_a_vintage_is_byte_identical(runs):
     assert runs["before"] == runs["after"]
-    assert len(runs["after"]) >= 2 * len(forecasts.ASSETS)
+    assert len(runs["after"]) >= 2 * len(FA.ASSETS)
 
 
 def test_history_asset_reads_every_vintage(runs):
