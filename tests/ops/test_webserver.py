@@ -290,6 +290,10 @@ def test_asset_catalogue_renders_asset_names_in_headless_chromium(stack, tmp_pat
 
     found = wait_for(rendered, 240, "the asset catalogue to list every asset", interval_s=1)
     assert found == names
+    # The names come from the UI's JavaScript (GraphQL), not from the page the server sends.
+    status, raw = http_get(url)
+    assert status == 200
+    assert not {n for n in names if f">{n}<" in raw.decode(errors="replace")}
 
 
 def test_daemon_runs_sensor_on_changed_source_file(stack):
