@@ -7,7 +7,7 @@ set -euo pipefail
 packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
-command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium fonts-liberation)
 command -v runuser >/dev/null 2>&1 || packages+=(util-linux)
 
 if ((${#packages[@]})); then
