@@ -38,7 +38,9 @@ def run_pipeline(executor: str) -> float:
             cmd = [dagster, "job", "execute", "-m", "pipelines.definitions", "-j", job]
             done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             if done.returncode != 0:
-                raise SystemExit(f"{executor} {job} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+                raise SystemExit(
+                    f"{executor} {job} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+                )
         return time.perf_counter() - started
 
 
@@ -50,9 +52,13 @@ def main() -> None:
     for executor in ("in_process", "multiprocess"):
         times = [run_pipeline(executor) for _ in range(args.repeat)]
         results[executor] = statistics.median(times)
-        print(f"{executor:13s} median {results[executor]:6.2f} s  runs: {', '.join(f'{t:.2f}' for t in times)}")
+        print(
+            f"{executor:13s} median {results[executor]:6.2f} s  runs: {', '.join(f'{t:.2f}' for t in times)}"
+        )
     ratio = results["multiprocess"] / results["in_process"]
-    print(f"jobs: {', '.join(PIPELINE_JOBS)}; multiprocess / in_process = {ratio:.2f}x on {os.cpu_count()} cores")
+    print(
+        f"jobs: {', '.join(PIPELINE_JOBS)}; multiprocess / in_process = {ratio:.2f}x on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
