@@ -96,8 +96,8 @@ def check_chip_spec(
 ) -> Finding:
     """Consistent when every source within ±5 % agrees with the claim, contradicted when no source
     does (citing the value the pipeline uses and its row), open when the sources disagree among
-    themselves or none exists; a precision no source states for a chip with sourced compute at
-    other precisions contradicts the claim."""
+    themselves, none exists, or the only disagreeing sources are rated low-confidence; a precision
+    no source states for a chip with sourced compute at other precisions contradicts the claim."""
     tol = f"±{SPEC_TOLERANCE_PCT:g}% of each sourced value"
     rows = sourced_rows(hardware_specs, chip_id)
     used, used_id = resolved_value(chip_specs, chip_id, column)
@@ -164,6 +164,17 @@ def check_chip_spec(
     if agree.empty:
         mixups = _other_columns_matching(rows, column, claimed)
         mix = f"; {fmt(claimed)} is the sourced {' and '.join(mixups)}" if mixups else ""
+        weak = "confidence" in stated.columns and (stated["confidence"] == "low").all()
+        if weak and not mixups:
+            return Finding(
+                OPEN,
+                f"only low-confidence sources state {column} for {chip_id} "
+                f"({fmt(values.min())}"
+                + (f"-{fmt(values.max())}" if values.max() != values.min() else "")
+                + f"), and they disagree with the claimed {fmt(claimed)}: too weak to contradict it",
+                evidence="hardware_specs: " + cite(stated, "spec_id"),
+                **base,
+            )
         cited = stated[stated["spec_id"] == used_id] if used_id else stated
         if cited.empty:
             cited = stated

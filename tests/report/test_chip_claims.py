@@ -136,3 +136,13 @@ def test_single_source_verdict_is_the_five_percent_band(sourced, ratio):
     f = check_chip_spec("c", "tdp_w", claimed, table)
     inside = abs(claimed - sourced) <= 0.05 * sourced
     assert f.verdict == ("consistent" if inside else "contradicted")
+
+
+def test_only_low_confidence_sources_cannot_contradict():
+    weak = {**spec("npu-03", "npu", scale_up_gbps=600), "confidence": "low"}
+    strong = {**spec("npu-04", "npu", scale_up_gbps=600), "confidence": "high"}
+    f = check_chip_spec("npu", "scale_up_gbps", 300, specs(weak))
+    assert f.verdict == "open" and "too weak to contradict" in f.reason
+    assert (
+        check_chip_spec("npu", "scale_up_gbps", 300, specs(weak, strong)).verdict == "contradicted"
+    )
