@@ -41,6 +41,8 @@ EXERCISED = {
     r"\.venv/bin/dagster-daemon run .*": "test_webserver.stack",
     r"deploy/ci/install-services\.sh": ".ci/run",
     r'eval "\$\(deploy/ci/start-postgres\.sh .*\)"': "conftest.postgres_server / .ci/run",
+    r"export DAGSTER_HOME=/tmp/outlook-postgres-home": "test_postgres (its own DAGSTER_HOME)",
+    r'mkdir -p "\$DAGSTER_HOME"': "test_postgres",
     r'cp deploy/postgres/dagster\.yaml "\$DAGSTER_HOME/dagster\.yaml"': "test_postgres",
     r"\.venv/bin/python -m pipelines\.instance_check": "test_postgres",
     r"\.venv/bin/python -m pipelines\.cli run": "test_postgres",
@@ -61,7 +63,7 @@ def test_every_readme_operate_command_is_exercised():
         assert any(re.fullmatch(pattern, c) for c in commands), f"stale entry: {pattern}"
     # The tests that run them read them from the README (so the two cannot drift apart).
     assert len(test_webserver.production_commands()) == 3
-    assert len(test_postgres.readme_postgres_commands()) == 3
+    assert len(test_postgres.readme_postgres_commands()) == 5
     ci = (PROJECT_ROOT / ".ci" / "run").read_text()
     assert "deploy/ci/install-services.sh" in ci and "deploy/ci/start-postgres.sh" in ci
     assert ci.rstrip().splitlines()[-1] == "make test"

@@ -64,7 +64,7 @@ def query(pg_env: dict[str, str], sql: str, args: tuple = ()) -> list[tuple]:
 
 
 def run_shell(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """One documented command; `cp ... "$DAGSTER_HOME/..."` is expanded the way the shell would."""
+    """One documented command, with "$DAGSTER_HOME" expanded the way the shell would."""
     expanded = command.replace('"$DAGSTER_HOME', f'"{env["DAGSTER_HOME"]}')
     return subprocess.run(
         cli(expanded),
@@ -102,17 +102,24 @@ def test_pipeline_materializes_through_postgres_instance(pg_env):
         env.update(pg_env)
         commands = readme_postgres_commands()
         assert [c.split()[0] for c in commands] == [
+            "export",
+            "mkdir",
             "cp",
             ".venv/bin/python",
             ".venv/bin/python",
         ], commands
+        # The README's instance folder is its own, never the project's .dagster/ (whose
+        # dagster.yaml is a link: `cp` onto it would overwrite the project's file).
+        documented_home = Path(commands[0].split("=", 1)[1])
+        assert documented_home.is_absolute()
+        assert PROJECT_ROOT not in (documented_home, *documented_home.parents)
         outputs = {}
-        for command in commands:
+        for command in commands[1:]:
             proc = run_shell(command, env)
             assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
             outputs[command] = proc.stdout
         assert (Path(env["DAGSTER_HOME"]) / "dagster.yaml").read_text() == PG_INSTANCE.read_text()
-        check_line = outputs[commands[1]].strip()
+        check_line = outputs[commands[3]].strip()
         assert check_line.startswith("ok: instance ")
         assert f"PostgreSQL at 127.0.0.1:{pg_env['DAGSTER_PG_PORT']}" in check_line
         # The embedded SQLite storage was never created: everything went to PostgreSQL.
