@@ -33,6 +33,13 @@ def run() -> int:
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.PROJECT_ROOT / ".dagster")
         os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    from pipelines.instance_check import SettingError, check_all
+
+    try:
+        check_all()
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     failed = []
