@@ -45,21 +45,32 @@ TRAINING_SCHEMA = column_schema(
     ("params_b", "double", "B params", "Total parameters"),
     ("active_params_b", "double", "B params", "Parameters active per token"),
     ("seq_len", "int64", "tokens", "Sequence length"),
-    ("global_batch_tokens", "int64", "tokens", "Global batch"),
+    ("global_batch_tokens", "int64", "tokens", "Global batch at this cluster size (batch_basis)"),
+    ("published_batch_tokens", "int64", "tokens", "The workload's published global batch"),
+    ("batch_basis", "string", "", "Rule that grows the batch with the cluster"),
     ("training_tokens", "double", "tokens", "Tokens trained on"),
+    (
+        "compute_efficiency",
+        "double",
+        "fraction",
+        "Calibrated compute efficiency of the chip family",
+    ),
+    ("compute_efficiency_basis", "string", "", "Calibration rows (or assumption) behind it"),
     ("power_w_per_chip", "double", "W", "IT watts per chip incl. server share (band midpoint)"),
     ("pue", "double", "ratio", "Facility PUE (band midpoint)"),
     ("price_usd_per_chip_hour", "double", "USD/chip-hour", "Rental price (median of observations)"),
     ("feasible", "bool", "", "Some layout fits in memory"),
     ("layouts_evaluated", "int64", "layouts", "Layouts the search tried"),
     ("tp", "int64", "", "Best layout: tensor parallel"),
+    ("cp", "int64", "", "Best layout: context parallel"),
     ("pp", "int64", "", "Best layout: pipeline parallel"),
+    ("vpp", "int64", "", "Best layout: virtual pipeline chunks per stage (interleaved 1F1B)"),
     ("dp", "int64", "", "Best layout: data parallel"),
     ("ep", "int64", "", "Best layout: expert parallel"),
     ("micro_batch", "int64", "sequences", "Best layout: micro-batch"),
     ("zero_stage", "int64", "", "Best layout: ZeRO stage 0-3"),
     ("recompute", "string", "", "Best layout: activation recomputation none | selective | full"),
-    ("chips_used", "int64", "chips", "tp x pp x dp (idle chips still count in MFU and cost)"),
+    ("chips_used", "int64", "chips", "tp x cp x pp x dp (idle chips count in MFU and cost)"),
     ("memory_per_chip_gb", "double", "GB", "Model states + activations per chip"),
     ("step_time_s", "double", "s", "Predicted time per global batch"),
     ("tokens_per_s", "double", "tokens/s", "Cluster training throughput"),
@@ -125,13 +136,20 @@ INFERENCE_SCHEMA = column_schema(
 )
 
 EQUIVALENCE_SCHEMA = column_schema(
-    ("scenario_id", "string", "", "eq-<chip A>-x<N_A>-vs-<chip B>-<model>"),
+    ("scenario_id", "string", "", "eq-<chip A>-x<N_A>-vs-<chip B>-n<N_B>-<model>[-grown]"),
     ("chip_a", "string", "", "Reference chip"),
     ("chip_b", "string", "", "Chip compared"),
     ("model_id", "string", "", "Training workload"),
     ("chips_a", "int64", "chips", "N_A"),
     ("chips_b_eval", "int64", "chips", "N_B evaluated beside the solve"),
     ("max_chips_b", "int64", "chips", "Largest N_B the solver tries"),
+    (
+        "batch_basis",
+        "string",
+        "",
+        "equal batch (both at A's grown batch) | grown batch (each at its own cluster's)",
+    ),
+    ("global_batch_tokens_a", "int64", "tokens", "Global batch of the N_A chips A"),
     ("tokens_per_s_a", "double", "tokens/s", "Effective training throughput of N_A chips A"),
     ("chips_b_needed", "int64", "chips", "Smallest N_B reaching it (null: not by max_chips_b)"),
     ("tokens_per_s_b_needed", "double", "tokens/s", "Throughput at chips_b_needed"),
@@ -291,6 +309,8 @@ def what_if_frame(config: WhatIfConfig, chips: pd.DataFrame) -> pd.DataFrame:
         }
         custom |= {"power_basis": "", "pue_basis": "", "price_basis": "", "spec_sources": "{}"}
         custom |= {"assumed_scale_out": False}
+        efficiency, basis = si.compute_efficiency(config.chip_id, config.precision)
+        custom |= {"compute_efficiency": efficiency, "compute_efficiency_basis": basis}
         rows = pd.DataFrame([custom])
     row = rows.iloc[[0]].copy()
     overrides = {
@@ -320,6 +340,7 @@ def what_if_frame(config: WhatIfConfig, chips: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"what_if: unknown model_id '{config.model_id}' (known: {known})")
     grid = si.with_known_or_unit(row).merge(models, how="cross")
     grid["chips"] = config.chips
+    grid = si.with_grown_batch(grid)
     grid["scenario_id"] = (
         f"what-if-{config.chip_id}-{config.precision}-{config.model_id}-n{config.chips}"
     )

@@ -8,6 +8,7 @@ import pandas as pd
 
 import rust_core
 from assets.derived import scenario_inputs as si
+from assets.derived.batch_rule import grown_batch_tokens
 from assets.derived.workloads import SERVING_MODELS, TRAINING_MODELS
 
 PCTS = (5, 50, 95)
@@ -40,13 +41,29 @@ def training_table(grid: pd.DataFrame) -> pd.DataFrame:
             "active_params_b",
             "seq_len",
             "global_batch_tokens",
+            "published_batch_tokens",
+            "batch_basis",
             "training_tokens",
+            "compute_efficiency",
+            "compute_efficiency_basis",
         ]
     ].copy()
+    for col in ("batch_basis", "compute_efficiency_basis"):
+        out[col] = out[col].astype("string")
     out["power_w_per_chip"] = grid["power_w_per_chip"].where(grid["power_known"])
     out["pue"] = grid["pue"]
     out["price_usd_per_chip_hour"] = grid["price_usd_per_chip_hour"].where(grid["price_known"])
-    for col in ("feasible", "layouts_evaluated", "tp", "pp", "dp", "ep", "micro_batch"):
+    for col in (
+        "feasible",
+        "layouts_evaluated",
+        "tp",
+        "cp",
+        "pp",
+        "vpp",
+        "dp",
+        "ep",
+        "micro_batch",
+    ):
         out[col] = best[col]
     out["zero_stage"] = best["zero_stage"]
     out["recompute"] = (
@@ -148,26 +165,44 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
     grid = si.equivalence_grid(chips, TRAINING_MODELS)
     if grid.empty:
         return grid
+    grown = (grid["batch_basis"] == si.GROWN_BATCH).to_numpy()
     point = rust_core.cluster_equivalence(grid)
+    if grown.any():
+        solved = grown_batch_equivalence(grid[grown])
+        for col in solved.columns:
+            values = point[col].to_numpy(dtype=float, na_value=np.nan).copy()
+            values[grown] = solved[col].to_numpy(dtype=float)
+            point[col] = values
+        point["chips_b_needed"] = point["chips_b_needed"].astype("Int64")
+        point["searches"] = point["searches"].astype(np.int64)
     bands = rust_core.calibration()["monte_carlo_bands"]
     constants = rust_core.calibration()["constants"]
-    names = (
-        "compute_efficiency",
-        "scale_up_efficiency",
-        "scale_out_efficiency",
-        "dp_overlap_fraction",
-    )
     n = si.EQUIVALENCE_MC_SAMPLES
-    draws = grid.loc[grid.index.repeat(n)].reset_index(drop=True)
+    equal = grid[~grown]
+    draws = equal.loc[equal.index.repeat(n)].reset_index(drop=True)
     draws["gemm_half_size"] = constants["gemm_half_size"]
     draws["usable_memory_fraction"] = constants["usable_memory_fraction"]
-    for i, name in enumerate(names):
-        seeds = np.repeat(grid["scenario_id"].map(si.seed_of).to_numpy() + i, n)
-        rng = [np.random.default_rng(s) for s in seeds[::n]]
-        draws[name] = np.concatenate([g.uniform(*bands[name], n) for g in rng])
-        del seeds
+    seeds = equal["scenario_id"].map(si.seed_of).to_numpy()
+    for i, name in enumerate(
+        (
+            "compute_efficiency_relative",
+            "scale_up_efficiency",
+            "scale_out_efficiency",
+            "dp_overlap_fraction",
+        )
+    ):
+        values = np.concatenate(
+            [np.random.default_rng(seed + i).uniform(*bands[name], n) for seed in seeds]
+        )
+        if name == "compute_efficiency_relative":
+            # one relative draw for both chips: the calibration's shared uncertainty
+            for prefix in ("a_", "b_"):
+                col = f"{prefix}compute_efficiency"
+                draws[col] = np.clip(draws[col] * values, 1e-6, 1.0)
+        else:
+            draws[name] = values
     sampled = rust_core.cluster_equivalence(draws)
-    sampled["row"] = np.repeat(grid.index.to_numpy(), n)
+    sampled["row"] = np.repeat(equal.index.to_numpy(), n)
     out = grid[
         ["scenario_id", "chip_a", "chip_b", "model_id", "chips_a", "chips_b_eval", "max_chips_b"]
     ].copy()
@@ -180,6 +215,8 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
         pct = values.groupby(sampled["row"]).quantile([q / 100 for q in PCTS]).unstack()
         for q in PCTS:
             out[f"{name}_p{q}"] = pct[q / 100].reindex(out.index).to_numpy()
+    out["batch_basis"] = grid["batch_basis"].astype("string")
+    out["global_batch_tokens_a"] = grid["global_batch_tokens"].astype(np.int64)
     out["mfu_a_pct"] = out.pop("mfu_a") * 100
     out["mfu_b_needed_pct"] = out.pop("mfu_b_needed") * 100
     out["mfu_b_eval_pct"] = out.pop("mfu_b_eval") * 100
@@ -187,6 +224,79 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
     for col in ("scenario_id", "chip_a", "chip_b", "model_id"):
         out[col] = out[col].astype("string")
     return out
+
+
+def _side(rows: pd.DataFrame, prefix: str, chips: np.ndarray, batch: np.ndarray) -> pd.DataFrame:
+    """One side (``a_`` or ``b_``) of equivalence rows as train_scenarios rows at given sizes."""
+    from rust_core import CHIP_FIELDS, TRAIN_MODEL_COLUMNS
+
+    frame = pd.DataFrame({c: rows[f"{prefix}{c}"].to_numpy() for c in CHIP_FIELDS})
+    for c in TRAIN_MODEL_COLUMNS:
+        frame[c] = rows[c].to_numpy()
+    frame["compute_efficiency"] = rows[f"{prefix}compute_efficiency"].to_numpy()
+    frame["chips"] = chips
+    frame["global_batch_tokens"] = batch
+    return frame
+
+
+def grown_batch_equivalence(rows: pd.DataFrame) -> pd.DataFrame:
+    """cluster_equivalence's columns with each side at the batch its own cluster grows to: the
+    smallest N_B whose searched throughput at its grown batch reaches N_A's at theirs (doubling,
+    then bisection, all rows together; assumes throughput does not fall as chips are added)."""
+
+    def batch_at(chips: np.ndarray) -> np.ndarray:
+        return grown_batch_tokens(
+            chips,
+            rows["seq_len"].to_numpy(),
+            rows["published_batch_tokens"].to_numpy(),
+            rows["active_params_b"].to_numpy(),
+            rows["training_tokens"].to_numpy(),
+        )
+
+    def best_b(chips: np.ndarray) -> pd.DataFrame:
+        return rust_core.train_scenarios(_side(rows, "b_", chips, batch_at(chips)))
+
+    n_a = rows["chips_a"].to_numpy(dtype=float)
+    a = rust_core.train_scenarios(_side(rows, "a_", n_a, batch_at(n_a)))
+    target = a["tokens_per_s"].to_numpy()
+    max_b = rows["max_chips_b"].to_numpy(dtype=float)
+    ev = best_b(rows["chips_b_eval"].to_numpy(dtype=float))
+    hi = np.ones(len(rows))
+    searches = np.full(len(rows), 2)
+    reached = np.zeros(len(rows), dtype=bool)
+    while True:
+        t = best_b(hi)["tokens_per_s"].to_numpy()
+        searches += ~reached
+        reached |= np.nan_to_num(t) >= target
+        todo = ~reached & (hi < max_b)
+        if not todo.any():
+            break
+        hi = np.where(todo, np.minimum(hi * 2, max_b), hi)
+    lo = np.where(reached, np.floor(hi / 2), hi)
+    while ((hi - lo) > 1).any():
+        mid = np.where(hi - lo > 1, np.floor((lo + hi) / 2), hi)
+        t = best_b(mid)["tokens_per_s"].to_numpy()
+        searches += (hi - lo) > 1
+        ok = np.nan_to_num(t) >= target
+        hi = np.where((hi - lo > 1) & ok, mid, hi)
+        lo = np.where((hi - lo > 1) & ~ok, mid, lo)
+    needed = best_b(hi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = ev["tokens_per_s"].to_numpy() / target
+    return pd.DataFrame(
+        {
+            "tokens_per_s_a": target,
+            "mfu_a": a["mfu"].to_numpy(),
+            "chips_b_needed": np.where(reached, hi, np.nan),
+            "tokens_per_s_b_needed": np.where(reached, needed["tokens_per_s"], np.nan),
+            "mfu_b_needed": np.where(reached, needed["mfu"], np.nan),
+            "tokens_per_s_b_eval": ev["tokens_per_s"].to_numpy(),
+            "mfu_b_eval": ev["mfu"].to_numpy(),
+            "throughput_ratio_b_eval_vs_a": ratio,
+            "searches": searches,
+        },
+        index=rows.index,
+    )
 
 
 def compute_power(chips: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from assets.derived.batch_rule import BATCH_RULE, grown_batch_tokens
 from assets.derived.workloads import TRAINING_MODELS
 
 #: Cluster sizes of the training grid (chips).
@@ -119,6 +120,9 @@ def chip_table(
             if p is not None and "assumed" in p.power_basis:
                 assumptions.append(p.power_basis)
             price = rent.loc[chip.chip_id] if chip.chip_id in rent.index else None
+            efficiency, efficiency_basis = compute_efficiency(chip.chip_id, precision)
+            if "fitted on" not in efficiency_basis:
+                assumptions.append(f"compute_efficiency {efficiency:.3f}: {efficiency_basis}")
             rows.append(
                 {
                     "chip_id": chip.chip_id,
@@ -130,6 +134,8 @@ def chip_table(
                     "scale_up_domain_chips": int(domain),
                     "scale_out_gbps": float(out_gbps),
                     "assumed_scale_out": assumed_out,
+                    "compute_efficiency": efficiency,
+                    "compute_efficiency_basis": efficiency_basis,
                     "power_w_low": np.nan if p is None else p.power_w_low,
                     "power_w_high": np.nan if p is None else p.power_w_high,
                     "power_basis": "" if p is None else p.power_basis,
@@ -151,6 +157,18 @@ def chip_table(
     return pd.DataFrame(rows), skipped
 
 
+def compute_efficiency(chip_id: str, precision: str) -> tuple[float, str]:
+    """The calibrated compute efficiency of a chip at a precision and what it rests on."""
+    import rust_core
+
+    family = rust_core.efficiency_family(chip_id, precision)
+    basis = rust_core.calibration()["compute_efficiency_basis"]
+    value = rust_core.compute_efficiency_for(chip_id, precision)
+    if family is None:
+        return value, "assumption: " + rust_core.calibration()["compute_efficiency_default_rule"]
+    return value, f"{family}: {basis[family]}"
+
+
 def with_known_or_unit(frame: pd.DataFrame) -> pd.DataFrame:
     """Midpoint power/PUE and price where known; 1.0 where unknown (outputs are masked after)."""
     out = frame.copy()
@@ -168,12 +186,28 @@ def training_grid(chips: pd.DataFrame, models: pd.DataFrame = TRAINING_MODELS) -
     """Every chip/precision x cluster size x training model, with ids and Monte Carlo seeds."""
     sizes = pd.DataFrame({"chips": CLUSTER_SIZES})
     grid = with_known_or_unit(chips).merge(sizes, how="cross").merge(models, how="cross")
+    grid = with_grown_batch(grid)
     grid["scenario_id"] = (
         "train-" + grid["chip_id"] + "-" + grid["precision"] + "-" + grid["model_id"] + "-n"
     ) + grid["chips"].astype(str)
     grid["mc_samples"] = MC_SAMPLES
     grid["mc_seed"] = grid["scenario_id"].map(seed_of)
     return grid.reset_index(drop=True)
+
+
+def with_grown_batch(grid: pd.DataFrame) -> pd.DataFrame:
+    """The global batch grown with the cluster (``BATCH_RULE``), the published one kept beside."""
+    out = grid.copy()
+    out["published_batch_tokens"] = out["global_batch_tokens"]
+    out["global_batch_tokens"] = grown_batch_tokens(
+        out["chips"],
+        out["seq_len"],
+        out["published_batch_tokens"],
+        out["active_params_b"],
+        out["training_tokens"],
+    ).astype(np.int64)
+    out["batch_basis"] = BATCH_RULE
+    return out
 
 
 #: Serving scenario parameters (not measurements): request shape and the largest batch tried.
@@ -258,8 +292,11 @@ EQUIVALENCE_B = (
     "nvidia-h20",
     "nvidia-a100-sxm-80gb",
 )
-#: (N_A, N_B to evaluate beside the solve): the article's 4,000 vs 10,000 and the 1,024-chip MFU.
-EQUIVALENCE_SIZES = ((4000, 10_000), (1024, 1024))
+#: (N_A, N_B to evaluate beside the solve): the article's 4,000 vs 10,000, and equal chip counts.
+EQUIVALENCE_SIZES = ((4000, 10_000), (4000, 4000), (1024, 1024))
+#: How the global batch is set in an equivalence row: both sides at chip A's grown batch ("equal
+#: batch"), or each side at the batch its own cluster grows to ("grown batch").
+EQUAL_BATCH, GROWN_BATCH = "equal batch", "grown batch"
 EQUIVALENCE_MODEL = "llama2-70b"
 EQUIVALENCE_MAX_CHIPS_B = 1_000_000
 EQUIVALENCE_MC_SAMPLES = 40
@@ -279,9 +316,22 @@ def equivalence_grid(chips: pd.DataFrame, models: pd.DataFrame = TRAINING_MODELS
         if b_id not in table.index:
             continue
         b = table.loc[b_id]
-        for n_a, n_b in EQUIVALENCE_SIZES:
+        for (n_a, n_b), basis in (
+            (sizes, basis) for sizes in EQUIVALENCE_SIZES for basis in (EQUAL_BATCH, GROWN_BATCH)
+        ):
+            batch_a = float(
+                grown_batch_tokens(
+                    n_a,
+                    model["seq_len"],
+                    model["global_batch_tokens"],
+                    model["active_params_b"],
+                    model["training_tokens"],
+                )
+            )
+            tag = "" if basis == EQUAL_BATCH else "-grown"
             row = {
-                "scenario_id": f"eq-{EQUIVALENCE_A}-x{n_a}-vs-{b_id}-{EQUIVALENCE_MODEL}",
+                "scenario_id": f"eq-{EQUIVALENCE_A}-x{n_a}-vs-{b_id}-n{n_b}-{EQUIVALENCE_MODEL}{tag}",
+                "batch_basis": basis,
                 "chip_a": EQUIVALENCE_A,
                 "chip_b": b_id,
                 "model_id": EQUIVALENCE_MODEL,
@@ -291,6 +341,10 @@ def equivalence_grid(chips: pd.DataFrame, models: pd.DataFrame = TRAINING_MODELS
                 **{f"a_{c}": a[c] for c in CHIP_FIELDS},
                 **{f"b_{c}": b[c] for c in CHIP_FIELDS},
                 **{c: model[c] for c in TRAINING_MODELS.columns if c != "model_id"},
+                "published_batch_tokens": model["global_batch_tokens"],
+                "global_batch_tokens": batch_a,
+                "a_compute_efficiency": a["compute_efficiency"],
+                "b_compute_efficiency": b["compute_efficiency"],
                 "assumptions": "; ".join(
                     x for x in (f"A: {a['assumptions']}", f"B: {b['assumptions']}") if len(x) > 3
                 ),

@@ -1,10 +1,14 @@
-"""Fits the training model's efficiency constants to published Megatron-LM runs on A100.
+"""Fits the training model's efficiency constants to the published runs of the two calibration sets.
 
-Reads ``data/sources/mfu_calibration.csv``, predicts every row with its published layout through
-``rust_core.train_scenarios``, fits the constants by least squares on MFU (percentage points), and
-writes ``rust_core/calibration/constants.json`` with the constants, the rows and each row's error.
-Run from the repository root: ``.venv/bin/python rust_core/calibration/fit_calibration.py``; then
-rebuild rust_core (the constants file is embedded at build time).
+Reads ``data/sources/mfu_calibration.csv`` (15 Megatron-LM runs on A100) and
+``data/sources/mfu_calibration_v2.csv`` (11 runs: ZeRO-3 and FSDP on A100/H100, FP8, MegaScale,
+NeMo, DeepSeek-V3, Pangu Ultra on Ascend), predicts every row with its published layout through
+``rust_core.train_scenarios``, fits the constants by least squares on MFU (percentage points) and
+scores the fit in sample, leave-one-out and leave-one-family-out (a family = one publication/stack).
+Writes ``rust_core/calibration/constants.json`` (constants, per-family compute efficiency, every
+row with its errors) and the calibration table in ``docs/model.md``. Run from the repository root:
+``.venv/bin/python rust_core/calibration/fit_calibration.py``; then rebuild rust_core (the constants
+file is embedded at build time). No other published run enters the fit.
 """
 
 from __future__ import annotations
@@ -19,17 +23,18 @@ from scipy.optimize import least_squares
 import rust_core
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = ROOT / "data" / "sources" / "mfu_calibration.csv"
+ROWS_V1 = ROOT / "data" / "sources" / "mfu_calibration.csv"
+ROWS_V2 = ROOT / "data" / "sources" / "mfu_calibration_v2.csv"
 OUT = Path(__file__).resolve().parent / "constants.json"
 DOC = ROOT / "docs" / "model.md"
 TABLE_START, TABLE_END = "<!-- calibration-table:start -->", "<!-- calibration-table:end -->"
 
-# DGX A100 80GB as the calibration rows describe it. Peak and HBM size come from each row; the rest:
-# - memory 2,039 GB/s and NVLink 600 GB/s per GPU: NVIDIA A100 datasheet (reference chip_specs.csv,
-#   row "A100 SXM 80GB");
-# - 8 GPUs per NVLink/NVSwitch node and "eight NVIDIA Mellanox 200Gbps HDR Infiniband HCAs" per node
-#   (Korthikanti et al. 2022, Sec. 6): 200 Gb/s = 25 GB/s of scale-out per GPU.
+# DGX A100 80GB as the first set describes it: memory 2,039 GB/s and NVLink 600 GB/s per GPU (NVIDIA
+# A100 datasheet, reference chip_specs.csv "A100 SXM 80GB"); 8 GPUs per NVLink node and "eight
+# NVIDIA Mellanox 200Gbps HDR Infiniband HCAs" per node (Korthikanti et al. 2022, Sec. 6) = 25 GB/s
+# of scale-out per GPU. The second set carries its hardware per row (column network_basis).
 A100_DGX = {
+    "memory_gb": 80.0,
     "memory_bw_gbps": 2039.0,
     "scale_up_gbps": 600.0,
     "scale_up_domain_chips": 8.0,
@@ -39,33 +44,138 @@ RECOMPUTE_CODE = {"none": 0, "selective": 1, "full": 2}
 # Narayanan et al. 2021 Table 1 gives no micro-batch size: the authors tuned it, so each such row
 # takes the best of these.
 MICRO_BATCH_CHOICES = (1, 2, 4, 8)
-FITTED = ("compute_efficiency", "gemm_half_size", "scale_up_efficiency", "scale_out_efficiency")
-# Not fitted: the calibration runs did not overlap data-parallel traffic with compute
-# (Korthikanti et al. 2022: the 8-way data-parallel 530B run adds the all-reduce to the step), and
-# the share of HBM usable for model state and activations is an assumption (allocator
+# Korthikanti et al. 2022 Table 3: "interleaved schedule (3 stages) for 175B/530B".
+V1_VIRTUAL_STAGES = {"KORT-T5-175B": 3, "KORT-T5-530B": 3, "KORT-530B-DP8": 3}
+# Compute-efficiency families (chip, precision) and what an unfitted family falls back to.
+FAMILIES = ("a100-bf16", "h100-bf16", "h100-fp8", "ascend-910b-bf16")
+FALLBACK = {"h100-bf16": "a100-bf16", "h100-fp8": "h100-bf16", "ascend-910b-bf16": "a100-bf16"}
+FITTED = (
+    *(f"compute_efficiency[{f}]" for f in FAMILIES),
+    "gemm_half_size",
+    "scale_up_efficiency",
+    "scale_out_efficiency",
+    "tp_overlap_fraction",
+    "dp_overlap_fraction",
+)
+X0 = np.array([0.6, 0.5, 0.3, 0.5, 1.0, 0.5, 0.5, 0.5, 0.5])  # gemm_half_size in units of 1e6
+LOWER = np.array([0.1, 0.1, 0.05, 0.1, 0.0, 0.02, 0.02, 0.0, 0.0])
+UPPER = np.array([1.0, 1.0, 1.0, 1.0, 100.0, 1.0, 1.0, 1.0, 1.0])
+# Not fitted. Expert all-to-all under DualPipe: "achieving full computation-communication overlap"
+# (DeepSeek-V3 report, arXiv:2412.19437, Sec. 3.2.1), a claim taken as 1.0 for stacks that use it.
+# The share of HBM usable for model state and activations is an assumption (allocator
 # fragmentation, workspaces, runtime context), not a measured figure.
-FIXED = {"dp_overlap_fraction": 0.0, "usable_memory_fraction": 0.9}
-X0 = np.array([0.6, 1.0, 0.5, 0.5])  # gemm_half_size in units of 1e6
-LOWER = np.array([0.2, 0.0, 0.02, 0.02])
-UPPER = np.array([1.0, 100.0, 1.0, 1.0])
+FIXED = {"ep_overlap_fraction": 1.0, "usable_memory_fraction": 0.9}
+# Memory of a row whose published layout does not fit the model's memory estimate: the step time is
+# predicted with the memory check lifted, and the row is flagged (fits_memory = False).
+UNCHECKED_MEMORY_GB = 10_000.0
 
 
-def published_mfu_pct(rows: pd.DataFrame) -> pd.Series:
-    """MFU as published (Korthikanti) or the MFU-equivalent of HFU-like figures (Narayanan)."""
-    return rows["reported_mfu_pct"].fillna(rows["derived_mfu_pct"])
+def v1_rows() -> pd.DataFrame:
+    """The first set in the unified row format (Megatron-LM, no communication overlap)."""
+    raw = pd.read_csv(ROWS_V1)
+    out = pd.DataFrame(
+        {
+            "row_id": raw["row_id"],
+            "system_model": raw["system_model"],
+            "source": raw["source"],
+            "source_url": raw["source_url"],
+            "published": raw["published"].astype(str),
+            "lofo_family": "megatron-a100",
+            "efficiency_family": "a100-bf16",
+            "peak_tflops": raw["peak_tflops"].astype(float),
+            **{k: v for k, v in A100_DGX.items()},
+            "params_b": raw["params_b"],
+            "active_params_b": raw["params_b"],
+            "layers": raw["layers"],
+            "hidden": raw["hidden"],
+            # Korthikanti's Table 3 head counts are not in the source file; tp must divide heads and
+            # the prediction does not depend on them otherwise.
+            "heads": raw["heads"].fillna(raw["tp"]),
+            "seq_len": raw["seq_len"],
+            "vocab": raw["vocab"],
+            "experts": 1,
+            "top_k": 1,
+            "chips": raw["chips"],
+            "tp": raw["tp"],
+            "cp": 1,
+            "pp": raw["pp"],
+            "vpp": raw["row_id"].map(V1_VIRTUAL_STAGES).fillna(1),
+            "dp": raw["dp"],
+            "ep": 1,
+            "micro_batch": raw["micro_batch"],
+            "zero_stage": 0,
+            "recompute": raw["recompute"],
+            "global_batch_seqs": raw["global_batch_seqs"],
+            "published_mfu_pct": raw["reported_mfu_pct"].fillna(raw["derived_mfu_pct"]),
+            "mfu_basis": np.where(raw["reported_mfu_pct"].notna(), "reported MFU", "derived MFU"),
+            "mfu_flops_basis": "model",
+            "overlaps_tp": False,
+            "overlaps_dp": False,
+            "overlaps_ep": False,
+        }
+    )
+    return out
 
 
-def published_hfu_pct(rows: pd.DataFrame) -> pd.Series:
-    """HFU as published: Korthikanti's HFU column or Narayanan's percentage of peak."""
-    other = rows["reported_pct_of_peak_other"].str.extract(r"^(\d+(?:\.\d+)?)%")[0].astype(float)
-    return rows["reported_hfu_pct"].fillna(other)
+def v2_rows() -> pd.DataFrame:
+    """The second set: its structured columns (provenance columns stay in the file)."""
+    raw = pd.read_csv(ROWS_V2)
+    out = raw[
+        [
+            "row_id",
+            "system_model",
+            "source",
+            "source_url",
+            "published",
+            "lofo_family",
+            "peak_tflops",
+            "memory_gb",
+            "memory_bw_gbps",
+            "scale_up_gbps",
+            "scale_up_domain_chips",
+            "scale_out_gbps",
+            "params_b",
+            "active_params_b",
+            "layers",
+            "hidden",
+            "heads",
+            "seq_len",
+            "vocab",
+            "experts",
+            "top_k",
+            "chips",
+            "tp",
+            "cp",
+            "pp",
+            "vpp",
+            "dp",
+            "ep",
+            "micro_batch",
+            "zero_stage",
+            "recompute",
+            "global_batch_seqs",
+            "published_mfu_pct",
+            "mfu_flops_basis",
+            "overlaps_tp",
+            "overlaps_dp",
+            "overlaps_ep",
+        ]
+    ].copy()
+    out["published"] = out["published"].astype(str)
+    out["efficiency_family"] = raw["chip_family"] + "-" + raw["precision"]
+    out["mfu_basis"] = raw["comparison_basis"]
+    return out
+
+
+def calibration_rows() -> pd.DataFrame:
+    """Both sets, one row per published run."""
+    return pd.concat([v1_rows(), v2_rows()], ignore_index=True)
 
 
 def scenarios(rows: pd.DataFrame) -> pd.DataFrame:
-    """One scenario per (row, micro-batch choice) with the row's published layout."""
+    """One scenario per (row, micro-batch choice) with the row's published layout and hardware."""
     frames = []
-    for _, r in rows.iterrows():
-        params_b = (12 * r.layers * r.hidden**2 + r.vocab * r.hidden) / 1e9
+    for r in rows.itertuples():
         choices = [r.micro_batch] if pd.notna(r.micro_batch) else MICRO_BATCH_CHOICES
         for mb in choices:
             if mb > r.global_batch_seqs / r.dp:
@@ -73,96 +183,177 @@ def scenarios(rows: pd.DataFrame) -> pd.DataFrame:
             frames.append(
                 {
                     "row_id": r.row_id,
+                    "efficiency_family": r.efficiency_family,
+                    "overlaps_tp": bool(r.overlaps_tp),
+                    "overlaps_dp": bool(r.overlaps_dp),
+                    "overlaps_ep": bool(r.overlaps_ep),
                     "peak_tflops": r.peak_tflops,
-                    "memory_gb": 80.0,
-                    **A100_DGX,
+                    "memory_gb": r.memory_gb,
+                    "memory_bw_gbps": r.memory_bw_gbps,
+                    "scale_up_gbps": r.scale_up_gbps,
+                    "scale_up_domain_chips": r.scale_up_domain_chips,
+                    "scale_out_gbps": r.scale_out_gbps,
                     "power_w_per_chip": 1.0,
                     "pue": 1.0,
                     "price_usd_per_chip_hour": 1.0,
-                    "params_b": params_b,
-                    "active_params_b": params_b,
+                    "params_b": r.params_b,
+                    "active_params_b": r.active_params_b,
                     "layers": r.layers,
                     "hidden": r.hidden,
-                    # Korthikanti's Table 3 head counts are not in the source file; under selective
-                    # recompute the prediction does not depend on them, only tp must divide heads.
-                    "heads": r.heads if pd.notna(r.heads) else r.tp,
+                    "heads": r.heads,
                     "seq_len": r.seq_len,
                     "vocab": r.vocab,
-                    "experts": 1,
-                    "top_k": 1,
+                    "experts": r.experts,
+                    "top_k": r.top_k,
                     "chips": r.chips,
                     "global_batch_tokens": r.global_batch_seqs * r.seq_len,
                     "training_tokens": 1e9,
                     "tp": r.tp,
+                    "cp": r.cp,
                     "pp": r.pp,
+                    "vpp": r.vpp,
                     "dp": r.dp,
-                    "ep": 1,
+                    "ep": r.ep,
                     "micro_batch": mb,
-                    "zero_stage": 0,
+                    "zero_stage": r.zero_stage,
                     "recompute": RECOMPUTE_CODE[r.recompute],
+                    "flops_basis_ratio": basis_ratio(r),
                 }
             )
     return pd.DataFrame(frames)
 
 
-def predict(grid: pd.DataFrame, constants: dict[str, float]) -> pd.DataFrame:
-    """Predicted MFU/HFU per calibration row (best micro-batch where the source gives none)."""
-    out = rust_core.train_scenarios(grid.assign(**constants))
+def basis_ratio(r) -> float:
+    """Published-basis FLOPs over model FLOPs: 6 N_active / (6 N_active + 12 L s h) for 6ND rows."""
+    if r.mfu_flops_basis != "6N":
+        return 1.0
+    six_n = 6.0 * r.active_params_b * 1e9
+    return six_n / (six_n + 12.0 * r.layers * r.seq_len * r.hidden)
+
+
+def family_efficiencies(values: dict[str, float], present: set[str]) -> dict[str, float]:
+    """Fitted efficiency of each family with rows; the stated fallback for a family without."""
+    out = {}
+    for family in FAMILIES:
+        f = family
+        while f not in present and f in FALLBACK:
+            f = FALLBACK[f]
+        out[family] = values[f]
+    return out
+
+
+def constants_from(x: np.ndarray, present: set[str]) -> dict:
+    """Parameter vector to the constants (gemm_half_size scaled back from units of 1e6)."""
+    effs = family_efficiencies(dict(zip(FAMILIES, map(float, x[:4]), strict=True)), present)
+    return {
+        "compute_efficiency_by_family": effs,
+        "gemm_half_size": float(x[4]) * 1e6,
+        "scale_up_efficiency": float(x[5]),
+        "scale_out_efficiency": float(x[6]),
+        "tp_overlap_fraction": float(x[7]),
+        "dp_overlap_fraction": float(x[8]),
+        **FIXED,
+    }
+
+
+def predict(grid: pd.DataFrame, constants: dict) -> pd.DataFrame:
+    """Predicted MFU/HFU (on each row's published basis) per row, best micro-batch where unknown."""
+    effs = constants["compute_efficiency_by_family"]
+    frame = grid.drop(columns=["efficiency_family", "overlaps_tp", "overlaps_dp", "overlaps_ep"])
+    frame = frame.drop(columns=["row_id", "flops_basis_ratio"]).assign(
+        compute_efficiency=grid["efficiency_family"].map(effs).to_numpy(),
+        gemm_half_size=constants["gemm_half_size"],
+        scale_up_efficiency=constants["scale_up_efficiency"],
+        scale_out_efficiency=constants["scale_out_efficiency"],
+        usable_memory_fraction=constants["usable_memory_fraction"],
+        tp_overlap_fraction=np.where(grid["overlaps_tp"], constants["tp_overlap_fraction"], 0.0),
+        dp_overlap_fraction=np.where(grid["overlaps_dp"], constants["dp_overlap_fraction"], 0.0),
+        ep_overlap_fraction=np.where(grid["overlaps_ep"], constants["ep_overlap_fraction"], 0.0),
+    )
+    out = rust_core.train_scenarios(frame)
+    unchecked = ~out["feasible"].to_numpy()
+    if unchecked.any():
+        again = rust_core.train_scenarios(frame[unchecked].assign(memory_gb=UNCHECKED_MEMORY_GB))
+        for col in ("mfu", "hfu", "micro_batch"):
+            out.loc[out.index[unchecked], col] = again[col].to_numpy()
+    out["fits_memory"] = ~unchecked
+    out["mfu"] = out["mfu"] * grid["flops_basis_ratio"].to_numpy()
     out["row_id"] = grid["row_id"].to_numpy()
-    out["micro_batch_used"] = grid["micro_batch"].to_numpy()
     best = out.sort_values("mfu", ascending=False, kind="stable").drop_duplicates("row_id")
     return best.set_index("row_id")
 
 
-def constants_from(x: np.ndarray) -> dict[str, float]:
-    """Parameter vector to the constants dict (gemm_half_size scaled back from units of 1e6)."""
-    values = dict(
-        zip(FITTED, [float(x[0]), float(x[1]) * 1e6, float(x[2]), float(x[3])], strict=True)
-    )
-    return {**values, **FIXED}
-
-
-def fit(rows: pd.DataFrame) -> np.ndarray:
-    """Least-squares fit of the constants on MFU in percentage points."""
+def fit(rows: pd.DataFrame, x0: np.ndarray = X0) -> tuple[dict, np.ndarray]:
+    """Least-squares fit of the constants on MFU in percentage points: constants and the vector."""
     grid = scenarios(rows)
-    target = published_mfu_pct(rows).to_numpy()
+    target = rows["published_mfu_pct"].to_numpy(dtype=float)
     ids = rows["row_id"].to_numpy()
+    present = set(rows["efficiency_family"])
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        pred = predict(grid, constants_from(x)).loc[ids, "mfu"].to_numpy(dtype=float) * 100
-        return np.nan_to_num(pred - target, nan=100.0)
+        pred = predict(grid, constants_from(x, present)).loc[ids, "mfu"].to_numpy(dtype=float)
+        return np.nan_to_num(pred * 100 - target, nan=100.0)
 
-    result = least_squares(residuals, X0, bounds=(LOWER, UPPER), diff_step=1e-4)
-    return result.x
+    result = least_squares(residuals, x0, bounds=(LOWER, UPPER), diff_step=1e-3)
+    return constants_from(result.x, present), result.x
+
+
+def held_out_errors(
+    rows: pd.DataFrame, groups: pd.Series, x0: np.ndarray
+) -> tuple[np.ndarray, list[dict]]:
+    """Error (pp) of each row predicted by constants fitted without its group (starting from the
+    full fit); the fits."""
+    errors = np.full(len(rows), np.nan)
+    fits = []
+    for g in groups.unique():
+        held = (groups == g).to_numpy()
+        fitted, _ = fit(rows[~held], np.clip(x0, LOWER + 1e-9, UPPER - 1e-9))
+        fits.append(fitted)
+        pred = predict(scenarios(rows[held]), fitted).loc[rows.loc[held, "row_id"], "mfu"]
+        errors[held] = pred.to_numpy(dtype=float) * 100 - rows.loc[held, "published_mfu_pct"]
+    return errors, fits
 
 
 def markdown_table(doc: dict) -> str:
-    """The predicted-vs-published table of every calibration row, with the errors, as Markdown."""
+    """Every calibration row with in-sample, leave-one-out and leave-one-family-out errors."""
     lines = [
-        "| row | model | chips | tp/pp/dp | mb | recompute | MFU basis | published MFU % | "
-        "predicted MFU % | error pp | leave-one-out error pp | published HFU % | predicted HFU % |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| row | family | chip / precision | model | chips | tp/cp/pp(v)/dp/ep | mb | ZeRO | "
+        "recompute | fits memory | published MFU % | predicted % | in-sample pp | "
+        "leave-one-out pp | leave-family-out pp |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["rows"]:
-        hfu = "" if r["published_hfu_pct"] is None else f"{r['published_hfu_pct']:.1f}"
         lines.append(
-            f"| {r['row_id']} | {r['model_params_b']:g}B | {r['chips']} | "
-            f"{r['tp']}/{r['pp']}/{r['dp']} | {r['micro_batch']} | {r['recompute']} | "
-            f"{r['mfu_basis']} | {r['published_mfu_pct']:.1f} | {r['predicted_mfu_pct']:.1f} | "
-            f"{r['error_pp']:+.1f} | {r['leave_one_out_error_pp']:+.1f} | {hfu} | "
-            f"{r['predicted_hfu_pct']:.1f} |"
+            f"| {r['row_id']} | {r['lofo_family']} | {r['efficiency_family']} | "
+            f"{r['model_params_b']:g}B | {r['chips']} | {r['tp']}/{r['cp']}/{r['pp']}({r['vpp']})/"
+            f"{r['dp']}/{r['ep']} | {r['micro_batch']} | {r['zero_stage']} | {r['recompute']} | "
+            f"{'yes' if r['fits_memory'] else 'no'} | {r['published_mfu_pct']:.1f} | "
+            f"{r['predicted_mfu_pct']:.1f} | {r['error_pp']:+.1f} | "
+            f"{r['leave_one_out_error_pp']:+.1f} | {r['leave_family_out_error_pp']:+.1f} |"
         )
-    c = doc["constants"]
     lines += [
         "",
-        f"Mean absolute error: **{doc['mae_mfu_pp']:.2f} MFU percentage points** in sample, "
-        f"**{doc['leave_one_out_mae_mfu_pp']:.2f}** leave-one-out (each row predicted by constants "
-        "fitted to the other 14).",
+        "| family | rows | in-sample MAE pp | leave-family-out MAE pp |",
+        "|---|---|---|---|",
+    ]
+    for f, v in doc["family_errors"].items():
+        lines.append(
+            f"| {f} | {v['rows']} | {v['mae_pp']:.2f} | {v['leave_family_out_mae_pp']:.2f} |"
+        )
+    c = doc["constants"]
+    effs = ", ".join(f"{k} {v:.3f}" for k, v in doc["compute_efficiency_by_family"].items())
+    lines += [
         "",
-        f"Fitted constants: compute_efficiency {c['compute_efficiency']:.4f}, gemm_half_size "
-        f"{c['gemm_half_size']:.3g}, scale_up_efficiency {c['scale_up_efficiency']:.4f}, "
-        f"scale_out_efficiency {c['scale_out_efficiency']:.4f}; fixed: dp_overlap_fraction "
-        f"{c['dp_overlap_fraction']}, usable_memory_fraction {c['usable_memory_fraction']}.",
+        f"Mean absolute error over {len(doc['rows'])} rows: **{doc['mae_mfu_pp']:.2f} MFU points** "
+        f"in sample, **{doc['leave_one_out_mae_mfu_pp']:.2f}** leave-one-out, "
+        f"**{doc['leave_family_out_mae_mfu_pp']:.2f}** leave-one-family-out.",
+        "",
+        f"Compute efficiency by family: {effs}. Fitted constants: gemm_half_size "
+        f"{c['gemm_half_size']:.3g}, scale_up_efficiency {c['scale_up_efficiency']:.3f}, "
+        f"scale_out_efficiency {c['scale_out_efficiency']:.3f}, tp_overlap_fraction "
+        f"{c['tp_overlap_fraction']:.3f}, dp_overlap_fraction {c['dp_overlap_fraction']:.3f}; "
+        f"fixed: ep_overlap_fraction {c['ep_overlap_fraction']}, usable_memory_fraction "
+        f"{c['usable_memory_fraction']}.",
     ]
     return "\n".join(lines)
 
@@ -174,96 +365,123 @@ def write_doc_table(doc: dict) -> None:
     DOC.write_text(text[:start] + "\n" + markdown_table(doc) + "\n" + text[end:])
 
 
+def band(nominal: float, held_out: list[float], low: float, high: float) -> list[float]:
+    """A band centred on the nominal value, half-width the largest held-out deviation, clipped."""
+    half = max(abs(v - nominal) for v in held_out)
+    return [max(low, nominal - half), min(high, nominal + half)]
+
+
 def main() -> None:
-    """Fits, scores (in-sample and leave-one-out) and writes the constants file."""
-    rows = pd.read_csv(ROWS)
-    x = fit(rows)
-    constants = constants_from(x)
-    pred = predict(scenarios(rows), constants).loc[rows["row_id"]]
-    loo, loo_constants = [], []
-    for i in range(len(rows)):
-        rest = rows.drop(index=rows.index[i])
-        held = rows.iloc[[i]]
-        fitted = constants_from(fit(rest))
-        loo_constants.append(fitted)
-        p = predict(scenarios(held), fitted)
-        loo.append(float(p["mfu"].iloc[0] * 100 - published_mfu_pct(held).iloc[0]))
+    """Fits, scores (in sample, leave-one-out, leave-one-family-out) and writes the constants."""
+    rows = calibration_rows()
+    fitted, x = fit(rows)
+    pred = predict(scenarios(rows), fitted).loc[rows["row_id"]]
+    loo, loo_fits = held_out_errors(rows, rows["row_id"], x)
+    lofo, _ = held_out_errors(rows, rows["lofo_family"], x)
     table = []
-    mfu_published = published_mfu_pct(rows).to_numpy(dtype=float)
-    hfu_published = published_hfu_pct(rows).to_numpy(dtype=float)
     for i, (r, p) in enumerate(zip(rows.itertuples(), pred.itertuples(), strict=True)):
-        mfu_pub, hfu_pub, loo_err = mfu_published[i], hfu_published[i], loo[i]
         table.append(
             {
                 "row_id": r.row_id,
+                "lofo_family": r.lofo_family,
+                "efficiency_family": r.efficiency_family,
                 "source": r.source,
                 "source_url": r.source_url,
                 "published": r.published,
-                "model_params_b": r.params_b,
+                "model_params_b": float(r.params_b),
                 "chips": int(r.chips),
                 "tp": int(r.tp),
+                "cp": int(r.cp),
                 "pp": int(r.pp),
+                "vpp": int(r.vpp),
                 "dp": int(r.dp),
-                "micro_batch": int(p.micro_batch_used),
+                "ep": int(r.ep),
+                "micro_batch": int(p.micro_batch),
+                "zero_stage": int(r.zero_stage),
                 "recompute": r.recompute,
-                "mfu_basis": "reported MFU" if pd.notna(r.reported_mfu_pct) else "derived MFU",
-                "published_mfu_pct": float(mfu_pub),
+                "fits_memory": bool(p.fits_memory),
+                "mfu_basis": r.mfu_basis,
+                "published_mfu_pct": float(r.published_mfu_pct),
                 "predicted_mfu_pct": round(float(p.mfu) * 100, 3),
-                "error_pp": round(float(p.mfu) * 100 - mfu_pub, 3),
-                "leave_one_out_error_pp": round(loo_err, 3),
-                "published_hfu_pct": None if np.isnan(hfu_pub) else float(hfu_pub),
-                "predicted_hfu_pct": round(float(p.hfu) * 100, 3),
+                "error_pp": round(float(p.mfu) * 100 - float(r.published_mfu_pct), 3),
+                "leave_one_out_error_pp": round(float(loo[i]), 3),
+                "leave_family_out_error_pp": round(float(lofo[i]), 3),
             }
         )
-    errors = np.array([t["error_pp"] for t in table])
+    frame = pd.DataFrame(table)
+    family_errors = {
+        f: {
+            "rows": int(len(g)),
+            "mae_pp": round(float(g["error_pp"].abs().mean()), 3),
+            "leave_family_out_mae_pp": round(float(g["leave_family_out_error_pp"].abs().mean()), 3),
+        }
+        for f, g in frame.groupby("lofo_family", sort=False)
+    }
+    effs = fitted["compute_efficiency_by_family"]
+    family_rows = {f: sorted(frame.loc[frame.efficiency_family == f, "row_id"]) for f in FAMILIES}
+    scalar = {k: v for k, v in fitted.items() if k != "compute_efficiency_by_family"}
+    constants = {"compute_efficiency": effs["a100-bf16"], **scalar}
+    loo_effs = [f["compute_efficiency_by_family"]["a100-bf16"] for f in loo_fits]
     doc = {
         "description": "Calibrated efficiency constants of the rust_core training model.",
         "fitted_by": "rust_core/calibration/fit_calibration.py",
-        "rows_file": "data/sources/mfu_calibration.csv",
+        "rows_files": ["data/sources/mfu_calibration.csv", "data/sources/mfu_calibration_v2.csv"],
         "fitted": list(FITTED),
         "constants": constants,
+        "compute_efficiency_by_family": effs,
+        "compute_efficiency_basis": {
+            f: (
+                f"fitted on {len(family_rows[f])} rows: {', '.join(family_rows[f])}"
+                if family_rows[f]
+                else f"assumption: no run; takes {FALLBACK[f]}"
+            )
+            for f in FAMILIES
+        },
+        "compute_efficiency_default_rule": (
+            "chips without a family of their own take a100-bf16 at bf16 and h100-fp8 at fp8 "
+            "(assumption: no published run of those chips is in the calibration sets)"
+        ),
         "not_fitted": {
-            "dp_overlap_fraction": "0: the calibration runs did not overlap gradient traffic",
+            "ep_overlap_fraction": "1.0 for DualPipe-style stacks: DeepSeek-V3 report's claim of "
+            "full computation-communication overlap (arXiv:2412.19437 Sec. 3.2.1)",
             "usable_memory_fraction": "0.9: assumption (fragmentation, workspaces), not measured",
+            "overlap_by_row": "rows from stacks without TP/DP/EP overlap (Megatron-LM 2021-22) "
+            "use 0 for that overlap; the fitted fractions apply to stacks that overlap",
         },
         "monte_carlo_bands": {
+            "compute_efficiency_relative": band(
+                1.0, [v / effs["a100-bf16"] for v in loo_effs], 0.0, 2.0
+            ),
             **{
-                name: [min(c[name] for c in loo_constants), max(c[name] for c in loo_constants)]
-                for name in ("compute_efficiency", "scale_up_efficiency", "scale_out_efficiency")
+                name: band(scalar[name], [f[name] for f in loo_fits], 0.0, 1.0)
+                for name in ("scale_up_efficiency", "scale_out_efficiency", "dp_overlap_fraction")
             },
-            "dp_overlap_fraction": [0.0, 1.0],
-            "basis": "efficiencies: range of the leave-one-out fits; overlap: none to full",
+            "basis": "centred on the fitted constants; half-width = the largest leave-one-out "
+            "deviation (compute efficiency relative to each family's value)",
         },
         "inference": {
             "memory_bw_efficiency": 1.0,
             "basis": "roofline (no measured serving run in the data): decode costs are lower bounds",
         },
-        "calibration_hardware": {**A100_DGX, "memory_gb": 80.0, "peak_tflops": 312.0},
-        "mae_mfu_pp": round(float(np.mean(np.abs(errors))), 3),
-        "leave_one_out_mae_mfu_pp": round(float(np.mean(np.abs(loo))), 3),
+        "calibration_hardware": {**A100_DGX, "peak_tflops": 312.0},
+        "mae_mfu_pp": round(float(frame["error_pp"].abs().mean()), 3),
+        "leave_one_out_mae_mfu_pp": round(float(np.nanmean(np.abs(loo))), 3),
+        "leave_family_out_mae_mfu_pp": round(float(np.nanmean(np.abs(lofo))), 3),
+        "family_errors": family_errors,
         "rows": table,
     }
     OUT.write_text(json.dumps(doc, indent=2) + "\n")
     write_doc_table(doc)
+    cols = ["row_id", "published_mfu_pct", "predicted_mfu_pct", "error_pp"]
+    print(frame[[*cols, "leave_one_out_error_pp", "leave_family_out_error_pp", "fits_memory"]])
+    print(json.dumps(fitted, indent=1))
     print(
-        pd.DataFrame(table)[
-            [
-                "row_id",
-                "published_mfu_pct",
-                "predicted_mfu_pct",
-                "error_pp",
-                "leave_one_out_error_pp",
-                "published_hfu_pct",
-                "predicted_hfu_pct",
-            ]
-        ]
-    )
-    print(
-        {k: round(v, 4) for k, v in constants.items()},
         "MAE",
         doc["mae_mfu_pp"],
-        "LOO MAE",
+        "LOO",
         doc["leave_one_out_mae_mfu_pp"],
+        "LOFO",
+        doc["leave_family_out_mae_mfu_pp"],
     )
 
 

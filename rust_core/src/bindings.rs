@@ -19,6 +19,41 @@ fn value_error(err: InputError) -> PyErr {
     PyValueError::new_err(err.to_string())
 }
 
+/// Rows computed per native call between checks for Ctrl-C.
+const CHUNK_ROWS: usize = 64;
+/// Most layout evaluations one call may run (about ten minutes at 10M per second on two cores).
+pub const MAX_LAYOUTS_PER_CALL: u64 = 6_000_000_000;
+
+/// Runs `f` over `inputs` in chunks with the interpreter released, checking for signals (Ctrl-C
+/// raises `KeyboardInterrupt`) and the work cap between chunks; row numbers in errors stay global.
+fn chunked<I: Sync, O: Send>(
+    py: Python<'_>,
+    inputs: &[I],
+    f: impl Fn(&[I]) -> Result<Vec<O>, InputError> + Send + Sync,
+    work: impl Fn(&O) -> u64,
+) -> PyResult<Vec<O>> {
+    let mut out = Vec::with_capacity(inputs.len());
+    let mut done = 0u64;
+    for (k, chunk) in inputs.chunks(CHUNK_ROWS).enumerate() {
+        let start = k * CHUNK_ROWS;
+        let results = py.detach(|| f(chunk)).map_err(|mut e| {
+            e.row += start;
+            value_error(e)
+        })?;
+        done = done.saturating_add(results.iter().map(&work).sum::<u64>());
+        out.extend(results);
+        py.check_signals()?;
+        if done > MAX_LAYOUTS_PER_CALL && out.len() < inputs.len() {
+            return Err(PyValueError::new_err(format!(
+                "work cap: rows 0-{} already evaluated {done} layouts (cap {MAX_LAYOUTS_PER_CALL}); \
+                 split the table into smaller calls",
+                out.len() - 1
+            )));
+        }
+    }
+    Ok(out)
+}
+
 fn column<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     array.as_slice().map_err(|_| {
         PyValueError::new_err(format!(
@@ -154,9 +189,17 @@ impl Columns<'_, '_> {
             .iter()
             .map(|n| self.get(n))
             .collect::<PyResult<_>>()?;
+        // A constant may be given per chip (`<prefix><name>`) or for both (`<name>`).
         let k: Vec<Vec<f64>> = CONSTANT_COLUMNS
             .iter()
-            .map(|n| self.get(n))
+            .map(|n| {
+                let own = format!("{prefix}{n}");
+                if !prefix.is_empty() && self.dict.contains(&own)? {
+                    self.get(&own)
+                } else {
+                    self.get(n)
+                }
+            })
             .collect::<PyResult<_>>()?;
         let l: Vec<Vec<f64>> = LAYOUT_COLUMNS
             .iter()
@@ -192,6 +235,8 @@ impl Columns<'_, '_> {
                 scale_out_efficiency: k[3][i],
                 dp_overlap_fraction: k[4][i],
                 usable_memory_fraction: k[5][i],
+                tp_overlap_fraction: k[6][i],
+                ep_overlap_fraction: k[7][i],
                 tp: l[0][i],
                 pp: l[1][i],
                 dp: l[2][i],
@@ -199,6 +244,8 @@ impl Columns<'_, '_> {
                 micro_batch: l[4][i],
                 zero_stage: l[5][i],
                 recompute: l[6][i],
+                vpp: l[7][i],
+                cp: l[8][i],
             })
             .collect())
     }
@@ -224,7 +271,7 @@ fn train_scenarios<'py>(
         rows,
     }
     .train_inputs("", "chips")?;
-    let results = py.detach(|| train_batch(&inputs)).map_err(value_error)?;
+    let results = chunked(py, &inputs, train_batch, |r| r.layouts_evaluated)?;
     let out = PyDict::new(py);
     let best = |f: fn(&Evaluation) -> f64| -> Vec<f64> {
         results
@@ -249,7 +296,9 @@ fn train_scenarios<'py>(
         results.iter().map(|r| r.layouts_evaluated as f64).collect(),
     )?;
     put(&out, "tp", best(|e| f64::from(e.layout.tp)))?;
+    put(&out, "cp", best(|e| f64::from(e.layout.cp)))?;
     put(&out, "pp", best(|e| f64::from(e.layout.pp)))?;
+    put(&out, "vpp", best(|e| f64::from(e.layout.vpp)))?;
     put(&out, "dp", best(|e| f64::from(e.layout.dp)))?;
     put(&out, "ep", best(|e| f64::from(e.layout.ep)))?;
     put(
@@ -442,9 +491,10 @@ fn cluster_equivalence<'py>(
             chips_b_eval: eval_b[i],
         })
         .collect();
-    let results = py
-        .detach(|| equivalence_batch(&inputs))
-        .map_err(value_error)?;
+    // The layouts of each search are not returned: each search counts as 1,000 layouts.
+    let results = chunked(py, &inputs, equivalence_batch, |r| {
+        u64::from(r.searches) * 1000
+    })?;
     let out = PyDict::new(py);
     let pick = |f: fn(&EquivalenceResult) -> f64| -> Vec<f64> { results.iter().map(f).collect() };
     put(&out, "tokens_per_s_a", pick(|r| r.tokens_per_s_a))?;
@@ -464,6 +514,7 @@ fn cluster_equivalence<'py>(
         pick(|r| r.throughput_ratio_b_eval_vs_a),
     )?;
     put(&out, "searches", pick(|r| f64::from(r.searches)))?;
+    put(&out, "status", pick(|r| f64::from(r.status as u8)))?;
     Ok(out)
 }
 
@@ -530,16 +581,18 @@ const MODEL_COLUMNS: [&str; 11] = [
     "training_tokens",
 ];
 
-const CONSTANT_COLUMNS: [&str; 6] = [
+const CONSTANT_COLUMNS: [&str; 8] = [
     "compute_efficiency",
     "gemm_half_size",
     "scale_up_efficiency",
     "scale_out_efficiency",
     "dp_overlap_fraction",
     "usable_memory_fraction",
+    "tp_overlap_fraction",
+    "ep_overlap_fraction",
 ];
 
-const LAYOUT_COLUMNS: [&str; 7] = [
+const LAYOUT_COLUMNS: [&str; 9] = [
     "tp",
     "pp",
     "dp",
@@ -547,6 +600,8 @@ const LAYOUT_COLUMNS: [&str; 7] = [
     "micro_batch",
     "zero_stage",
     "recompute",
+    "vpp",
+    "cp",
 ];
 
 /// Input columns of `inference_costs`, in `InferenceInput` field order.

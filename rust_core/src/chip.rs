@@ -48,11 +48,12 @@ pub fn chip_metrics(row: usize, spec: &ChipSpec) -> Result<ChipMetrics, InputErr
 
 /// Computes metrics for every chip in parallel; the first invalid row is the error.
 pub fn chip_metrics_batch(specs: &[ChipSpec]) -> Result<Vec<ChipMetrics>, InputError> {
-    specs
+    let results = specs
         .par_iter()
         .enumerate()
         .map(|(row, spec)| chip_metrics(row, spec))
-        .collect()
+        .collect::<Vec<_>>();
+    crate::error::first_error(results)
 }
 
 #[cfg(test)]

@@ -33,6 +33,42 @@ pub struct EquivalenceResult {
     pub throughput_ratio_b_eval_vs_a: f64,
     /// Layout searches the solver ran.
     pub searches: u32,
+    /// Why a NaN output is NaN (`Status::Ok` when nothing is).
+    pub status: Status,
+}
+
+/// Why an equivalence output is missing, reported beside the NaN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok = 0,
+    /// No layout of chip A fits in memory at N_A: nothing to match.
+    AInfeasible = 1,
+    /// No layout of chip B fits at `chips_b_eval`.
+    BEvalInfeasible = 2,
+    /// Chip B does not reach chip A's throughput by `max_chips_b`.
+    NotReached = 3,
+}
+
+/// Names of the chip fields that carry an `a_`/`b_` prefix in the input table.
+const CHIP_FIELDS: [&str; 9] = [
+    "peak_tflops",
+    "memory_gb",
+    "memory_bw_gbps",
+    "scale_up_gbps",
+    "scale_up_domain_chips",
+    "scale_out_gbps",
+    "power_w_per_chip",
+    "pue",
+    "price_usd_per_chip_hour",
+];
+
+/// An error of one side's scenario named by its input column (`b_memory_bw_gbps`, `chips_a`).
+fn side_error(err: InputError, prefix: &str) -> InputError {
+    if CHIP_FIELDS.contains(&err.field.as_str()) || err.field.ends_with("_efficiency") {
+        err.prefixed(prefix)
+    } else {
+        err.renamed("chips", "chips_a")
+    }
 }
 
 fn best_at(b: &Scenario, chips: u32) -> (f64, f64) {
@@ -47,8 +83,9 @@ fn best_at(b: &Scenario, chips: u32) -> (f64, f64) {
 /// then bisection. Each throughput is a full layout search at that size, so scale-out efficiency
 /// changes with N; bisection assumes the best throughput does not fall as chips are added.
 pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceResult, InputError> {
-    let a = Scenario::new(row, &x.a)?;
-    let b = Scenario::new(row, &TrainInput { chips: 1.0, ..x.b })?;
+    let a = Scenario::new(row, &x.a).map_err(|e| side_error(e, "a_"))?;
+    let b =
+        Scenario::new(row, &TrainInput { chips: 1.0, ..x.b }).map_err(|e| side_error(e, "b_"))?;
     if a.fixed.is_some() || b.fixed.is_some() {
         return Err(invalid(
             row,
@@ -74,14 +111,22 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
         mfu_b_eval: f64::NAN,
         throughput_ratio_b_eval_vs_a: f64::NAN,
         searches,
+        status: Status::Ok,
     };
+    if tokens_a <= 0.0 {
+        r.status = Status::AInfeasible;
+    }
     if let Some(n) = eval_b {
         let (t, m) = best_at(&b, n);
         searches += 1;
         if t > 0.0 {
             r.tokens_per_s_b_eval = t;
             r.mfu_b_eval = m;
-            r.throughput_ratio_b_eval_vs_a = t / tokens_a;
+            if tokens_a > 0.0 {
+                r.throughput_ratio_b_eval_vs_a = t / tokens_a;
+            }
+        } else if r.status == Status::Ok {
+            r.status = Status::BEvalInfeasible;
         }
     }
     if tokens_a > 0.0 {
@@ -114,6 +159,8 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
             r.chips_b_needed = f64::from(n);
             r.tokens_per_s_b_needed = t;
             r.mfu_b_needed = m;
+        } else if r.status == Status::Ok {
+            r.status = Status::NotReached;
         }
     }
     r.searches = searches;
@@ -124,11 +171,12 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
 pub fn equivalence_batch(
     inputs: &[EquivalenceInput],
 ) -> Result<Vec<EquivalenceResult>, InputError> {
-    inputs
+    let results = inputs
         .par_iter()
         .enumerate()
         .map(|(row, x)| equivalence_one(row, x))
-        .collect()
+        .collect::<Vec<_>>();
+    crate::error::first_error(results)
 }
 
 /// IT and facility megawatts of a cluster: chips x IT watts per chip (chip plus its share of the
@@ -206,6 +254,53 @@ mod tests {
             max_chips_b: 300.0,
             chips_b_eval: f64::NAN,
         };
-        assert!(equivalence_one(0, &capped).unwrap().chips_b_needed.is_nan());
+        let r = equivalence_one(0, &capped).unwrap();
+        assert!(r.chips_b_needed.is_nan());
+        assert_eq!(r.status, Status::NotReached);
+    }
+
+    #[test]
+    fn infeasible_a_gives_nan_and_a_reason() {
+        // 1T parameters on 8 chips A: no layout fits, so no ratio (not inf).
+        let a = a100_gpt(128, 25600.0, 160, 8, 8.0);
+        let b = a100_gpt(128, 25600.0, 160, 8, 8.0);
+        let r = equivalence_one(
+            0,
+            &EquivalenceInput {
+                a,
+                b,
+                max_chips_b: 64.0,
+                chips_b_eval: 4096.0,
+            },
+        )
+        .unwrap();
+        assert!(r.throughput_ratio_b_eval_vs_a.is_nan());
+        assert!(r.tokens_per_s_b_eval > 0.0);
+        assert_eq!(r.status, Status::AInfeasible);
+    }
+
+    #[test]
+    fn errors_name_the_prefixed_column() {
+        let a = a100_gpt(40, 6144.0, 48, 256, 1024.0);
+        let mut b = a;
+        b.memory_bw_gbps = -1.0;
+        let x = EquivalenceInput {
+            a,
+            b,
+            max_chips_b: 64.0,
+            chips_b_eval: f64::NAN,
+        };
+        assert_eq!(
+            equivalence_one(3, &x).unwrap_err().field,
+            "b_memory_bw_gbps"
+        );
+        let mut bad_a = a;
+        bad_a.chips = 0.0;
+        let y = EquivalenceInput { a: bad_a, ..x };
+        assert_eq!(equivalence_one(0, &y).unwrap_err().field, "chips_a");
+        // rows are reported in order: the first bad row, not any
+        let good = EquivalenceInput { b: a, ..x };
+        let err = equivalence_batch(&[good, x, y]).unwrap_err();
+        assert_eq!((err.row, err.field.as_str()), (1, "b_memory_bw_gbps"));
     }
 }

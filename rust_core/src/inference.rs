@@ -289,11 +289,12 @@ pub fn inference_one(row: usize, x: &InferenceInput) -> Result<InferenceResult, 
 
 /// Evaluates every row in parallel; the first invalid row is the error.
 pub fn inference_batch(inputs: &[InferenceInput]) -> Result<Vec<InferenceResult>, InputError> {
-    inputs
+    let results = inputs
         .par_iter()
         .enumerate()
         .map(|(row, x)| inference_one(row, x))
-        .collect()
+        .collect::<Vec<_>>();
+    crate::error::first_error(results)
 }
 
 #[cfg(test)]

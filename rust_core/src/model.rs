@@ -28,7 +28,7 @@ impl Recompute {
         } else {
             Err(InputError {
                 row,
-                field,
+                field: field.into(),
                 reason: format!("must be 0 (none), 1 (selective) or 2 (full), got {code}"),
             })
         }

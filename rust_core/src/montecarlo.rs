@@ -72,13 +72,17 @@ fn band(
     high: f64,
     check: fn(usize, &'static str, f64) -> Result<f64, InputError>,
 ) -> Result<Band, InputError> {
-    check(row, field, low)?;
-    check(row, field, high)?;
+    // Errors name the input column: `<field>_low` / `<field>_high`.
+    let end = |e: InputError, suffix: &str| InputError {
+        field: format!("{field}{suffix}"),
+        ..e
+    };
+    check(row, field, low).map_err(|e| end(e, "_low"))?;
+    check(row, field, high).map_err(|e| end(e, "_high"))?;
     if low > high {
-        return Err(invalid(
-            row,
-            field,
-            format!("band low {low} exceeds high {high}"),
+        return Err(end(
+            invalid(row, field, format!("band low {low} exceeds high {high}")),
+            "_low",
         ));
     }
     Ok(Band { low, high })
@@ -172,11 +176,12 @@ pub fn train_uncertainty_one(
 pub fn train_uncertainty_batch(
     inputs: &[TrainUncertaintyInput],
 ) -> Result<Vec<TrainUncertainty>, InputError> {
-    inputs
+    let results = inputs
         .par_iter()
         .enumerate()
         .map(|(row, x)| train_uncertainty_one(row, x))
-        .collect()
+        .collect::<Vec<_>>();
+    crate::error::first_error(results)
 }
 
 /// Uncertain power inputs: chips, a band of IT watts per chip and a band of PUE.
@@ -231,11 +236,12 @@ pub fn power_one(row: usize, x: &PowerInput) -> Result<PowerResult, InputError> 
 
 /// Runs every row in parallel; the first invalid row is the error.
 pub fn power_batch(inputs: &[PowerInput]) -> Result<Vec<PowerResult>, InputError> {
-    inputs
+    let results = inputs
         .par_iter()
         .enumerate()
         .map(|(row, x)| power_one(row, x))
-        .collect()
+        .collect::<Vec<_>>();
+    crate::error::first_error(results)
 }
 
 #[cfg(test)]
@@ -297,7 +303,7 @@ mod tests {
         x.bands[1] = (0.9, 0.5);
         assert_eq!(
             train_uncertainty_one(2, &x).unwrap_err().field,
-            "scale_up_efficiency"
+            "scale_up_efficiency_low"
         );
         let mut x = uncertain();
         x.seed = -1.0;
@@ -315,7 +321,7 @@ mod tests {
             samples: 10.0,
             seed: 1.0,
         };
-        assert_eq!(power_one(0, &p).unwrap_err().field, "pue");
+        assert_eq!(power_one(0, &p).unwrap_err().field, "pue_low");
     }
 
     #[test]

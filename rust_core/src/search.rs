@@ -5,7 +5,8 @@ use rayon::prelude::*;
 use crate::error::InputError;
 use crate::model::Recompute;
 use crate::training::{
-    run_totals, Evaluation, Layout, RunTotals, Scenario, TrainInput, MICRO_BATCHES,
+    run_totals, Evaluation, Layout, RunTotals, Scenario, TrainInput, CONTEXT_PARALLEL,
+    MICRO_BATCHES, MIN_CP_TOKENS, VIRTUAL_STAGES,
 };
 
 /// The search result of one scenario: the best layout (if any fits) and how many were tried.
@@ -38,47 +39,61 @@ fn better(candidate: &Evaluation, best: &Option<Evaluation>) -> bool {
     best.as_ref().is_none_or(|b| candidate.mfu > b.mfu)
 }
 
-/// Tries every layout: tp | heads, pp | layers, dp = min(chips / (tp pp), batch), ep | gcd(dp, experts),
-/// every micro-batch up to the per-replica batch, ZeRO 0-3, each recompute strategy. Ties keep the
-/// first layout in this order.
+/// Tries every layout: tp | heads, cp in `CONTEXT_PARALLEL` (each rank keeping at least
+/// `MIN_CP_TOKENS`), pp | layers, vpp in `VIRTUAL_STAGES` with pp vpp | layers (vpp > 1 only when
+/// pp > 1), dp = min(chips / (tp cp pp), batch), ep | gcd(dp, experts), every micro-batch up to the
+/// per-replica batch, ZeRO 0-3, each recompute strategy. Ties keep the first layout in this order.
 pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
     let mut best: Option<Evaluation> = None;
     let mut evaluated = 0u64;
-    let n = s.chips;
+    let n = u64::from(s.chips);
     let batch = s.batch_seqs;
+    let pps = divisors(s.model.layers);
     for tp in divisors(s.model.heads) {
-        if tp > n {
+        if u64::from(tp) > n {
             break;
         }
-        for pp in divisors(s.model.layers) {
-            let group = u64::from(tp) * u64::from(pp);
-            if group > u64::from(n) {
+        for &cp in CONTEXT_PARALLEL.iter() {
+            if cp > 1 && s.model.seq_len / f64::from(cp) < MIN_CP_TOKENS {
                 break;
             }
-            let dp_max = (u64::from(n) / group) as f64;
-            // dp <= batch (>= 1) and <= chips, so it fits in u32.
-            let dp = dp_max.min(batch) as u32;
-            let per_replica = (batch / f64::from(dp)).ceil();
-            for ep in divisors(gcd(dp, s.model.experts)) {
-                for &micro_batch in MICRO_BATCHES.iter() {
-                    if f64::from(micro_batch) > per_replica {
-                        break;
+            for &pp in pps.iter() {
+                let group = u64::from(tp) * u64::from(cp) * u64::from(pp);
+                if group > n {
+                    break;
+                }
+                let dp_max = (n / group) as f64;
+                // dp <= batch (>= 1) and <= chips, so it fits in u32.
+                let dp = dp_max.min(batch) as u32;
+                let per_replica = (batch / f64::from(dp)).ceil();
+                for &vpp in VIRTUAL_STAGES.iter() {
+                    if vpp > 1 && (pp == 1 || s.model.layers % (pp * vpp) != 0) {
+                        continue;
                     }
-                    for zero_stage in 0..=3u8 {
-                        for recompute in Recompute::ALL {
-                            let l = Layout {
-                                tp,
-                                pp,
-                                dp,
-                                ep,
-                                micro_batch,
-                                zero_stage,
-                                recompute,
-                            };
-                            evaluated += 1;
-                            if let Some(ev) = s.evaluate(&l) {
-                                if better(&ev, &best) {
-                                    best = Some(ev);
+                    for ep in divisors(gcd(dp, s.model.experts)) {
+                        for &micro_batch in MICRO_BATCHES.iter() {
+                            if f64::from(micro_batch) > per_replica {
+                                break;
+                            }
+                            for zero_stage in 0..=3u8 {
+                                for recompute in Recompute::ALL {
+                                    let l = Layout {
+                                        tp,
+                                        cp,
+                                        pp,
+                                        vpp,
+                                        dp,
+                                        ep,
+                                        micro_batch,
+                                        zero_stage,
+                                        recompute,
+                                    };
+                                    evaluated += 1;
+                                    if let Some(ev) = s.evaluate(&l) {
+                                        if better(&ev, &best) {
+                                            best = Some(ev);
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -113,11 +128,13 @@ pub fn train_one(s: &Scenario) -> TrainResult {
 
 /// Validates and evaluates every row in parallel; the first invalid row is the error.
 pub fn train_batch(inputs: &[TrainInput]) -> Result<Vec<TrainResult>, InputError> {
-    let scenarios: Vec<Scenario> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(row, x)| Scenario::new(row, x))
-        .collect::<Result<_, _>>()?;
+    let scenarios = crate::error::first_error(
+        inputs
+            .par_iter()
+            .enumerate()
+            .map(|(row, x)| Scenario::new(row, x))
+            .collect::<Vec<_>>(),
+    )?;
     Ok(scenarios.par_iter().map(train_one).collect())
 }
 
@@ -171,7 +188,7 @@ mod tests {
         let mut bad = good;
         bad.heads = -1.0;
         let err = train_batch(&[good, good, bad]).unwrap_err();
-        assert_eq!((err.row, err.field), (2, "heads"));
+        assert_eq!((err.row, err.field.as_str()), (2, "heads"));
         assert_eq!(train_batch(&[good, good]).unwrap().len(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! Training step time, MFU and HFU for one scenario and one parallel layout.
 
 use crate::error::{count, efficiency, invalid, positive, unit_interval, InputError};
-use crate::memory::{activation_bytes, model_state_bytes, GRAD_BYTES};
+use crate::memory::{activation_bytes, mlp_activation_factor, model_state_bytes, GRAD_BYTES};
 use crate::model::{ModelSpec, Recompute};
 
 /// Bytes moved per parameter by an Adam update: read grad 2 + master, m, v 12; write master, m, v
@@ -11,6 +11,12 @@ pub const OPTIMIZER_TRAFFIC_BYTES: f64 = 28.0;
 pub const ACTIVATION_BYTES: f64 = 2.0;
 /// Micro-batch sizes the search tries (sequences).
 pub const MICRO_BATCHES: [u32; 5] = [1, 2, 4, 8, 16];
+/// Virtual pipeline chunks per stage the search tries (interleaved 1F1B; 1 = plain 1F1B).
+pub const VIRTUAL_STAGES: [u32; 6] = [1, 2, 3, 4, 5, 6];
+/// Context-parallel sizes the search tries (each rank keeps at least `MIN_CP_TOKENS` tokens).
+pub const CONTEXT_PARALLEL: [u32; 4] = [1, 2, 4, 8];
+/// Shortest sequence slice a context-parallel rank holds (tokens).
+pub const MIN_CP_TOKENS: f64 = 2048.0;
 
 /// One scenario's inputs exactly as they arrive in a table row (NaN = absent optional value).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +48,8 @@ pub struct TrainInput {
     pub scale_out_efficiency: f64,
     pub dp_overlap_fraction: f64,
     pub usable_memory_fraction: f64,
+    pub tp_overlap_fraction: f64,
+    pub ep_overlap_fraction: f64,
     pub tp: f64,
     pub pp: f64,
     pub dp: f64,
@@ -49,6 +57,10 @@ pub struct TrainInput {
     pub micro_batch: f64,
     pub zero_stage: f64,
     pub recompute: f64,
+    /// Virtual pipeline chunks per stage of a fixed layout (NaN = 1).
+    pub vpp: f64,
+    /// Context-parallel size of a fixed layout (NaN = 1).
+    pub cp: f64,
 }
 
 /// The calibrated efficiency constants (see `calibration/constants.json`).
@@ -60,16 +72,24 @@ pub struct Constants {
     pub gemm_half_size: f64,
     pub scale_up_efficiency: f64,
     pub scale_out_efficiency: f64,
-    /// Fraction of the pipeline compute time that can hide data-parallel gradient traffic.
+    /// Fraction of the pipeline compute time that can hide data-parallel gradient traffic and
+    /// ZeRO-3 parameter gathers (prefetched under compute).
     pub dp_overlap_fraction: f64,
     pub usable_memory_fraction: f64,
+    /// Share of tensor- and context-parallel collectives hidden under compute.
+    pub tp_overlap_fraction: f64,
+    /// Share of expert all-to-all hidden under compute (DualPipe-style schedules).
+    pub ep_overlap_fraction: f64,
 }
 
-/// A parallel layout: tensor, pipeline, data, expert parallel; micro-batch; ZeRO stage; recompute.
+/// A parallel layout: tensor, context, pipeline (with virtual chunks), data, expert parallel;
+/// micro-batch; ZeRO stage; recompute. Chips used = tp x cp x pp x dp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub tp: u32,
+    pub cp: u32,
     pub pp: u32,
+    pub vpp: u32,
     pub dp: u32,
     pub ep: u32,
     pub micro_batch: u32,
@@ -99,6 +119,7 @@ pub struct Scenario {
     flops_hw: [f64; 3],
     params_shared: f64,
     params_expert: f64,
+    mlp_factor: f64,
 }
 
 /// The predicted performance of one layout.
@@ -141,17 +162,19 @@ fn fixed_layout(row: usize, x: &TrainInput) -> Result<Option<Layout>, InputError
             format!("must be 0, 1, 2 or 3, got {zero}"),
         ));
     }
+    let optional_count = |field: &'static str, v: f64| {
+        if v.is_nan() {
+            Ok(1)
+        } else {
+            count(row, field, v)
+        }
+    };
     let micro_batch = count(row, "micro_batch", x.micro_batch)?;
-    if !MICRO_BATCHES.contains(&micro_batch) {
-        return Err(invalid(
-            row,
-            "micro_batch",
-            format!("must be one of {MICRO_BATCHES:?}, got {micro_batch}"),
-        ));
-    }
     Ok(Some(Layout {
         tp: count(row, "tp", x.tp)?,
+        cp: optional_count("cp", x.cp)?,
         pp: count(row, "pp", x.pp)?,
+        vpp: optional_count("vpp", x.vpp)?,
         dp: count(row, "dp", x.dp)?,
         ep: count(row, "ep", x.ep)?,
         micro_batch,
@@ -219,6 +242,8 @@ impl Scenario {
                 "usable_memory_fraction",
                 x.usable_memory_fraction,
             )?,
+            tp_overlap_fraction: unit_interval(row, "tp_overlap_fraction", x.tp_overlap_fraction)?,
+            ep_overlap_fraction: unit_interval(row, "ep_overlap_fraction", x.ep_overlap_fraction)?,
         };
         let chips = count(row, "chips", x.chips)?;
         let global_batch_tokens = positive(row, "global_batch_tokens", x.global_batch_tokens)?;
@@ -232,12 +257,19 @@ impl Scenario {
         }
         let fixed = fixed_layout(row, x)?;
         if let Some(l) = fixed {
-            let used = u64::from(l.tp) * u64::from(l.pp) * u64::from(l.dp);
+            let used = u64::from(l.tp) * u64::from(l.cp) * u64::from(l.pp) * u64::from(l.dp);
             if used != u64::from(chips) {
                 return Err(invalid(
                     row,
                     "dp",
-                    format!("tp x pp x dp = {used} must equal chips ({chips})"),
+                    format!("tp x cp x pp x dp = {used} must equal chips ({chips})"),
+                ));
+            }
+            if model.seq_len / f64::from(l.cp) < 1.0 {
+                return Err(invalid(
+                    row,
+                    "cp",
+                    format!("exceeds the sequence length ({})", model.seq_len),
                 ));
             }
             if model.heads % l.tp != 0 {
@@ -247,11 +279,18 @@ impl Scenario {
                     format!("must divide heads ({})", model.heads),
                 ));
             }
-            if model.layers % l.pp != 0 {
+            if l.pp > model.layers {
                 return Err(invalid(
                     row,
                     "pp",
-                    format!("must divide layers ({})", model.layers),
+                    format!("must not exceed layers ({})", model.layers),
+                ));
+            }
+            if u64::from(l.pp) * u64::from(l.vpp) > u64::from(model.layers) {
+                return Err(invalid(
+                    row,
+                    "vpp",
+                    format!("pp x vpp must not exceed layers ({})", model.layers),
                 ));
             }
             if l.dp % l.ep != 0 || experts % l.ep != 0 {
@@ -303,6 +342,7 @@ impl Scenario {
             flops_hw,
             params_shared: model.shared_params(),
             params_expert: model.expert_params(),
+            mlp_factor: mlp_activation_factor(&model, model.expert_params()),
         })
     }
 
@@ -316,35 +356,58 @@ impl Scenario {
     }
 
     /// Predicts one layout; `None` when its memory does not fit on the chip.
+    ///
+    /// Ranks are ordered tensor, context, data (expert inside data), pipeline, so a collective's
+    /// span is the product of the sizes up to its own.
     pub fn evaluate(&self, l: &Layout) -> Option<Evaluation> {
         let m = &self.model;
-        let (t, p, d, e) = (
+        let k = &self.constants;
+        let (t, c, p, v, d, e) = (
             f64::from(l.tp),
+            f64::from(l.cp),
             f64::from(l.pp),
+            f64::from(l.vpp),
             f64::from(l.dp),
             f64::from(l.ep),
         );
         let mb = f64::from(l.micro_batch);
         let micro_batches = (self.batch_seqs / (d * mb)).ceil();
-        // Memory.
-        let phi_shared = self.params_shared / (t * p);
-        let phi_expert = self.params_expert / (t * p * e);
-        let states = model_state_bytes(phi_shared, d, l.zero_stage)
-            + model_state_bytes(phi_expert, d / e, l.zero_stage);
-        let acts = activation_bytes(m, mb, t, p, micro_batches, l.recompute);
+        // Layers on the busiest stage: pp x vpp chunks of ceil(layers / (pp vpp)) layers (a fixed
+        // layout may split unevenly; the slowest stage sets the pace).
+        let chunks = p * v;
+        let layers_total = f64::from(m.layers);
+        let layers_stage = (layers_total / chunks).ceil() * v;
+        let stage_share = layers_stage / layers_total;
+        // Memory: states sharded over data x context ranks (experts over data x context / ep).
+        let phi_shared = self.params_shared * stage_share / t;
+        let phi_expert = self.params_expert * stage_share / (t * e);
+        let shard = d * c;
+        let states = model_state_bytes(phi_shared, shard, l.zero_stage)
+            + model_state_bytes(phi_expert, shard / e, l.zero_stage);
+        let acts = activation_bytes(
+            m,
+            self.mlp_factor,
+            mb,
+            t * c,
+            p,
+            v,
+            micro_batches,
+            l.recompute,
+        );
         let memory = states + acts;
-        if memory > self.memory_bytes * self.constants.usable_memory_fraction {
+        if memory.is_nan() || memory > self.memory_bytes * k.usable_memory_fraction {
             return None;
         }
-        // Compute per micro-batch per stage.
+        // Compute per micro-batch per chip (all of its pipeline chunks).
         let tokens_mb = mb * m.seq_len;
-        let gemm = tokens_mb * m.hidden / t;
-        let eff = self.constants.compute_efficiency * gemm / (gemm + self.constants.gemm_half_size);
+        let gemm = tokens_mb / c * m.hidden / t;
+        let eff = k.compute_efficiency * gemm / (gemm + k.gemm_half_size);
         let flops_hw = self.flops_hw[l.recompute as usize];
-        let t_compute = tokens_mb * flops_hw / (t * p) / (self.peak_flops * eff);
-        // Tensor-parallel all-reduces: 2 forward + 2 backward per layer, 2 more with full recompute.
-        let layers_stage = f64::from(m.layers) / p;
-        let msg = ACTIVATION_BYTES * tokens_mb * m.hidden;
+        let t_compute = tokens_mb * flops_hw * stage_share / (t * c) / (self.peak_flops * eff);
+        // Bytes of one sequence-parallel activation tensor of a micro-batch on a context rank.
+        let msg = ACTIVATION_BYTES * tokens_mb / c * m.hidden;
+        // Tensor-parallel all-gather/reduce-scatter pairs: 2 forward + 2 backward per layer, 2 more
+        // with full recompute; partly hidden under compute.
         let t_tp = if l.tp > 1 {
             let n = if l.recompute == Recompute::Full {
                 6.0
@@ -355,35 +418,49 @@ impl Scenario {
         } else {
             0.0
         };
-        // Pipeline point-to-point: activations forward, gradients backward (sequence-parallel shard).
+        // Context-parallel ring: keys and values (2 tensors) pass c - 1 hops forward, and again
+        // with their gradients backward (3 passes).
+        let t_cp = if l.cp > 1 {
+            layers_stage * 3.0 * 2.0 * (c - 1.0) * msg / t / self.link_bw(t * c)
+        } else {
+            0.0
+        };
+        let t_intra = (1.0 - k.tp_overlap_fraction) * (t_tp + t_cp);
+        // Pipeline point-to-point: activations forward, gradients backward, once per chunk.
         let t_pp = if l.pp > 1 {
-            2.0 * msg / t / self.link_bw(t * p)
+            2.0 * v * msg / t / self.link_bw(2.0 * t * c * d)
         } else {
             0.0
         };
         // Expert-parallel all-to-all: dispatch + combine, forward + backward, per MoE layer.
         let t_ep = if l.ep > 1 {
             let bytes = msg * f64::from(m.top_k) / t;
-            layers_stage * 4.0 * bytes * (e - 1.0) / e / self.link_bw(t * p * e)
+            let raw = layers_stage * 4.0 * bytes * (e - 1.0) / e / self.link_bw(t * c * e);
+            (1.0 - k.ep_overlap_fraction) * raw
         } else {
             0.0
         };
-        let t_pipeline = (micro_batches + p - 1.0) * (t_compute + t_tp + t_pp + t_ep);
-        // Data-parallel gradient reduce-scatter + all-gather (ZeRO-3 adds a parameter all-gather).
-        let volume = |ranks: f64| {
-            let rounds = if l.zero_stage == 3 { 3.0 } else { 2.0 };
-            if ranks > 1.0 {
-                rounds * (ranks - 1.0) / ranks
-            } else {
+        // Interleaved 1F1B: the bubble is (p - 1) / v micro-batch slots.
+        let slots = micro_batches + (p - 1.0) / v;
+        let t_pipeline = slots * (t_compute + t_intra + t_pp + t_ep);
+        // Data parallel: gradient reduce-scatter + parameter all-gather once per step; ZeRO-3
+        // gathers parameters forward and backward and reduce-scatters gradients per micro-batch.
+        let rounds = |ranks: f64| {
+            if ranks <= 1.0 {
                 0.0
+            } else if l.zero_stage == 3 {
+                3.0 * micro_batches * (ranks - 1.0) / ranks
+            } else {
+                2.0 * (ranks - 1.0) / ranks
             }
         };
-        let dp_bytes = GRAD_BYTES * (volume(d) * phi_shared + volume(d / e) * phi_expert);
-        let t_dp = dp_bytes / self.link_bw(t * p * d);
-        let t_dp_exposed = t_dp - t_dp.min(self.constants.dp_overlap_fraction * t_pipeline);
+        let dp_bytes = GRAD_BYTES * (rounds(shard) * phi_shared + rounds(shard / e) * phi_expert);
+        let t_dp = dp_bytes / self.link_bw(t * c * d);
+        let hidden_under = k.dp_overlap_fraction * micro_batches * t_compute;
+        let t_dp_exposed = t_dp - t_dp.min(hidden_under);
         // Optimizer update, bound by memory bandwidth.
         let phi_opt = if l.zero_stage >= 1 {
-            phi_shared / d + phi_expert / (d / e)
+            phi_shared / shard + phi_expert / (shard / e)
         } else {
             phi_shared + phi_expert
         };
@@ -394,7 +471,7 @@ impl Scenario {
         let processed_tokens = d * micro_batches * tokens_mb;
         Some(Evaluation {
             layout: *l,
-            chips_used: l.tp * l.pp * l.dp,
+            chips_used: l.tp * l.cp * l.pp * l.dp,
             memory_per_chip_gb: memory / 1e9,
             step_time_s: step,
             tokens_per_s: useful_tokens / step,
@@ -460,6 +537,8 @@ pub mod tests {
             scale_out_efficiency: 0.5,
             dp_overlap_fraction: 0.0,
             usable_memory_fraction: 0.9,
+            tp_overlap_fraction: 0.0,
+            ep_overlap_fraction: 0.0,
             tp: f64::NAN,
             pp: f64::NAN,
             dp: f64::NAN,
@@ -467,13 +546,17 @@ pub mod tests {
             micro_batch: f64::NAN,
             zero_stage: f64::NAN,
             recompute: f64::NAN,
+            vpp: f64::NAN,
+            cp: f64::NAN,
         }
     }
 
     fn layout(tp: u32, pp: u32, dp: u32, mb: u32, r: Recompute) -> Layout {
         Layout {
             tp,
+            cp: 1,
             pp,
+            vpp: 1,
             dp,
             ep: 1,
             micro_batch: mb,
@@ -533,6 +616,37 @@ pub mod tests {
         let t_opt = 28.0 * s.model.params_total / 4.0 / 2039e9;
         let expect = (8.0 + 3.0) * (t_c + t_pp) + t_opt;
         assert!((ev.step_time_s - expect).abs() / expect < 1e-12);
+        // Interleaved with 2 chunks per stage: bubble (p - 1) / v, point-to-point twice per chunk.
+        let mut inter = layout(1, 4, 1, 1, Recompute::None);
+        inter.vpp = 2;
+        let ev2 = s.evaluate(&inter).unwrap();
+        let expect2 = (8.0 + 1.5) * (t_c + 2.0 * t_pp) + t_opt;
+        assert!((ev2.step_time_s - expect2).abs() / expect2 < 1e-12);
+    }
+
+    #[test]
+    fn zero3_gathers_per_micro_batch_and_overlap_hides_them() {
+        // 8 chips of pure data parallel with ZeRO-3: 3 rounds of (d - 1) / d of the bf16
+        // parameters per micro-batch over NVLink, none hidden; then fully hidden.
+        let mut x = a100_gpt(8, 1024.0, 8, 8, 32.0);
+        x.scale_up_domain_chips = 8.0;
+        let s = Scenario::new(0, &x).unwrap();
+        let mut l = layout(1, 1, 8, 1, Recompute::None);
+        l.zero_stage = 3;
+        let ev = s.evaluate(&l).unwrap();
+        let hw = s.model.hardware_flops_per_token(Recompute::None);
+        let gemm = 2048.0 * 1024.0;
+        let eff = 0.6 * gemm / (gemm + 1e6);
+        let t_c = 2048.0 * hw / (312e12 * eff);
+        let phi = s.model.params_total;
+        let t_dp = 2.0 * 3.0 * 4.0 * 7.0 / 8.0 * phi / (300e9 * 0.7);
+        let t_opt = 28.0 * phi / 8.0 / 2039e9;
+        let expect = 4.0 * t_c + t_dp + t_opt;
+        assert!((ev.step_time_s - expect).abs() / expect < 1e-12);
+        x.dp_overlap_fraction = 1.0;
+        let hidden = Scenario::new(0, &x).unwrap().evaluate(&l).unwrap();
+        let expect_hidden = 4.0 * t_c + (t_dp - 4.0 * t_c).max(0.0) + t_opt;
+        assert!((hidden.step_time_s - expect_hidden).abs() / expect_hidden < 1e-12);
     }
 
     #[test]
@@ -551,7 +665,7 @@ pub mod tests {
         let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
         x.memory_bw_gbps = f64::NAN;
         let err = Scenario::new(5, &x).unwrap_err();
-        assert_eq!((err.row, err.field), (5, "memory_bw_gbps"));
+        assert_eq!((err.row, err.field.as_str()), (5, "memory_bw_gbps"));
         let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
         (
             x.tp,

@@ -109,6 +109,19 @@ def test_equivalence_lower_bound():
     assert check_equivalence("b", "a", 3, EQUIV).verdict == "open"  # no 3:1 scenario
 
 
+def test_equivalence_states_equal_chips_and_grown_batch():
+    base = EQUIV.assign(batch_basis="equal batch")
+    same = base.assign(scenario_id="eq-a-x4000-vs-b-n4000", chips_b_eval=4000)
+    same = same.assign(throughput_ratio_b_eval_vs_a=0.4)
+    grown = base.assign(
+        scenario_id="eq-a-x4000-vs-b-grown", batch_basis="grown batch", chips_b_needed=12000
+    )
+    f = check_equivalence("b", "a", 2.5, pd.concat([grown, base, same], ignore_index=True))
+    assert f.pipeline_value == 9  # the equal-batch solve decides the verdict
+    assert "at equal chip counts 4,000 b deliver 0.4x" in f.reason
+    assert "own grown batch it takes 12,000 (3 per a)" in f.reason
+
+
 def inf(sid, params, experts, ratio, draft="", batch=1, speedup=1.0, acceptance=None):
     return {
         "scenario_id": sid,

@@ -16,9 +16,14 @@ ACTIVATION_BYTES = 2.0
 NONE, SELECTIVE, FULL = 0, 1, 2
 
 
+VIRTUAL_STAGES = (1, 2, 3, 4, 5, 6)
+CONTEXT_PARALLEL = (1, 2, 4, 8)
+MIN_CP_TOKENS = 2048.0
+
+
 @dataclass(frozen=True)
 class Layout:
-    """A parallel layout as in docs/model.md."""
+    """A parallel layout as in docs/model.md (chips used = tp cp pp dp)."""
 
     tp: int
     pp: int
@@ -27,6 +32,8 @@ class Layout:
     micro_batch: int
     zero_stage: int
     recompute: int
+    vpp: int = 1
+    cp: int = 1
 
 
 def expert_params(total: float, active: float, experts: int, top_k: int) -> float:
@@ -70,21 +77,33 @@ def state_bytes(phi: float, ranks: float, zero: int) -> float:
     return 16.0 * phi / ranks
 
 
-def layer_activation(sc: dict, mb: float, tp: float, recompute: int) -> float:
-    """Korthikanti activation bytes of one layer: s b h (34 + 5 a s / h) / t and variants."""
+def mlp_factor(sc: dict, routed: float) -> float:
+    """Bytes per token per hidden unit the MLP keeps: 19 dense; MoE 2 + 2k + 17 x active expert
+    parameters per layer over 8 h^2."""
+    if sc["experts"] <= 1:
+        return 19.0
+    per_layer = routed * sc["top_k"] / sc["experts"] / sc["layers"]
+    return 2.0 + 2.0 * sc["top_k"] + 17.0 * per_layer / (8.0 * sc["hidden"] ** 2)
+
+
+def layer_activation(sc: dict, mlp: float, mb: float, shard: float, recompute: int) -> float:
+    """Activation bytes of one layer with FlashAttention: s b h (15 + mlp) / shard, 2 s b h / shard
+    under full recompute."""
     sbh = sc["seq_len"] * mb * sc["hidden"]
-    if recompute == NONE:
-        return sbh * (34.0 + 5.0 * sc["heads"] * sc["seq_len"] / sc["hidden"]) / tp
-    if recompute == SELECTIVE:
-        return sbh * 34.0 / tp
-    return sbh * 2.0 / tp
+    if recompute == FULL:
+        return sbh * 2.0 / shard
+    return sbh * (15.0 + mlp) / shard
 
 
-def activations(sc: dict, mb: float, tp: float, pp: float, n_micro: float, recompute: int) -> float:
-    """First-stage activations under 1F1B plus fp32 logits plus the recompute working layer."""
-    kept = sc["layers"] / pp * min(n_micro, pp) * layer_activation(sc, mb, tp, recompute)
-    logits = 4.0 * sc["seq_len"] * mb * sc["vocab"] / tp
-    work = layer_activation(sc, mb, tp, NONE) if recompute == FULL else 0.0
+def activations(
+    sc: dict, mlp: float, mb: float, shard: float, pp: int, vpp: int, n_micro: float, rec: int
+) -> float:
+    """First-stage activations under (interleaved) 1F1B plus fp32 logits plus the working layer."""
+    per_stage = math.ceil(sc["layers"] / (pp * vpp)) * vpp
+    flight = min(n_micro, pp) * (1.0 + (pp - 1.0) / (pp * vpp) if vpp > 1 else 1.0)
+    kept = per_stage * flight * layer_activation(sc, mlp, mb, shard, rec)
+    logits = 4.0 * sc["seq_len"] * mb * sc["vocab"] / shard
+    work = layer_activation(sc, mlp, mb, shard, NONE) if rec == FULL else 0.0
     return kept + logits + work
 
 
@@ -97,9 +116,11 @@ def bandwidth(sc: dict, span: float) -> float:
 
 def evaluate(sc: dict, lay: Layout) -> dict | None:
     """Step time, MFU and HFU of one layout; None when it does not fit in memory."""
-    t, p, d, e, mb = (
+    t, c, p, v, d, e, mb = (
         float(lay.tp),
+        float(lay.cp),
         float(lay.pp),
+        float(lay.vpp),
         float(lay.dp),
         float(lay.ep),
         float(lay.micro_batch),
@@ -109,38 +130,50 @@ def evaluate(sc: dict, lay: Layout) -> dict | None:
     total, active = sc["params_b"] * 1e9, sc["active_params_b"] * 1e9
     routed = expert_params(total, active, sc["experts"], sc["top_k"])
     shared = total - routed
-    phi_s, phi_e = shared / (t * p), routed / (t * p * e)
-    mem = state_bytes(phi_s, d, lay.zero_stage) + state_bytes(phi_e, d / e, lay.zero_stage)
-    mem += activations(sc, mb, t, p, n_micro, lay.recompute)
+    per_stage = math.ceil(sc["layers"] / (lay.pp * lay.vpp)) * lay.vpp
+    share = per_stage / sc["layers"]
+    phi_s, phi_e = shared * share / t, routed * share / (t * e)
+    ranks = d * c
+    mem = state_bytes(phi_s, ranks, lay.zero_stage) + state_bytes(phi_e, ranks / e, lay.zero_stage)
+    mem += activations(
+        sc, mlp_factor(sc, routed), mb, t * c, lay.pp, lay.vpp, n_micro, lay.recompute
+    )
     if mem > sc["memory_gb"] * 1e9 * sc["usable_memory_fraction"]:
         return None
     peak = sc["peak_tflops"] * 1e12
     tokens_mb = mb * sc["seq_len"]
-    gemm = tokens_mb * sc["hidden"] / t
+    gemm = tokens_mb / c * sc["hidden"] / t
     eff = sc["compute_efficiency"] * gemm / (gemm + sc["gemm_half_size"])
     f_hw = hardware_flops(
         active, sc["layers"], sc["seq_len"], sc["hidden"], sc["vocab"], lay.recompute
     )
-    t_compute = tokens_mb * f_hw / (t * p) / (peak * eff)
-    per_stage = sc["layers"] / p
-    msg = ACTIVATION_BYTES * tokens_mb * sc["hidden"]
+    t_compute = tokens_mb * f_hw * share / (t * c) / (peak * eff)
+    msg = ACTIVATION_BYTES * tokens_mb / c * sc["hidden"]
     t_tp = 0.0
     if lay.tp > 1:
         rounds = 6.0 if lay.recompute == FULL else 4.0
         t_tp = per_stage * rounds * 2.0 * (t - 1.0) / t * msg / bandwidth(sc, t)
-    t_pp = 2.0 * msg / t / bandwidth(sc, t * p) if lay.pp > 1 else 0.0
+    t_cp = 0.0
+    if lay.cp > 1:
+        t_cp = per_stage * 3.0 * 2.0 * (c - 1.0) * msg / t / bandwidth(sc, t * c)
+    hidden_tp = (1.0 - sc["tp_overlap_fraction"]) * (t_tp + t_cp)
+    t_pp = 2.0 * v * msg / t / bandwidth(sc, 2.0 * t * c * d) if lay.pp > 1 else 0.0
     t_ep = 0.0
     if lay.ep > 1:
-        t_ep = per_stage * 4.0 * (msg * sc["top_k"] / t) * (e - 1.0) / e / bandwidth(sc, t * p * e)
-    t_pipe = (n_micro + p - 1.0) * (t_compute + t_tp + t_pp + t_ep)
-    rounds = 3.0 if lay.zero_stage == 3 else 2.0
+        raw = per_stage * 4.0 * (msg * sc["top_k"] / t) * (e - 1.0) / e / bandwidth(sc, t * c * e)
+        t_ep = (1.0 - sc["ep_overlap_fraction"]) * raw
+    t_pipe = (n_micro + (p - 1.0) / v) * (t_compute + hidden_tp + t_pp + t_ep)
 
-    def ring(ranks: float) -> float:
-        return rounds * (ranks - 1.0) / ranks if ranks > 1.0 else 0.0
+    def ring(n_ranks: float) -> float:
+        if n_ranks <= 1.0:
+            return 0.0
+        if lay.zero_stage == 3:
+            return 3.0 * n_micro * (n_ranks - 1.0) / n_ranks
+        return 2.0 * (n_ranks - 1.0) / n_ranks
 
-    t_dp = BYTES_GRAD * (ring(d) * phi_s + ring(d / e) * phi_e) / bandwidth(sc, t * p * d)
-    exposed = t_dp - min(t_dp, sc["dp_overlap_fraction"] * t_pipe)
-    phi_opt = phi_s / d + phi_e / (d / e) if lay.zero_stage >= 1 else phi_s + phi_e
+    t_dp = BYTES_GRAD * (ring(ranks) * phi_s + ring(ranks / e) * phi_e) / bandwidth(sc, t * c * d)
+    exposed = max(0.0, t_dp - sc["dp_overlap_fraction"] * n_micro * t_compute)
+    phi_opt = phi_s / ranks + phi_e / (ranks / e) if lay.zero_stage >= 1 else phi_s + phi_e
     t_opt = OPTIMIZER_TRAFFIC_BYTES * phi_opt / (sc["memory_bw_gbps"] * 1e9)
     step = t_pipe + exposed + t_opt
     n = float(sc["chips"])
@@ -148,7 +181,7 @@ def evaluate(sc: dict, lay: Layout) -> dict | None:
     f_model = model_flops(active, sc["layers"], sc["seq_len"], sc["hidden"])
     return {
         "layout": lay,
-        "chips_used": lay.tp * lay.pp * lay.dp,
+        "chips_used": lay.tp * lay.cp * lay.pp * lay.dp,
         "memory_per_chip_gb": mem / 1e9,
         "step_time_s": step,
         "tokens_per_s": useful / step,
@@ -169,18 +202,24 @@ def layouts(sc: dict):
     for tp in divisors(int(sc["heads"])):
         if tp > n:
             break
-        for pp in divisors(int(sc["layers"])):
-            if tp * pp > n:
+        for cp in CONTEXT_PARALLEL:
+            if cp > 1 and sc["seq_len"] / cp < MIN_CP_TOKENS:
                 break
-            dp = min(n // (tp * pp), batch)
-            per_replica = math.ceil(batch / dp)
-            for ep in divisors(math.gcd(dp, int(sc["experts"]))):
-                for mb in MICRO_BATCHES:
-                    if mb > per_replica:
-                        break
-                    for zero in range(4):
-                        for rec in (NONE, SELECTIVE, FULL):
-                            yield Layout(tp, pp, dp, ep, mb, zero, rec)
+            for pp in divisors(int(sc["layers"])):
+                if tp * cp * pp > n:
+                    break
+                dp = min(n // (tp * cp * pp), batch)
+                per_replica = math.ceil(batch / dp)
+                for vpp in VIRTUAL_STAGES:
+                    if vpp > 1 and (pp == 1 or int(sc["layers"]) % (pp * vpp) != 0):
+                        continue
+                    for ep in divisors(math.gcd(dp, int(sc["experts"]))):
+                        for mb in MICRO_BATCHES:
+                            if mb > per_replica:
+                                break
+                            for zero in range(4):
+                                for rec in (NONE, SELECTIVE, FULL):
+                                    yield Layout(tp, pp, dp, ep, mb, zero, rec, vpp, cp)
 
 
 def search(sc: dict) -> tuple[dict | None, int]:
@@ -198,7 +237,10 @@ def train(sc: dict) -> dict:
     """One training scenario: fixed layout if given, else the searched best, with run totals."""
     if "tp" in sc and sc["tp"] == sc["tp"]:
         keys = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute")
-        best, count = evaluate(sc, Layout(*(int(sc[k]) for k in keys))), 1
+        extra = [
+            int(sc[k]) if sc.get(k, math.nan) == sc.get(k, math.nan) else 1 for k in ("vpp", "cp")
+        ]
+        best, count = evaluate(sc, Layout(*(int(sc[k]) for k in keys), *extra)), 1
     else:
         best, count = search(sc)
     out = {"feasible": best is not None, "layouts_evaluated": count, "best": best}

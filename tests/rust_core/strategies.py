@@ -21,7 +21,7 @@ def training_scenario(draw, moe: bool | None = None) -> dict:
         active = total * draw(st.floats(top_k / experts, 1.0))
     else:
         experts, top_k, active = 1, 1, total
-    seq_len = draw(st.sampled_from([256, 1024, 2048, 4096]))
+    seq_len = draw(st.sampled_from([256, 1024, 2048, 4096, 8192]))
     return {
         "peak_tflops": draw(st.floats(50, 2000)),
         "memory_gb": draw(st.floats(16, 192)),
@@ -50,4 +50,6 @@ def training_scenario(draw, moe: bool | None = None) -> dict:
         "scale_out_efficiency": draw(st.floats(0.05, 1.0)),
         "dp_overlap_fraction": draw(st.floats(0.0, 1.0)),
         "usable_memory_fraction": draw(st.floats(0.5, 1.0)),
+        "tp_overlap_fraction": draw(st.floats(0.0, 1.0)),
+        "ep_overlap_fraction": draw(st.floats(0.0, 1.0)),
     }

@@ -128,7 +128,7 @@ def test_inference_table_regimes_and_speculative_sweep() -> None:
 def test_equivalence_table_solves_and_bands() -> None:
     chips, _ = si.chip_table(specs(), POWER, RENT)
     out = pf.compute_equivalence(chips).set_index("scenario_id")
-    row = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-llama2-70b"]
+    row = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n10000-llama2-70b"]
     assert row["chips_b_eval"] == 10_000 and row["chips_a"] == 4000
     assert row["tokens_per_s_b_needed"] >= row["tokens_per_s_a"]
     assert row["chips_b_needed"] > 4000
@@ -136,6 +136,25 @@ def test_equivalence_table_solves_and_bands() -> None:
     assert (
         row["assumptions"].startswith("B: ") and "scale_out_gbps assumed 25.0" in row["assumptions"]
     )
+    assert row["batch_basis"] == si.EQUAL_BATCH
+    # equal chip counts, and each side at the batch its own cluster grows to
+    same = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n4000-llama2-70b"]
+    assert same["chips_b_eval"] == same["chips_a"] == 4000
+    grown = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n10000-llama2-70b-grown"]
+    assert grown["batch_basis"] == si.GROWN_BATCH
+    assert grown["global_batch_tokens_a"] == row["global_batch_tokens_a"]
+    assert grown["tokens_per_s_b_needed"] >= grown["tokens_per_s_a"]
+    assert math.isclose(grown["tokens_per_s_a"], row["tokens_per_s_a"], rel_tol=1e-12)
+
+
+def test_training_batch_grows_with_the_cluster() -> None:
+    chips, _ = si.chip_table(specs(), POWER, RENT)
+    grid = si.training_grid(chips)
+    llama = grid[(grid["model_id"] == "llama2-70b") & (grid["chip_id"] == "nvidia-h100-sxm")]
+    batches = llama.sort_values("chips")["global_batch_tokens"].to_numpy()
+    assert (np.diff(batches) >= 0).all() and batches[-1] > batches[0]
+    assert (llama["global_batch_tokens"] >= llama["published_batch_tokens"]).all()
+    assert (llama["global_batch_tokens"] % llama["seq_len"] == 0).all()
 
 
 @pytest.mark.slow
@@ -152,7 +171,7 @@ def test_assets_materialize_from_shipped_sources(sources, warehouse, instance) -
         assert table.num_rows > 0
         assert table.schema.field("scenario_id").metadata[b"description"]
     eq = pd.read_parquet(derived / "cluster_equivalence.parquet").set_index("scenario_id")
-    assert "eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-llama2-70b" in eq.index
+    assert "eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n10000-llama2-70b" in eq.index
     power = pd.read_parquet(derived / "datacenter_power.parquet").set_index("scenario_id")
     assert 40 < power.at["power-nvidia-h100-sxm-n50000", "facility_mw"] < 120
     from pipelines.definitions import defs

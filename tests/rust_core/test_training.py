@@ -18,7 +18,7 @@ from tests.rust_core.strategies import training_scenario
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 METRICS = ("memory_per_chip_gb", "step_time_s", "tokens_per_s", "mfu", "hfu")
 TOTALS = ("days_to_train", "chip_hours", "energy_mwh", "cost_usd")
-LAYOUT = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute")
+LAYOUT = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute", "vpp", "cp")
 
 
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
@@ -76,7 +76,9 @@ def test_search_matches_reference(sc: dict) -> None:
 @SETTINGS
 @given(sc=training_scenario(), data=st.data())
 def test_fixed_layout_matches_reference_and_never_beats_search(sc: dict, data) -> None:
-    candidates = [lay for lay in ref.layouts(sc) if lay.tp * lay.pp * lay.dp == sc["chips"]]
+    candidates = [
+        lay for lay in ref.layouts(sc) if lay.tp * lay.cp * lay.pp * lay.dp == sc["chips"]
+    ]
     if not candidates:
         return
     lay = data.draw(st.sampled_from(candidates))
@@ -133,7 +135,9 @@ def test_published_175b_layout_by_reference() -> None:
     )
     expect = ref.evaluate(row, ref.Layout(8, 8, 16, 1, 1, 0, 1))
     assert close(out["step_time_s"].iloc[0], expect["step_time_s"])
-    assert 0.3 < out["mfu"].iloc[0] < 0.6
+    # within 5 points of the published 175B A100 range: Korthikanti 51.4 % (no overlap) to
+    # MegaScale 65.3 % (overlapped stack, as the default constants assume)
+    assert 0.464 < out["mfu"].iloc[0] < 0.703
     assert out["mfu"].iloc[1] >= out["mfu"].iloc[0]
 
 
@@ -190,7 +194,7 @@ def test_infeasible_scenario_is_flagged_not_an_error() -> None:
                 "pp": 8,
                 "dp": 16,
                 "ep": 1,
-                "micro_batch": 3,
+                "micro_batch": 0,
                 "zero_stage": 0,
                 "recompute": 0,
             },

@@ -26,6 +26,8 @@ __all__ = [
     "CHIP_FIELDS",
     "calibration",
     "chip_metrics",
+    "compute_efficiency_for",
+    "efficiency_family",
     "cluster_equivalence",
     "datacenter_power",
     "inference_costs",
@@ -65,8 +67,20 @@ TRAIN_CONSTANT_COLUMNS = (
     "scale_out_efficiency",
     "dp_overlap_fraction",
     "usable_memory_fraction",
+    "tp_overlap_fraction",
+    "ep_overlap_fraction",
 )
-TRAIN_LAYOUT_COLUMNS = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute")
+TRAIN_LAYOUT_COLUMNS = (
+    "tp",
+    "pp",
+    "dp",
+    "ep",
+    "micro_batch",
+    "zero_stage",
+    "recompute",
+    "vpp",
+    "cp",
+)
 CHIP_FIELDS = TRAIN_INPUT_COLUMNS[:9]
 TRAIN_MODEL_COLUMNS = tuple(c for c in TRAIN_INPUT_COLUMNS[9:] if c != "chips")
 UNCERTAIN_CONSTANTS = (
@@ -97,7 +111,9 @@ INFERENCE_INPUT_COLUMNS = (
 )
 _TRAIN_INT_OUTPUTS = (
     "tp",
+    "cp",
     "pp",
+    "vpp",
     "dp",
     "ep",
     "micro_batch",
@@ -113,13 +129,51 @@ def calibration() -> dict[str, Any]:
     return json.loads(_native.calibration_json())
 
 
+#: Chip-id prefixes of each calibrated compute-efficiency family (same die, same efficiency).
+_FAMILY_PREFIXES = {
+    "a100": ("nvidia-a100", "nvidia-a800"),
+    "h100": ("nvidia-h100", "nvidia-h800"),
+    "ascend-910b": ("huawei-ascend-910b",),
+}
+
+
+def efficiency_family(chip_id: str, precision: str) -> str | None:
+    """The calibration family (``<chip>-<precision>``) a chip belongs to, None when it has none."""
+    for family, prefixes in _FAMILY_PREFIXES.items():
+        if chip_id.startswith(prefixes):
+            key = f"{family}-{precision}"
+            return key if key in calibration()["compute_efficiency_by_family"] else None
+    return None
+
+
+def compute_efficiency_for(chip_id: str, precision: str) -> float:
+    """Calibrated compute efficiency of a chip at a precision: its family's value, otherwise the
+    stated default (A100 BF16 at bf16, H100 FP8 at fp8: an assumption, no run of that chip)."""
+    effs = calibration()["compute_efficiency_by_family"]
+    family = efficiency_family(chip_id, precision)
+    if family is not None:
+        return float(effs[family])
+    return float(effs["h100-fp8" if precision == "fp8" else "a100-bf16"])
+
+
 def _frame(table: Any) -> pd.DataFrame:
-    """Accepts a pandas DataFrame or anything with ``to_pandas()`` (a pyarrow Table)."""
+    """Accepts a pandas DataFrame, anything with ``to_pandas()`` (a pyarrow Table) or a dict of
+    columns; a column name given twice is an error naming it."""
     if isinstance(table, pd.DataFrame):
-        return table
-    if hasattr(table, "to_pandas"):
-        return table.to_pandas()
-    raise TypeError(f"expected a pandas DataFrame or pyarrow Table, got {type(table).__name__}")
+        frame = table
+    elif hasattr(table, "to_pandas"):
+        frame = table.to_pandas()
+    elif isinstance(table, dict):
+        frame = pd.DataFrame(table)
+    else:
+        raise TypeError(
+            f"expected a pandas DataFrame, pyarrow Table or dict of columns, got "
+            f"{type(table).__name__}"
+        )
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise ValueError(f"column '{duplicated[0]}' appears more than once")
+    return frame
 
 
 def _float_column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -148,7 +202,7 @@ def _columns(
     return cols
 
 
-def chip_metrics(chips: pd.DataFrame) -> pd.DataFrame:
+def chip_metrics(chips: Any) -> pd.DataFrame:
     """Per-chip efficiency metrics.
 
     Input columns: ``peak_tflops`` (required, > 0), ``memory_bw_gbps`` (GB/s),
@@ -157,9 +211,10 @@ def chip_metrics(chips: pd.DataFrame) -> pd.DataFrame:
     ``ridge_flop_per_byte`` (peak FLOP/s over memory B/s), ``interconnect_bytes_per_kflop``.
     Raises ``ValueError`` naming the row and field of the first invalid value.
     """
-    cols = {name: _float_column(chips, name) for name in CHIP_INPUT_COLUMNS}
+    frame = _frame(chips)
+    cols = {name: _float_column(frame, name) for name in CHIP_INPUT_COLUMNS}
     out = _native.chip_metrics(**cols)
-    return pd.DataFrame(out, index=chips.index)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def train_scenarios(scenarios: Any) -> pd.DataFrame:
@@ -205,16 +260,23 @@ def train_uncertainty(scenarios: Any) -> pd.DataFrame:
     Input: the ``train_scenarios`` columns plus ``mc_samples``, ``mc_seed`` (whole number) and a
     uniform band ``<name>_low`` / ``<name>_high`` for each of ``compute_efficiency``,
     ``scale_up_efficiency``, ``scale_out_efficiency``, ``dp_overlap_fraction`` (default: the bands in
-    the calibration file) and ``price_usd_per_chip_hour`` (default: the row's price, no spread).
+    the calibration file, compute efficiency relative to the row's own value) and ``price_usd_per_chip_hour`` (default: the row's price, no spread).
     The nominal best layout is found first, then re-evaluated under each draw.
     Output: ``mfu_p5, mfu_p50, mfu_p95`` (fractions), ``cost_usd_p5, cost_usd_p50, cost_usd_p95``.
     """
     frame = _frame(scenarios)
     defaults = _train_defaults()
     bands = calibration()["monte_carlo_bands"]
-    for name in UNCERTAIN_CONSTANTS:
+    for name in UNCERTAIN_CONSTANTS[1:]:
         defaults[f"{name}_low"], defaults[f"{name}_high"] = bands[name]
     cols = _columns(frame, (*TRAIN_INPUT_COLUMNS, "mc_samples", "mc_seed"), defaults)
+    # Compute efficiency: the calibrated relative band around each row's own (family) value.
+    low, high = bands["compute_efficiency_relative"]
+    for end, factor in (("low", low), ("high", high)):
+        name = f"compute_efficiency_{end}"
+        given = _float_column(frame, name) if name in frame.columns else np.full(len(frame), np.nan)
+        own = np.clip(cols["compute_efficiency"] * factor, 1e-6, 1.0)
+        cols[name] = np.where(np.isnan(given), own, given)
     for end in ("low", "high"):
         name = f"price_usd_per_chip_hour_{end}"
         given = _float_column(frame, name) if name in frame.columns else np.full(len(frame), np.nan)
@@ -272,7 +334,9 @@ def cluster_equivalence(scenarios: Any) -> pd.DataFrame:
     with N.
     Output: ``tokens_per_s_a``, ``mfu_a``, ``chips_b_needed`` (NaN if not reached by
     ``max_chips_b``), ``tokens_per_s_b_needed``, ``mfu_b_needed``, ``tokens_per_s_b_eval``,
-    ``mfu_b_eval``, ``throughput_ratio_b_eval_vs_a``, ``searches``.
+    ``mfu_b_eval``, ``throughput_ratio_b_eval_vs_a`` (NaN, never inf, when a side has no
+    feasible layout), ``searches``, ``reason`` (why an output is NaN; empty when none is).
+    Constants may be given per chip (``a_compute_efficiency``, ``b_compute_efficiency``, ...).
     """
     frame = _frame(scenarios)
     required = (
@@ -285,10 +349,25 @@ def cluster_equivalence(scenarios: Any) -> pd.DataFrame:
     defaults = dict(calibration()["constants"])
     defaults["chips_b_eval"] = np.nan
     cols = _columns(frame, required, defaults)
+    for name in TRAIN_CONSTANT_COLUMNS:
+        for prefix in ("a_", "b_"):
+            if f"{prefix}{name}" in frame.columns:
+                own = _float_column(frame, f"{prefix}{name}")
+                cols[f"{prefix}{name}"] = np.where(np.isnan(own), cols[name], own)
     out = pd.DataFrame(_native.cluster_equivalence(cols, len(frame)), index=frame.index)
     out["chips_b_needed"] = out["chips_b_needed"].astype("Int64")
     out["searches"] = out["searches"].astype(np.int64)
+    out["reason"] = out.pop("status").map(EQUIVALENCE_REASONS).astype("string")
     return out
+
+
+#: Why an equivalence output is NaN, by the native status code.
+EQUIVALENCE_REASONS = {
+    0: "",
+    1: "chip A: no layout fits in memory at chips_a",
+    2: "chip B: no layout fits in memory at chips_b_eval",
+    3: "chip B does not reach chip A's throughput by max_chips_b",
+}
 
 
 def datacenter_power(clusters: Any) -> pd.DataFrame:
