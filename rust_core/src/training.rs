@@ -425,7 +425,8 @@ impl Scenario {
         } else {
             0.0
         };
-        let t_intra = (1.0 - k.tp_overlap_fraction) * (t_tp + t_cp);
+        // Overlap hides at most that share of the micro-batch's compute time.
+        let t_intra = (t_tp + t_cp - k.tp_overlap_fraction * t_compute).max(0.0);
         // Pipeline point-to-point: activations forward, gradients backward, once per chunk.
         let t_pp = if l.pp > 1 {
             2.0 * v * msg / t / self.link_bw(2.0 * t * c * d)
@@ -436,7 +437,7 @@ impl Scenario {
         let t_ep = if l.ep > 1 {
             let bytes = msg * f64::from(m.top_k) / t;
             let raw = layers_stage * 4.0 * bytes * (e - 1.0) / e / self.link_bw(t * c * e);
-            (1.0 - k.ep_overlap_fraction) * raw
+            (raw - k.ep_overlap_fraction * t_compute).max(0.0)
         } else {
             0.0
         };

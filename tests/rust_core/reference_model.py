@@ -156,12 +156,12 @@ def evaluate(sc: dict, lay: Layout) -> dict | None:
     t_cp = 0.0
     if lay.cp > 1:
         t_cp = per_stage * 3.0 * 2.0 * (c - 1.0) * msg / t / bandwidth(sc, t * c)
-    hidden_tp = (1.0 - sc["tp_overlap_fraction"]) * (t_tp + t_cp)
+    hidden_tp = max(0.0, t_tp + t_cp - sc["tp_overlap_fraction"] * t_compute)
     t_pp = 2.0 * v * msg / t / bandwidth(sc, 2.0 * t * c * d) if lay.pp > 1 else 0.0
     t_ep = 0.0
     if lay.ep > 1:
         raw = per_stage * 4.0 * (msg * sc["top_k"] / t) * (e - 1.0) / e / bandwidth(sc, t * c * e)
-        t_ep = (1.0 - sc["ep_overlap_fraction"]) * raw
+        t_ep = max(0.0, raw - sc["ep_overlap_fraction"] * t_compute)
     t_pipe = (n_micro + (p - 1.0) / v) * (t_compute + hidden_tp + t_pp + t_ep)
 
     def ring(n_ranks: float) -> float:

@@ -160,7 +160,7 @@ def test_equivalence_matches_reference(sc: dict, chips_a: int, slow: float) -> N
 def test_equivalence_validates_rows() -> None:
     sc = {**train_ref_row(), "compute_efficiency": 0.6}
     bad = _equivalence_row(sc, {**sc, "peak_tflops": -1.0}, 8, 64, float("nan"))
-    with pytest.raises(ValueError, match=r"row 0: field 'peak_tflops'"):
+    with pytest.raises(ValueError, match=r"row 0: field 'b_peak_tflops'"):
         rust_core.cluster_equivalence(pd.DataFrame([bad]))
     zero = _equivalence_row(sc, sc, 8, 0, float("nan"))
     with pytest.raises(ValueError, match=r"row 0: field 'max_chips_b'"):
@@ -257,5 +257,5 @@ def test_train_uncertainty_matches_reference_and_is_reproducible(
 def test_uncertainty_bad_band_is_named() -> None:
     row = {**train_ref_row(), "mc_samples": 10, "mc_seed": 1}
     row |= {"scale_out_efficiency_low": 0.9, "scale_out_efficiency_high": 0.1}
-    with pytest.raises(ValueError, match=r"row 0: field 'scale_out_efficiency'"):
+    with pytest.raises(ValueError, match=r"row 0: field 'scale_out_efficiency_low'"):
         rust_core.train_uncertainty(pd.DataFrame([row]))
