@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dagster as dg
 import pandas as pd
 
-from assets.ingest.factory import SourceSpec
+from assets.ingest.factory import Check, SourceSpec
 from assets.ingest.schema import PRECISIONS, Column, SourceSchema
 
 STATUSES = ("active", "ipo", "acquired", "acquihired", "pivoted", "shutdown")
@@ -89,23 +88,28 @@ def unknown_companies(events: pd.DataFrame, startups: pd.DataFrame) -> list[str]
     return sorted(set(events["company_id"]) - set(startups["company_id"]))
 
 
-@dg.asset_check(
-    asset="startup_events",
-    additional_ins={"startups": dg.AssetIn("startups")},
-    blocking=True,
-    description="Every event names a company in startups.csv (survival analysis joins on it).",
-)
 def events_name_known_companies(
     startup_events: pd.DataFrame, startups: pd.DataFrame
-) -> dg.AssetCheckResult:
+) -> tuple[bool, str, dict]:
+    """Every event names a company in startups.csv (survival analysis joins on it)."""
     unknown = unknown_companies(startup_events, startups)
-    return dg.AssetCheckResult(
-        passed=not unknown,
-        description=f"{len(unknown)} event company id(s) not in startups.csv",
-        metadata={"unknown": ", ".join(unknown)},
+    return (
+        not unknown,
+        f"{len(unknown)} event company id(s) not in startups.csv",
+        {"unknown": ", ".join(unknown)},
     )
 
 
 STARTUPS_SPEC = SourceSpec(STARTUPS)
-STARTUP_EVENTS_SPEC = SourceSpec(STARTUP_EVENTS)
+STARTUP_EVENTS_SPEC = SourceSpec(
+    STARTUP_EVENTS,
+    checks=(
+        Check(
+            "events_name_known_companies",
+            "Every event names a company in startups.csv (survival analysis joins on it).",
+            events_name_known_companies,
+            needs=("startups",),
+        ),
+    ),
+)
 MODEL_COUNTS_SPEC = SourceSpec(MODEL_COUNTS)

@@ -173,6 +173,15 @@ def claims_ledger(context, **tables: pd.DataFrame):
     known = {k: v for k, v in tables.items() if k in LedgerInputs.names()}
     tolerance = float(rust_core.calibration()["leave_one_out_mae_mfu_pp"])
     ledger = build_ledger(LedgerInputs(**known, mfu_tolerance_pp=tolerance))
+    problems = ledger_problems(ledger, tables["claims"])
+    yield dg.AssetCheckResult(
+        check_name=LEDGER_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or f"{len(ledger)} claims, each with a verdict",
+    )
+    if problems:
+        raise io.refuse_publish(ledger, "claims_ledger", problems, LEDGER_SCHEMA)
     counts = ledger["verdict"].value_counts()
     yield dg.Output(
         ledger,
@@ -186,13 +195,6 @@ def claims_ledger(context, **tables: pd.DataFrame):
                 ].to_markdown(index=False)
             ),
         },
-    )
-    problems = ledger_problems(ledger, tables["claims"])
-    yield dg.AssetCheckResult(
-        check_name=LEDGER_CHECK,
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(problems) or f"{len(ledger)} claims, each with a verdict",
     )
 
 
