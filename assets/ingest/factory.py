@@ -9,11 +9,13 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
+from assets.ingest import source_file
 from assets.ingest.schema import (
     Problem,
     SourceSchema,
     Validated,
     normalise_alias,
+    rejected_frame,
     validate_file,
 )
 from pipelines import io, settings
@@ -100,27 +102,21 @@ def load_source(
     rules: Sequence[RowRule] = (),
 ) -> Validated:
     """Validates one source file from the configured folder, then applies the file's row rules."""
-    path = settings.sources_dir() / schema.file
+    folder = settings.sources_dir()
+    path = folder / schema.file
+    unusable = source_file.folder_problem(str(folder))
+    if unusable is not None:
+        problem = Problem(str(folder), 0, "", unusable)
+        return Validated(pd.DataFrame(), [problem], rejected_frame([problem]))
     validated = validate_file(path, schema, aliases)
     if validated.ok:
         extra = [p for rule in rules for p in rule(validated.table, str(path))]
         if extra:
             bad_lines = {p.line for p in extra}
-            rows = [
-                {
-                    "file": p.file,
-                    "line": p.line,
-                    "column": p.column,
-                    "reason": p.reason,
-                    "value": p.value,
-                    "raw_row": "",
-                }
-                for p in extra
-            ]
             validated = Validated(
                 validated.table[~validated.table["source_line"].isin(bad_lines)],
                 extra,
-                pd.DataFrame(rows),
+                rejected_frame(extra),
             )
     return validated
 
@@ -220,6 +216,10 @@ def ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 def validate_all(specs: Sequence[SourceSpec]) -> list[Problem]:
     """Validates every source file outside Dagster (for the command line) exactly as a run would:
     the file's rows, its cross-row rules, its transform and its blocking checks, upstream first."""
+    folder = settings.sources_dir()
+    unusable = source_file.folder_problem(str(folder))
+    if unusable is not None:
+        return [Problem(str(folder), 0, "", unusable)]
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     ordered = sorted(specs, key=lambda s: s.schema.asset != "chip_aliases")

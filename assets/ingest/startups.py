@@ -28,7 +28,12 @@ STARTUPS = SourceSchema(
         Column("company_id", "str", "Unique company id (slug)", required=True),
         Column("name", "str", "Company name", required=True),
         Column("country", "str", "Country code of headquarters", required=True),
-        Column("founded", "date", "Founding date (first day of the period for partial dates)"),
+        Column(
+            "founded",
+            "date",
+            "Founding date (first day of the period for partial dates)",
+            past=True,
+        ),
         Column(
             "founded_precision", "str", "Precision of `founded`", required=True, choices=PRECISIONS
         ),
@@ -44,8 +49,13 @@ STARTUPS = SourceSchema(
             max=1e12,
         ),
         Column("status", "str", "Current status", required=True, choices=STATUSES),
-        Column("status_date", "date", "Date the current status began"),
-        Column("last_seen_active", "date", "Latest date a source shows the company operating"),
+        Column("status_date", "date", "Date the current status began", past=True),
+        Column(
+            "last_seen_active",
+            "date",
+            "Latest date a source shows the company operating",
+            past=True,
+        ),
     ),
     key=("company_id",),
 )
@@ -57,7 +67,7 @@ STARTUP_EVENTS = SourceSchema(
     columns=(
         Column("event_id", "str", "Unique event id", required=True),
         Column("company_id", "str", "Company id (see startups)", required=True),
-        Column("date", "date", "Event date (first day of the period for partial dates)"),
+        Column("date", "date", "Event date (first day of the period for partial dates)", past=True),
         Column("date_precision", "str", "Precision of `date`", required=True, choices=PRECISIONS),
         Column("event_type", "str", "Kind of event", required=True, choices=EVENT_TYPES),
         Column("amount_usd", "float", "Amount raised or paid", unit="USD", min=0, max=1e12),
