@@ -116,6 +116,8 @@ class Validated:
     table: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Cells examined (header and rows): the validator's work, linear in the file's size.
+    cells_read: int = 0
 
     @property
     def ok(self) -> bool:
@@ -328,11 +330,12 @@ def read_records(text: str, file: str) -> tuple[list[tuple[int, list[str]]], lis
         except StopIteration:
             return records, []
         except csv.Error as err:
-            hint = ""
-            if "unexpected end of data" in str(err) or "field larger" in str(err):
-                hint = " (a quote opened on this line is never closed)"
-            elif "expected" in str(err) and "after" in str(err):
-                hint = ' (a quote inside a quoted field must be doubled: "")'
+            hint = " (a quote opened on this line is never closed)"
+            if "expected" in str(err) and "after" in str(err):
+                hint = (
+                    " (a quote opened on this line is never closed, or a quote inside a quoted"
+                    ' field is not doubled as "")'
+                )
             return records, [Problem(file, start, "", f"CSV syntax error: {err}{hint}")]
         if len(records) == 0 and len(cells) > source_file.MAX_COLUMNS:
             return records, [
@@ -372,6 +375,20 @@ def validate_text(
         return _failed(
             file, [Problem(file, 0, "", "file is empty (expected a header row and data rows)")]
         )
+    end = text.find("\n")
+    fields = text[: end if end >= 0 else len(text)].count(",") + 1
+    if fields > source_file.MAX_COLUMNS:
+        return _failed(
+            file,
+            [
+                Problem(
+                    file,
+                    1,
+                    "",
+                    f"header has {fields:,} columns, over the {source_file.MAX_COLUMNS}-column limit",
+                )
+            ],
+        )
     long = _long_line(text, file)
     if long is not None:
         return _failed(file, [long])
@@ -402,7 +419,9 @@ def validate_text(
     good: list[dict] = []
     rejected: list[dict] = []
     seen_keys: dict[tuple, int] = {}
+    cells_read = len(header)
     for line, cells in rows:
+        cells_read += len(cells) + len(columns)
         row_problems: list[Problem] = []
         raw = dict(zip(header, (c.strip() for c in cells), strict=False))
         if len(cells) != len(header):
@@ -464,7 +483,10 @@ def validate_text(
             typed["source_line"] = line
             good.append(typed)
     return Validated(
-        _typed_frame(good, columns), problems, pd.DataFrame(rejected, columns=_REJECTED_COLUMNS)
+        _typed_frame(good, columns),
+        problems,
+        pd.DataFrame(rejected, columns=_REJECTED_COLUMNS),
+        cells_read,
     )
 
 

@@ -126,5 +126,3 @@ def test_audit_runs_on_the_staged_bytes_and_refuses(warehouse, tmp_path):
     io.publish_parquet(pa.table({"x": [3]}), io.UPath(target), [("positive", audit)], "toy")
     assert pd.read_parquet(target)["x"].tolist() == [3]
     assert sorted(p.name for p in target.parent.iterdir()) == ["toy.parquet"]
-
-
