@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -162,6 +163,76 @@ def write_parquet_atomic(table: pa.Table, path: UPath) -> None:
     publish_parquet(table, path)
 
 
+#: Folder (inside a layer) where a table waits to be published together with others.
+PENDING_DIR = ".pending"
+#: Journal of a group publish in progress: a killed publish is finished by the next run.
+JOURNAL_FILE = ".publish-journal.json"
+#: Definition metadata naming the asset that publishes this one together with its own files.
+PUBLISHED_BY_KEY = "outlook/published_by"
+
+
+def pending_path(path: UPath) -> UPath:
+    """Where a table published together with others waits: ``<folder>/.pending/<name>``."""
+    return path.parent / PENDING_DIR / path.name
+
+
+def publish_together(folder: UPath, names: list[str]) -> list[str]:
+    """Publishes the pending files ``names`` of one folder as a group: a journal listing them is
+    written first, then each is renamed into place and the journal removed; a run killed in
+    between is finished by :func:`finish_interrupted_publish`. Returns the names published."""
+    pending = folder / PENDING_DIR
+    present = [n for n in names if (pending / n).exists()]
+    if not _is_local(folder):
+        for name in present:
+            (folder / name).write_bytes((pending / name).read_bytes())
+            (pending / name).unlink()
+        return present
+    local = _local(folder)
+    journal = os.path.join(local, JOURNAL_FILE)
+    tmp = _temporary(journal)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump({"publish": present}, handle)
+        os.replace(tmp, journal)
+    except OSError as exc:
+        raise _write_error(exc, local) from None
+    _apply_journal(local)
+    return present
+
+
+def _apply_journal(local: str) -> list[str]:
+    journal = os.path.join(local, JOURNAL_FILE)
+    with open(journal, encoding="utf-8") as handle:
+        names = json.load(handle)["publish"]
+    done = []
+    for name in names:
+        src = os.path.join(local, PENDING_DIR, name)
+        if os.path.exists(src):
+            os.replace(src, os.path.join(local, name))
+            done.append(name)
+    os.remove(journal)
+    return done
+
+
+def finish_interrupted_publish(folder: str) -> list[str]:
+    """Finishes a group publish a killed run started (so the files of the group are all new),
+    and discards pending files no journal names (their run never reached publishing)."""
+    if "://" in folder or not os.path.isdir(folder):
+        return []
+    done = []
+    if os.path.exists(os.path.join(folder, JOURNAL_FILE)):
+        try:
+            done = _apply_journal(folder)
+        except (ValueError, KeyError):
+            os.remove(os.path.join(folder, JOURNAL_FILE))
+    pending = os.path.join(folder, PENDING_DIR)
+    if os.path.isdir(pending):
+        for name in os.listdir(pending):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(pending, name))
+    return done
+
+
 def sweep_temporary(root: str) -> list[str]:
     """Removes the temporary files a killed run left under a local warehouse root; returns them."""
     if "://" in root or not os.path.isdir(root):
@@ -236,9 +307,14 @@ class _ParquetPathIOManager(dg.UPathIOManager):
         label = asset + (
             f"/{PARTITION_FIELD}={context.partition_key}" if context.has_partition_key else ""
         )
+        if context.definition_metadata.get(PUBLISHED_BY_KEY):
+            path = pending_path(path)
         publish_parquet(arrow_table(obj, schema), path, audits_for(asset), label)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        pending = pending_path(path)
+        if _is_local(path) and pending.exists():
+            path = pending
         if not path.exists():
             raise FileNotFoundError(
                 f"{path} does not exist: materialize {context.asset_key.to_user_string()} first "

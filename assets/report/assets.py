@@ -31,6 +31,8 @@ from pipelines import io, settings
 GROUP = "report"
 OWNERS = ["team:compute-outlook"]
 REPORT_FILE = "outlook.md"
+#: The ledger's Parquet file, published together with the page that shows it.
+LEDGER_FILE = "claims_ledger.parquet"
 #: Unpartitioned inputs of the ledger (ingest and derived tables).
 LEDGER_TABLES = (
     "claims",
@@ -163,6 +165,7 @@ def ledger_problems(ledger: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     metadata={
         "dagster/column_schema": LEDGER_SCHEMA,
         "primary_key": ["claim_id"],
+        io.PUBLISHED_BY_KEY: "outlook_report",
         "missing_inputs": ", ".join(MISSING_INPUTS),
     },
 )
@@ -286,7 +289,8 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         (names[n], "png", b) for n, b in pngs.items()
     ]
     for name, _, data in files:
-        write_bytes_atomic(data, folder / name)
+        write_bytes_atomic(data, io.pending_path(folder / name))
+    io.publish_together(folder, [LEDGER_FILE, *(f[0] for f in files)])
     context.add_output_metadata(
         {
             "report": dg.MetadataValue.path(str(folder / REPORT_FILE)),
