@@ -297,6 +297,12 @@ class _ParquetPathIOManager(dg.UPathIOManager):
     def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
         return self.make_safe_partition_path(path, f"{PARTITION_FIELD}={partition}") / "part-0"
 
+    def make_directory(self, path: UPath) -> None:
+        try:
+            super().make_directory(path)
+        except OSError as exc:
+            raise _write_error(exc, str(path)) from None
+
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(
