@@ -1,0 +1,1 @@
+"""Upstream connectors: one raw asset per published dataset, storing immutable snapshots."""
