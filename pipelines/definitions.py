@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+import assets.china.assets
 import assets.derived
 import assets.ingest
 import assets.report
+import assets.staging.assets
 import forecasts.assets
 from forecasts.jobs import forecast_job
 from pipelines.executors import executor_from_env
@@ -18,11 +20,17 @@ from pipelines.sensors import source_files_sensor
 defs = dg.Definitions(
     assets=[
         *assets.ingest.ASSETS,
+        *assets.staging.assets.ASSETS,
         *assets.derived.ASSETS,
+        *assets.china.assets.ASSETS,
         *forecasts.assets.ASSETS,
         *assets.report.ASSETS,
     ],
-    asset_checks=[*assets.ingest.ASSET_CHECKS, *forecasts.assets.ASSET_CHECKS],
+    asset_checks=[
+        *assets.ingest.ASSET_CHECKS,
+        *assets.china.assets.ASSET_CHECKS,
+        *forecasts.assets.ASSET_CHECKS,
+    ],
     jobs=[ingest_job, derived_job, forecast_job, report_job, *assets.derived.JOBS],
     schedules=SCHEDULES,
     sensors=[source_files_sensor],

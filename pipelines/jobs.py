@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-INGEST = dg.AssetSelection.groups("ingest")
+INGEST = dg.AssetSelection.groups("ingest", "staging")
 #: The derived grid; the what-if asset only runs from its own job with the user's launchpad config.
 DERIVED = dg.AssetSelection.groups("derived") - dg.AssetSelection.assets("what_if_training")
 REPORT = dg.AssetSelection.groups("report")
@@ -12,7 +12,8 @@ REPORT = dg.AssetSelection.groups("report")
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=INGEST,
-    description="Validate every source file into clean Parquet (warehouse/clean/).",
+    description="Validate every source file and stage every upstream snapshot into clean Parquet "
+    "(warehouse/clean/).",
 )
 derived_job = dg.define_asset_job(
     "derived_job",
