@@ -15,12 +15,13 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
+import assets.china.assets
 import assets.derived
 import assets.ingest
 import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
-from assets.report import charts
+from assets.report import charts, china_compute
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
@@ -47,6 +48,9 @@ LEDGER_TABLES = (
     "inference_costs",
     "cluster_equivalence",
     "datacenter_power",
+    "cluster_power_intensity",
+    "domestic_share_observed",
+    "chip_comparison",
 )
 #: Vintage-partitioned forecast inputs of the ledger.
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
@@ -66,7 +70,12 @@ REPORT_FORECASTS = (
 def defined_keys() -> tuple[set[str], set[str]]:
     """Names of the assets defined upstream of the report: (unpartitioned, vintage-partitioned)."""
     plain, partitioned = set(), set()
-    for asset_def in [*assets.ingest.ASSETS, *assets.derived.ASSETS, *FORECAST_ASSETS]:
+    for asset_def in [
+        *assets.ingest.ASSETS,
+        *assets.derived.ASSETS,
+        *assets.china.assets.ASSETS,
+        *FORECAST_ASSETS,
+    ]:
         target = partitioned if asset_def.partitions_def is not None else plain
         target.update(k.to_user_string() for k in asset_def.keys)
     return plain, partitioned
@@ -255,7 +264,10 @@ REPORT_INDEX_SCHEMA = io.column_schema(
     owners=OWNERS,
     kinds={"markdown", "pandas"},
     io_manager_key="report_io",
-    ins={"claims_ledger": dg.AssetIn("claims_ledger"), **_ins((), REPORT_FORECASTS)},
+    ins={
+        "claims_ledger": dg.AssetIn("claims_ledger"),
+        **_ins(china_compute.TABLES, REPORT_FORECASTS),
+    },
     metadata={
         "dagster/column_schema": REPORT_INDEX_SCHEMA,
         "missing_inputs": ", ".join(MISSING_INPUTS),
@@ -266,6 +278,7 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     verdicts, forecasts with intervals, backtests, data gaps) and shows the charts in the UI;
     returns the index of files written."""
     pngs = report_charts(claims_ledger, tables)
+    pngs.update(china_compute.china_compute_charts(tables))
     names = {name: f"outlook_{name}.png" for name in pngs}
     vintages = sorted(
         {
@@ -278,7 +291,8 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         **{k: v for k, v in tables.items() if k in Forecasts.__dataclass_fields__},
         extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
     )
-    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none")
+    china = china_compute.china_compute_markdown(tables, names)
+    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none", china)
     folder = UPath(settings.layer_dir("report"))
     files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
         (names[n], "png", b) for n, b in pngs.items()

@@ -28,7 +28,7 @@ PROVENANCE_COLUMNS = (
     ("published", "string", "", "Snapshot date of the payload (YYYY-MM-DD)"),
     ("kind", "string", "", "spec | measured | estimate | claim"),
     ("snapshot_sha256", "string", "", "SHA-256 of the payload the row was read from"),
-    ("row_links", "string", "", "The row's own source links as published (space-separated)"),
+    ("row_links", "string", "", "URLs in the row's own source-link cells (space-separated)"),
     ("source_row", "int64", "", "Record number of the row in the payload (1 = first data record)"),
 )
 _PANDAS = {
@@ -45,6 +45,7 @@ _ARROW = {
     "bool": "boolean",
     "date": "timestamp",
 }
+_URL = r"https?://[^\s)\]>\"'|,;]+"
 _TRUE = {"true", "yes", "1", "checked"}
 _FALSE = {"false", "no", "0", ""}
 
@@ -163,13 +164,13 @@ def _range_mask(values: pd.Series, col: StageColumn) -> tuple[pd.Series, str]:
 
 
 def _joined_links(cells: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | str:
-    """The row's link cells joined by single spaces (empty cells dropped)."""
+    """The URLs in the row's link cells, in order, joined by single spaces."""
     if not columns:
         return ""
     joined = cells[columns[0]].astype(str)
     for name in columns[1:]:
         joined = joined.str.cat(cells[name].astype(str), sep=" ")
-    return joined.str.split().str.join(" ")
+    return joined.str.findall(_URL).str.join(" ")
 
 
 def stage_frame(cells: pd.DataFrame, schema: StagingSchema, prov: Provenance) -> Validated:
