@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from assets.ingest.hardware import HARDWARE_SPECS
+from assets.ingest.hardware import HARDWARE_SPECS, SPEC_TEXT, SPEC_VALUES, resolve_specs
 from assets.ingest.schema import normalise_alias
 
 #: Designer (as Epoch's ML hardware names it) -> country of the designer's headquarters.
@@ -123,10 +123,28 @@ def epoch_spec_rows(
     return out.astype(types).reset_index(drop=True)
 
 
-def with_epoch_specs(hardware_specs: pd.DataFrame, epoch_rows: pd.DataFrame) -> pd.DataFrame:
-    """The curated sheet with Epoch's rows appended (curated defaults keep priority)."""
-    curated = hardware_specs.drop(columns=["source_line"], errors="ignore")
-    return pd.concat([curated, epoch_rows[curated.columns]], ignore_index=True)
+def combined_specs(hardware_specs: pd.DataFrame, epoch_rows: pd.DataFrame) -> pd.DataFrame:
+    """One resolved spec per chip: the curated sheet's resolution first, each value it lacks filled
+    from the chip's Epoch row (cited in ``value_sources``), then every chip only Epoch lists; plus
+    ``epoch_only`` marking those."""
+    curated = resolve_specs(hardware_specs)
+    epoch = epoch_rows.set_index("chip_id")
+    sources = [json.loads(str(text) or "{}") for text in curated["value_sources"]]
+    for col in [*SPEC_VALUES, *SPEC_TEXT]:
+        if col not in epoch.columns:
+            continue
+        fill = curated["chip_id"].map(epoch[col])
+        gap = curated[col].isna() & fill.notna()
+        curated.loc[gap, col] = fill[gap].astype(curated[col].dtype)
+        for i in np.flatnonzero(gap.to_numpy()):
+            sources[i][col] = EPOCH_SPEC_PREFIX + str(curated["chip_id"].iloc[i])
+    curated["value_sources"] = pd.Series(
+        [json.dumps(d, sort_keys=True) for d in sources], index=curated.index, dtype="string"
+    )
+    only = resolve_specs(epoch_rows[~epoch_rows["chip_id"].isin(curated["chip_id"])])
+    curated["epoch_only"], only["epoch_only"] = False, True
+    out = pd.concat([curated, only], ignore_index=True)
+    return out.astype({"epoch_only": "boolean"}).sort_values("chip_id", ignore_index=True)
 
 
 def spec_conflicts(resolved_curated: pd.DataFrame, epoch_rows: pd.DataFrame) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from assets.china.chip_identity import epoch_spec_rows, with_epoch_specs
-from assets.ingest.hardware import HARDWARE_SPECS, SPEC_TEXT, SPEC_VALUES, resolve_specs
+from assets.china.chip_identity import combined_specs, epoch_spec_rows
+from assets.ingest.hardware import HARDWARE_SPECS, SPEC_TEXT, SPEC_VALUES
 from pipelines.io import column_schema
 
 _TYPES = {"float": "double", "int": "int64"}
@@ -54,13 +54,11 @@ def chip_specs(
     hardware_specs: pd.DataFrame, chip_aliases: pd.DataFrame, stg_epoch_ml_hardware: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
     """The spec every model uses, one row per chip: the default (datasheet) row's values, gaps filled
-    from the best-supported other source (never from an article claim), Epoch AI's ML hardware row
-    being one more sourced row (the default only for chips the curated sheet lacks);
+    from the best-supported other curated source (never from an article claim), then from Epoch
+    AI's ML hardware row; chips only Epoch lists follow with Epoch's values (`epoch_only`);
     `value_sources` cites each."""
     epoch_rows = epoch_spec_rows(stg_epoch_ml_hardware, chip_aliases, hardware_specs)
-    resolved = resolve_specs(with_epoch_specs(hardware_specs, epoch_rows))
-    curated = set(hardware_specs.loc[hardware_specs["kind"] != "claim", "chip_id"])
-    resolved["epoch_only"] = (~resolved["chip_id"].isin(curated)).astype("boolean")
+    resolved = combined_specs(hardware_specs, epoch_rows)
     only_claims = sorted(set(hardware_specs["chip_id"]) - set(resolved["chip_id"]))
     return dg.Output(
         resolved,
