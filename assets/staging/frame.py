@@ -120,20 +120,24 @@ def _missing_columns(schema: StagingSchema, header: list[str]) -> list[str]:
     return out
 
 
-def _parse_numbers(text: pd.Series) -> pd.Series:
+def _parse_numbers(text: pd.Series) -> np.ndarray:
     """Numbers from text cells ('1,234' allowed); NaN where the cell is not a number."""
-    return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    commas = np.isnan(numbers) & text.str.contains(",", regex=False).to_numpy(bool)
+    if commas.any():
+        fixed = pd.to_numeric(text[commas].str.replace(",", "", regex=False), errors="coerce")
+        numbers[commas] = fixed.to_numpy(dtype="float64", na_value=np.nan)
+    return numbers
 
 
-def _parse_column(text: pd.Series, col: StageColumn) -> tuple[pd.Series, pd.Series, str]:
+def _parse_column(text: pd.Series, empty: np.ndarray, col: StageColumn):
     """(typed values, bad-cell mask, reason) of one column; empty cells are missing, never bad."""
-    empty = text == ""
     if col.dtype == "str":
-        return text.where(~empty, None).astype("string"), pd.Series(False, index=text.index), ""
+        return text.where(~empty, None).astype("string"), np.zeros(len(text), bool), ""
     if col.dtype == "bool":
-        low = text.str.strip().str.lower()
-        bad = ~low.isin(_TRUE | _FALSE)
-        values = low.isin(_TRUE).astype("boolean").where(~empty, False)
+        low = text.str.lower()
+        bad = ~low.isin(_TRUE | _FALSE).to_numpy(bool)
+        values = pd.array(low.isin(_TRUE).to_numpy(bool), dtype="boolean")
         return values, bad, "is not true/false"
     if col.dtype == "date":
         values = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
@@ -141,26 +145,23 @@ def _parse_column(text: pd.Series, col: StageColumn) -> tuple[pd.Series, pd.Seri
             short = values.isna() & (text.str.len() == width)
             if short.any():
                 values[short] = pd.to_datetime(text[short], format=fmt, errors="coerce")
-        bad = values.isna() & ~empty
-        return values, bad, "is not a YYYY[-MM[-DD]] date"
+        return values, values.isna().to_numpy(bool) & ~empty, "is not a YYYY[-MM[-DD]] date"
     numbers = _parse_numbers(text)
-    bad_number = numbers.isna() & ~empty
-    finite = np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan)) | numbers.isna()
-    bad_number |= ~pd.Series(finite, index=text.index)
+    bad = (~np.isfinite(numbers) & ~empty) | (np.isinf(numbers))
     values = numbers * col.scale
     if col.dtype == "int":
-        whole = values.isna() | (values == values.round())
-        bad_number |= ~whole
-    return values, bad_number, "is not a number"
+        bad |= ~np.isnan(values) & (values != np.round(values))
+    return values, bad, "is not a number"
 
 
-def _range_mask(values: pd.Series, col: StageColumn) -> tuple[pd.Series, str]:
-    below = values < col.min if col.min is not None else pd.Series(False, index=values.index)
-    above = values > col.max if col.max is not None else pd.Series(False, index=values.index)
+def _range_mask(values: np.ndarray, col: StageColumn) -> tuple[np.ndarray, str]:
+    with np.errstate(invalid="ignore"):
+        below = values < col.min if col.min is not None else np.zeros(len(values), bool)
+        above = values > col.max if col.max is not None else np.zeros(len(values), bool)
     unit = f" {col.unit}" if col.unit else ""
     lo = f"{col.min:g}" if col.min is not None else "-inf"
     hi = f"{col.max:g}" if col.max is not None else "inf"
-    return (below | above).fillna(False), f"outside the plausible range {lo}-{hi}{unit}"
+    return below | above, f"outside the plausible range {lo}-{hi}{unit}"
 
 
 def _joined_links(cells: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series | str:
@@ -180,42 +181,43 @@ def stage_frame(cells: pd.DataFrame, schema: StagingSchema, prov: Provenance) ->
     missing = _missing_columns(schema, header)
     if missing:
         raise DriftError("; ".join(missing))
-    cells = cells.fillna("")
-    out: dict[str, pd.Series] = {}
+    cells = cells.fillna("").reset_index(drop=True)
+    out: dict[str, object] = {}
     problems: list[Problem] = []
-    bad_rows = pd.Series(False, index=cells.index)
+    bad_rows = np.zeros(len(cells), bool)
     reasons: dict[int, list[Problem]] = {}
     for col in schema.columns:
         text = cells[col.upstream].astype(str).str.strip()
-        values, bad, reason = _parse_column(text, col)
+        empty = (text == "").to_numpy(bool)
+        values, bad, reason = _parse_column(text, empty, col)
         if col.dtype in ("float", "int"):
-            out_of_range, range_reason = _range_mask(values.where(~bad), col)
+            out_of_range, range_reason = _range_mask(np.where(bad, np.nan, values), col)
         else:
-            out_of_range, range_reason = pd.Series(False, index=cells.index), ""
-        filled = int((text != "").sum())
+            out_of_range, range_reason = np.zeros(len(cells), bool), ""
+        filled = int((~empty).sum())
         n_bad = int(bad.sum() + out_of_range.sum())
-        if filled and n_bad >= DRIFT_SHARE * filled and n_bad:
-            first = text[bad | out_of_range].iloc[0]
+        if filled and n_bad and n_bad >= DRIFT_SHARE * filled:
+            first = text.iloc[int(np.flatnonzero(bad | out_of_range)[0])]
             why = reason if bad.any() else range_reason
             raise DriftError(
                 f"{schema.dataset}: column '{col.upstream}' {why} in {n_bad} of {filled} "
                 f"non-empty cells (e.g. '{first}'): retyped or unit changed upstream"
             )
-        required_missing = (text == "") if col.required else pd.Series(False, index=cells.index)
+        required_missing = empty if col.required else np.zeros(len(cells), bool)
         for mask, why in (
             (bad, reason),
             (out_of_range, range_reason),
             (required_missing, "value is required"),
         ):
-            for idx in mask[mask].index:
-                p = Problem(schema.dataset, int(idx) + 1, col.upstream, why, str(text[idx]))
+            for idx in np.flatnonzero(mask):
+                p = Problem(schema.dataset, int(idx) + 1, col.upstream, why, str(text.iloc[idx]))
                 reasons.setdefault(int(idx), []).append(p)
             bad_rows |= mask
         out[col.name] = values
     table = pd.DataFrame(out, index=cells.index)
     if schema.key:
-        dup = table.duplicated(list(schema.key), keep="first") & ~bad_rows
-        for idx in dup[dup].index:
+        dup = table.duplicated(list(schema.key), keep="first").to_numpy(bool) & ~bad_rows
+        for idx in np.flatnonzero(dup):
             desc = ", ".join(f"{k}={table.at[idx, k]!r}" for k in schema.key)
             reasons.setdefault(int(idx), []).append(
                 Problem(schema.dataset, int(idx) + 1, schema.key[0], f"duplicate key ({desc})")
