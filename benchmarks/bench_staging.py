@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.staging.assets import STAGINGS, provenance, stage_payload  # noqa: E402
-from assets.upstream import registry  # noqa: E402
+from assets.staging.assets import STAGINGS, provenance, stage_payload
+from assets.upstream import registry
 
 REPEATS = 3
 

@@ -39,6 +39,8 @@ class UpstreamDataset:
     licence: str
     licence_url: str
     citation: str
+    #: When the shipped copy was retrieved (SOURCES.md); rows dated later are projections.
+    snapshot_date: str = ""
     zip_url: str | None = None
     zip_member: str | None = None
 
@@ -67,6 +69,7 @@ _MODELS_PAGE = "https://epoch.ai/data/ai-models"
 DATASETS: tuple[UpstreamDataset, ...] = (
     UpstreamDataset(
         id="epoch_ml_hardware",
+        snapshot_date="2026-07-19",
         title="Data on Machine Learning Hardware",
         publisher="Epoch AI",
         url="https://epoch.ai/data/ml_hardware.csv",
@@ -81,6 +84,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_gpu_clusters",
+        snapshot_date="2026-04-24",
         title="Data on GPU Clusters",
         publisher="Epoch AI",
         url="https://epoch.ai/data/gpu_clusters.csv",
@@ -95,6 +99,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_data_centers",
+        snapshot_date="2026-10-01",
         title="AI Data Centers",
         publisher="Epoch AI",
         url="https://epoch.ai/data/data_centers/data_centers.csv",
@@ -107,6 +112,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_data_center_timelines",
+        snapshot_date="2026-10-01",
         title="AI Data Centers (timelines)",
         publisher="Epoch AI",
         url="https://epoch.ai/data/data_centers/data_center_timelines.csv",
@@ -119,6 +125,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_chip_sales_timelines",
+        snapshot_date="2026-10-01",
         title="Data on AI Chip Sales (timelines by chip)",
         publisher="Epoch AI",
         url="https://epoch.ai/data/ai_chip_sales_timelines_by_chip.csv",
@@ -133,6 +140,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_chip_sales_chip_types",
+        snapshot_date="2026-10-01",
         title="Data on AI Chip Sales (chip types)",
         publisher="Epoch AI",
         url="https://epoch.ai/data/ai_chip_sales_chip_types.csv",
@@ -147,6 +155,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_chip_sales_organizations",
+        snapshot_date="2026-10-01",
         title="Data on AI Chip Sales (organizations)",
         publisher="Epoch AI",
         url="https://epoch.ai/data/ai_chip_sales_organizations.csv",
@@ -159,6 +168,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="epoch_notable_models",
+        snapshot_date="2026-07-19",
         title="Data on AI Models (notable models)",
         publisher="Epoch AI",
         url="https://epoch.ai/data/notable_ai_models.csv",
@@ -173,6 +183,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="litellm_prices",
+        snapshot_date="2026-11-20",
         title="LiteLLM model prices and context windows",
         publisher="BerriAI (LiteLLM)",
         url="https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json",
@@ -188,6 +199,7 @@ DATASETS: tuple[UpstreamDataset, ...] = (
     ),
     UpstreamDataset(
         id="openrouter_models",
+        snapshot_date="2026-08-19",
         title="OpenRouter models API response",
         publisher="OpenRouter",
         url="https://openrouter.ai/api/v1/models",

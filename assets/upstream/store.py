@@ -166,3 +166,35 @@ def store_snapshot(row: ManifestRow, payload: bytes) -> Path:
 def utc_now() -> str:
     """The current UTC time as ISO 8601 (the ``fetched_at`` of a new snapshot)."""
     return datetime.now(UTC).isoformat()
+
+
+def rejected_dir(dataset_id: str) -> Path:
+    """Where payloads that failed their checks are kept for inspection (never used as input)."""
+    dataset(dataset_id)
+    root = settings.layer_dir("rejected")
+    return Path(root.removeprefix("file://")) / "upstream" / dataset_id
+
+
+def store_rejected(dataset_id: str, url: str, payload: bytes, reason: str) -> Path:
+    """Keeps a rejected payload and its reason visible under ``rejected/upstream/<dataset>/``."""
+    folder = rejected_dir(dataset_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
+    final = folder / f"{SNAPSHOT_PREFIX}{stamp}"
+    tmp = folder / f".tmp-{uuid.uuid4().hex}"
+    try:
+        tmp.mkdir()
+        (tmp / dataset(dataset_id).file_name).write_bytes(payload)
+        (tmp / "reason.json").write_text(
+            json.dumps(
+                {"dataset": dataset_id, "url": url, "reason": reason, "bytes": len(payload)},
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return final
