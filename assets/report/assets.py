@@ -20,11 +20,12 @@ import assets.ingest
 import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
-from assets.report import charts
+from assets.report import charts, sources_block
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
 from assets.report.outlook import Forecasts, outlook_markdown
+from assets.upstream.registry import DATASETS as UPSTREAM_DATASETS
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines import io, settings
 
@@ -256,6 +257,7 @@ REPORT_INDEX_SCHEMA = io.column_schema(
     kinds={"markdown", "pandas"},
     io_manager_key="report_io",
     ins={"claims_ledger": dg.AssetIn("claims_ledger"), **_ins((), REPORT_FORECASTS)},
+    deps=[dg.AssetKey(entry.asset_name) for entry in UPSTREAM_DATASETS],
     metadata={
         "dagster/column_schema": REPORT_INDEX_SCHEMA,
         "missing_inputs": ", ".join(MISSING_INPUTS),
@@ -279,6 +281,7 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
     )
     text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none")
+    text = report_with_sources(context.instance, text)
     folder = UPath(settings.layer_dir("report"))
     files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
         (names[n], "png", b) for n, b in pngs.items()
@@ -301,6 +304,21 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
             "sha256": [hashlib.sha256(f[2]).hexdigest() for f in files],
         }
     )
+
+
+def report_with_sources(instance: dg.DagsterInstance, text: str) -> str:
+    """The page with each source's as-of date (stale ones flagged) and the attribution block."""
+    today = pd.Timestamp.now(tz="UTC").date()
+    latest = {}
+    for entry in UPSTREAM_DATASETS:
+        event = instance.get_latest_materialization_event(dg.AssetKey(entry.asset_name))
+        if event is not None and event.asset_materialization is not None:
+            latest[entry.asset_name] = {
+                k: v.value for k, v in event.asset_materialization.metadata.items()
+            }
+    upstream = sources_block.upstream_as_of(latest)
+    rows = upstream + sources_block.clean_series_as_of(today)
+    return sources_block.with_sources(text, rows, upstream, today)
 
 
 def fc_image(png: bytes, alt: str) -> str:
