@@ -21,11 +21,12 @@ import assets.ingest
 import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
-from assets.report import charts, china_compute
+from assets.report import charts, china_compute, sources_block
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
 from assets.report.outlook import Forecasts, outlook_markdown
+from assets.upstream.registry import DATASETS as UPSTREAM_DATASETS
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines import io, settings
 
@@ -268,6 +269,7 @@ REPORT_INDEX_SCHEMA = io.column_schema(
         "claims_ledger": dg.AssetIn("claims_ledger"),
         **_ins(china_compute.TABLES, REPORT_FORECASTS),
     },
+    deps=[dg.AssetKey(entry.asset_name) for entry in UPSTREAM_DATASETS],
     metadata={
         "dagster/column_schema": REPORT_INDEX_SCHEMA,
         "missing_inputs": ", ".join(MISSING_INPUTS),
@@ -293,6 +295,7 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     )
     china = china_compute.china_compute_markdown(tables, names)
     text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none", china)
+    text = report_with_sources(context.instance, text)
     folder = UPath(settings.layer_dir("report"))
     files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
         (names[n], "png", b) for n, b in pngs.items()
@@ -315,6 +318,21 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
             "sha256": [hashlib.sha256(f[2]).hexdigest() for f in files],
         }
     )
+
+
+def report_with_sources(instance: dg.DagsterInstance, text: str) -> str:
+    """The page with each source's as-of date (stale ones flagged) and the attribution block."""
+    today = pd.Timestamp.now(tz="UTC").date()
+    latest = {}
+    for entry in UPSTREAM_DATASETS:
+        event = instance.get_latest_materialization_event(dg.AssetKey(entry.asset_name))
+        if event is not None and event.asset_materialization is not None:
+            latest[entry.asset_name] = {
+                k: v.value for k, v in event.asset_materialization.metadata.items()
+            }
+    upstream = sources_block.upstream_as_of(latest)
+    rows = upstream + sources_block.clean_series_as_of(today)
+    return sources_block.with_sources(text, rows, upstream, today)
 
 
 def fc_image(png: bytes, alt: str) -> str:
