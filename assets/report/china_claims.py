@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from assets.report.chip_claims import unit_of
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, Finding, fmt, within_pct
 
 #: Epoch's facility (reported) power per H100e at existing clusters of this chip family is the
@@ -55,7 +56,8 @@ def with_site_intensity(
     )
     verdict = found.verdict if found.verdict == epoch_verdict else OPEN
     evidence = "cluster_power_intensity: " + "; ".join(
-        f"{s} <{u}>" for s, u in zip(rows["site"], rows["row_links"], strict=True)
+        f"{s} <{(u or '').split(' ')[0]}>" if u else str(s)
+        for s, u in zip(rows["site"], rows["row_links"], strict=True)
     )
     return replace(
         found,
@@ -120,5 +122,5 @@ def with_epoch_spec(
         pipeline_value=value,
         pipeline_value_low=value,
         pipeline_value_high=value,
-        pipeline_unit=found.pipeline_unit or column.rsplit("_", 1)[-1],
+        pipeline_unit=found.pipeline_unit or unit_of(column),
     )
