@@ -145,15 +145,15 @@ def china_model_hardware(models: pd.DataFrame, ml_hardware: pd.DataFrame) -> pd.
 
 
 def compute_by_origin(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Chinese vs US designs: the best dense BF16 per release year (for the chart)."""
+    """Chinese vs US designs: the best dense BF16 released up to each year (for the chart)."""
     c = comparison[
         comparison["designer_country"].isin([CHINA, US])
         & comparison["bf16_dense_tflops"].notna()
         & comparison["release_date"].notna()
     ]
     c = c.assign(year=c["release_date"].dt.year)
-    return (
-        c.groupby(["designer_country", "year"])["bf16_dense_tflops"].max().reset_index()
-        if len(c)
-        else pd.DataFrame(columns=["designer_country", "year", "bf16_dense_tflops"])
-    )
+    if c.empty:
+        return pd.DataFrame(columns=["designer_country", "year", "bf16_dense_tflops"])
+    best = c.groupby(["designer_country", "year"])["bf16_dense_tflops"].max().reset_index()
+    best["bf16_dense_tflops"] = best.groupby("designer_country")["bf16_dense_tflops"].cummax()
+    return best

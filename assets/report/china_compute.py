@@ -292,9 +292,11 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
             b["bf16_dense_tflops"],
             color=COLORS[country],
             alpha=0.5,
+            drawstyle="steps-post",
         )
     ax.set_yscale("log")
     ax.set_ylabel("dense BF16 TFLOPS per chip")
+    ax.set_title("Every accelerator (line: best released so far)")
     ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI ML hardware (CC BY 4.0)", fontsize=7)
     fig.tight_layout()

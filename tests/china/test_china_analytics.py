@@ -309,3 +309,19 @@ def test_training_trend_takes_the_largest_model_per_quarter_and_country():
     )
     origin = chips.hardware_origin(models["training_hardware"], hw)
     assert list(origin) == ["domestic", "unknown", "foreign", "unknown"]
+
+
+def test_best_compute_by_origin_never_falls():
+    comparison = pd.DataFrame(
+        {
+            "designer_country": ["China", "China", "China", "United States"],
+            "release_date": pd.to_datetime(
+                ["2022-01-01", "2023-01-01", "2024-01-01", "2023-06-01"]
+            ),
+            "bf16_dense_tflops": [1000.0, 100.0, 800.0, 989.0],
+        }
+    )
+    best = chips.compute_by_origin(comparison)
+    china = best[best["designer_country"] == "China"]
+    assert list(china["bf16_dense_tflops"]) == [1000.0, 1000.0, 1000.0]
+    assert list(best.loc[best["designer_country"] == "United States", "year"]) == [2023]
