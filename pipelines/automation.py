@@ -31,12 +31,22 @@ def upstream_condition() -> dg.AutomationCondition:
 
 
 def eager_condition() -> dg.AutomationCondition:
-    """Eager, except that a raw dependency counts as updated only when its data version changed."""
+    """Run after any input updated (a raw input counts only when its data version changed).
+
+    Dagster's ``eager()`` without its ``newly_missing`` branch: a fresh instance is filled by
+    ``make run`` or the schedules, not by the automation sensor materializing every missing asset.
+    """
     raw_changed = AC.any_deps_match(AC.newly_updated() & AC.data_version_changed()).allow(RAW)
     other_updated = AC.any_deps_updated().ignore(RAW)
-    return AC.eager().replace(
-        "any_deps_updated", (raw_changed | other_updated).with_label("any_deps_updated_or_changed")
-    )
+    return (
+        AC.in_latest_time_window()
+        & (raw_changed | other_updated)
+        .with_label("any_deps_updated_or_changed")
+        .since_last_handled()
+        & ~AC.any_deps_missing()
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("eager")
 
 
 def forecast_condition() -> dg.AutomationCondition:

@@ -105,3 +105,11 @@ def test_raw_assets_fire_once_on_their_daily_cron():
     assert "raw_demo" in requested(after)
     later = evaluate(instance, after.cursor, before + dt.timedelta(minutes=4))
     assert "raw_demo" not in requested(later), "once per cron tick"
+
+
+def test_a_fresh_instance_is_not_filled_by_the_automation_sensor():
+    instance = dg.DagsterInstance.ephemeral()
+    when = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+    first = evaluate(instance, None, when)
+    second = evaluate(instance, first.cursor, when + dt.timedelta(minutes=1))
+    assert requested(first) == requested(second) == set()
