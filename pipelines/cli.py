@@ -70,6 +70,24 @@ def run() -> int:
     return 1 if failed else 0
 
 
+def location_tags() -> dict[str, str]:
+    """Run tags that file a command-line run under the code location, so the UI lists it on the
+    job's page (the UI finds a job's runs by this repository label)."""
+    import tomllib
+
+    from dagster._core.definitions.repository_definition.valid_definitions import (
+        SINGLETON_REPOSITORY_NAME,
+    )
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+
+    with open(settings.PROJECT_ROOT / "pyproject.toml", "rb") as handle:
+        location = tomllib.load(handle)["tool"]["dagster"]["code_location_name"]
+    return {
+        REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{location}",
+        "outlook/launched_by": "command_line",
+    }
+
+
 def run_jobs(defs, instance) -> list[str]:
     """Recovers from a killed run, then runs every job upstream first; a job whose upstream job
     failed in this run is skipped (its inputs were not updated). Returns the failed jobs."""
@@ -93,7 +111,7 @@ def run_jobs(defs, instance) -> list[str]:
             instance=instance,
             partition_key=partition_key,
             raise_on_error=False,
-            tags=recovery.run_tags(),
+            tags={**recovery.run_tags(), **location_tags()},
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
         label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")

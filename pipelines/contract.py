@@ -73,9 +73,31 @@ def datasets(defs: dg.Definitions) -> list[dict]:
     return out
 
 
+def raw_section() -> str:
+    """The raw layer: one folder of immutable upstream snapshots per dataset, with attribution."""
+    from assets.upstream.registry import DATASETS
+    from assets.upstream.store import ManifestRow
+
+    fields = ", ".join(f"`{name}`" for name in ManifestRow.__dataclass_fields__)
+    lines = [
+        "\n## raw\n",
+        "\nUpstream payloads exactly as published (bytes untouched), one immutable folder per "
+        "payload that differed from the last one stored: `raw/<dataset>/fetched=<UTC time>/` "
+        f"holding the file and `manifest.json` ({fields}). The newest folder is the payload in use; "
+        "a payload that fails its checks is kept under `rejected/upstream/<dataset>/` with its "
+        "reason and never used. Asset `raw_<dataset>`; its data version is the payload's sha256.\n",
+        "\n| dataset | file | official URL | licence | cite as |\n|---|---|---|---|---|\n",
+    ]
+    lines.extend(
+        f"| `{d.id}` | `{d.file_name}` | {d.url} | {d.licence} | {d.citation.replace('|', '/')} |\n"
+        for d in DATASETS
+    )
+    return "".join(lines)
+
+
 def render(defs: dg.Definitions) -> str:
     """The contract as Markdown."""
-    parts = [HEADER]
+    parts = [HEADER, raw_section()]
     for layer in ("clean", "derived", "forecasts", "report"):
         items = [d for d in datasets(defs) if d["layer"] == layer]
         if not items:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import dagster as dg
 
-INGEST = dg.AssetSelection.groups("ingest")
+UPSTREAM = dg.AssetSelection.groups("upstream")
+INGEST = dg.AssetSelection.groups("ingest", "staging")
 #: The derived grid; the what-if asset only runs from its own job with the user's launchpad config.
 DERIVED = dg.AssetSelection.groups("derived") - dg.AssetSelection.assets("what_if_training")
 REPORT = dg.AssetSelection.groups("report")
 
+upstream_job = dg.define_asset_job(
+    "upstream_job",
+    selection=UPSTREAM,
+    description="Fetch (online) or read the shipped copy of (offline) every upstream dataset into "
+    "immutable raw snapshots (warehouse/raw/).",
+)
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=INGEST,
-    description="Validate every source file into clean Parquet (warehouse/clean/).",
+    description="Validate every source file and stage every upstream snapshot into clean Parquet "
+    "(warehouse/clean/).",
 )
 derived_job = dg.define_asset_job(
     "derived_job",
@@ -28,4 +36,11 @@ report_job = dg.define_asset_job(
 
 #: The jobs the command line runs, in order, to materialize every asset (forecast_job for the
 #: newest vintage; what_if with its default launchpad config as a worked example).
-PIPELINE_JOBS = ("ingest_job", "derived_job", "forecast_job", "report_job", "what_if")
+PIPELINE_JOBS = (
+    "upstream_job",
+    "ingest_job",
+    "derived_job",
+    "forecast_job",
+    "report_job",
+    "what_if",
+)

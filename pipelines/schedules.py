@@ -1,10 +1,9 @@
-"""Schedules: ingest daily; forecasts weekly (one vintage per week)."""
+"""Schedules: ingest daily (the weekly forecast vintages run on an automation condition)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from forecasts.jobs import forecast_schedule
 from pipelines.jobs import ingest_job
 
 daily_ingest_schedule = dg.ScheduleDefinition(
@@ -16,4 +15,4 @@ daily_ingest_schedule = dg.ScheduleDefinition(
     description="Re-validate every source file at 05:00 UTC.",
 )
 
-SCHEDULES = [daily_ingest_schedule, forecast_schedule]
+SCHEDULES = [daily_ingest_schedule]

@@ -8,9 +8,12 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES_ENV = "OUTLOOK_SOURCES"
 WAREHOUSE_ENV = "OUTLOOK_WAREHOUSE"
+UPSTREAM_ENV = "OUTLOOK_UPSTREAM"
+#: ``offline`` reads the upstream snapshots shipped in ``data/upstream``; ``online`` fetches them.
+UPSTREAM_MODES = ("offline", "online")
 
 #: Warehouse layers, one folder each: the data flow of the project.
-LAYERS = ("clean", "derived", "forecasts", "report", "rejected")
+LAYERS = ("raw", "clean", "derived", "forecasts", "report", "rejected")
 
 
 def sources_dir() -> Path:
@@ -28,3 +31,11 @@ def layer_dir(layer: str) -> str:
     if layer not in LAYERS:
         raise ValueError(f"unknown warehouse layer '{layer}'; expected one of {LAYERS}")
     return f"{warehouse_dir().rstrip('/')}/{layer}"
+
+
+def upstream_mode() -> str:
+    """``$OUTLOOK_UPSTREAM``: ``offline`` (the default, never touches the network) or ``online``."""
+    mode = (os.environ.get(UPSTREAM_ENV) or "offline").strip().lower()
+    if mode not in UPSTREAM_MODES:
+        raise ValueError(f"{UPSTREAM_ENV}={mode!r}: expected one of {', '.join(UPSTREAM_MODES)}")
+    return mode

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from assets.ingest.hardware import HARDWARE_SPECS, SPEC_TEXT, SPEC_VALUES, resolve_specs
+from assets.china.chip_identity import combined_specs, epoch_spec_rows
+from assets.ingest.hardware import HARDWARE_SPECS, SPEC_TEXT, SPEC_VALUES
 from pipelines.io import column_schema
 
 _TYPES = {"float": "double", "int": "int64"}
@@ -33,6 +34,12 @@ CHIP_SPECS_SCHEMA = column_schema(
         "",
         "Comma list of values taken, for want of better, from a low-confidence non-default row",
     ),
+    (
+        "epoch_only",
+        "boolean",
+        "",
+        "The chip is known only from Epoch AI's ML hardware (no curated sourced row)",
+    ),
 )
 
 
@@ -43,9 +50,20 @@ CHIP_SPECS_SCHEMA = column_schema(
     io_manager_key="derived_io",
     metadata={"dagster/column_schema": CHIP_SPECS_SCHEMA, "primary_key": ["chip_id"]},
 )
-def chip_specs(hardware_specs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def chip_specs(
+    hardware_specs: pd.DataFrame, chip_aliases: pd.DataFrame, stg_epoch_ml_hardware: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
     """The spec every model uses, one row per chip: the default (datasheet) row's values, gaps filled
-    from the best-supported other source (never from an article claim); `value_sources` cites each."""
-    resolved = resolve_specs(hardware_specs)
+    from the best-supported other curated source (never from an article claim), then from Epoch
+    AI's ML hardware row; chips only Epoch lists follow with Epoch's values (`epoch_only`);
+    `value_sources` cites each."""
+    epoch_rows = epoch_spec_rows(stg_epoch_ml_hardware, chip_aliases, hardware_specs)
+    resolved = combined_specs(hardware_specs, epoch_rows)
     only_claims = sorted(set(hardware_specs["chip_id"]) - set(resolved["chip_id"]))
-    return dg.Output(resolved, metadata={"chips_with_only_claims": ", ".join(only_claims)})
+    return dg.Output(
+        resolved,
+        metadata={
+            "chips_with_only_claims": ", ".join(only_claims),
+            "chips_from_epoch_only": int(resolved["epoch_only"].sum()),
+        },
+    )

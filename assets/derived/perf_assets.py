@@ -201,6 +201,10 @@ def _ordered(out: pd.DataFrame, schema: dg.TableSchema) -> pd.DataFrame:
 
 
 def _chips(chip_specs, power_observations, gpu_rental_prices) -> tuple[pd.DataFrame, str]:
+    """The scenario grid's chips: those with a curated sourced row (Epoch-only chips are compared
+    in chip_comparison and chip_metrics, not run through every scenario)."""
+    if "epoch_only" in chip_specs:
+        chip_specs = chip_specs[~chip_specs["epoch_only"].fillna(False).astype(bool)]
     table, skipped = si.chip_table(chip_specs, power_observations, gpu_rental_prices)
     return table, "; ".join(skipped)
 

@@ -165,7 +165,7 @@ def resolve_specs(hardware_specs: pd.DataFrame) -> pd.DataFrame:
     out["value_sources"] = out["chip_id"].map(used).fillna("{}")
     weak = best[(best["_default"] == 1) & (best["_conf"] >= _CONFIDENCE_RANK["low"])]
     flagged = weak.groupby("chip_id")["column"].agg(lambda cols: ",".join(sorted(cols)))
-    out["low_confidence_fields"] = out["chip_id"].map(flagged).fillna("")
+    out["low_confidence_fields"] = [flagged.get(c, "") for c in out["chip_id"]]
     dtypes = {
         c.name: {"float": "float64", "int": "Int64"}[c.dtype]
         for c in HARDWARE_SPECS.columns

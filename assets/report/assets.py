@@ -15,16 +15,18 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
+import assets.china.assets
 import assets.derived
 import assets.ingest
 import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
-from assets.report import charts
+from assets.report import charts, china_compute, sources_block
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
 from assets.report.outlook import Forecasts, outlook_markdown
+from assets.upstream.registry import DATASETS as UPSTREAM_DATASETS
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines import io, settings
 
@@ -49,6 +51,9 @@ LEDGER_TABLES = (
     "inference_costs",
     "cluster_equivalence",
     "datacenter_power",
+    "cluster_power_intensity",
+    "domestic_share_observed",
+    "chip_comparison",
 )
 #: Vintage-partitioned forecast inputs of the ledger.
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
@@ -68,7 +73,12 @@ REPORT_FORECASTS = (
 def defined_keys() -> tuple[set[str], set[str]]:
     """Names of the assets defined upstream of the report: (unpartitioned, vintage-partitioned)."""
     plain, partitioned = set(), set()
-    for asset_def in [*assets.ingest.ASSETS, *assets.derived.ASSETS, *FORECAST_ASSETS]:
+    for asset_def in [
+        *assets.ingest.ASSETS,
+        *assets.derived.ASSETS,
+        *assets.china.assets.ASSETS,
+        *FORECAST_ASSETS,
+    ]:
         target = partitioned if asset_def.partitions_def is not None else plain
         target.update(k.to_user_string() for k in asset_def.keys)
     return plain, partitioned
@@ -260,7 +270,11 @@ REPORT_INDEX_SCHEMA = io.column_schema(
     owners=OWNERS,
     kinds={"markdown", "pandas"},
     io_manager_key="report_io",
-    ins={"claims_ledger": dg.AssetIn("claims_ledger"), **_ins((), REPORT_FORECASTS)},
+    ins={
+        "claims_ledger": dg.AssetIn("claims_ledger"),
+        **_ins(china_compute.TABLES, REPORT_FORECASTS),
+    },
+    deps=[dg.AssetKey(entry.asset_name) for entry in UPSTREAM_DATASETS],
     metadata={
         "dagster/column_schema": REPORT_INDEX_SCHEMA,
         "missing_inputs": ", ".join(MISSING_INPUTS),
@@ -271,6 +285,7 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     verdicts, forecasts with intervals, backtests, data gaps) and shows the charts in the UI;
     returns the index of files written."""
     pngs = report_charts(claims_ledger, tables)
+    pngs.update(china_compute.china_compute_charts(tables))
     names = {name: f"outlook_{name}.png" for name in pngs}
     vintages = sorted(
         {
@@ -283,7 +298,9 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         **{k: v for k, v in tables.items() if k in Forecasts.__dataclass_fields__},
         extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
     )
-    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none")
+    china = china_compute.china_compute_markdown(tables, names)
+    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none", china)
+    text = report_with_sources(context.instance, text)
     folder = UPath(settings.layer_dir("report"))
     files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
         (names[n], "png", b) for n, b in pngs.items()
@@ -307,6 +324,21 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
             "sha256": [hashlib.sha256(f[2]).hexdigest() for f in files],
         }
     )
+
+
+def report_with_sources(instance: dg.DagsterInstance, text: str) -> str:
+    """The page with each source's as-of date (stale ones flagged) and the attribution block."""
+    today = pd.Timestamp.now(tz="UTC").date()
+    latest = {}
+    for entry in UPSTREAM_DATASETS:
+        event = instance.get_latest_materialization_event(dg.AssetKey(entry.asset_name))
+        if event is not None and event.asset_materialization is not None:
+            latest[entry.asset_name] = {
+                k: v.value for k, v in event.asset_materialization.metadata.items()
+            }
+    upstream = sources_block.upstream_as_of(latest)
+    rows = upstream + sources_block.clean_series_as_of(today)
+    return sources_block.with_sources(text, rows, upstream, today)
 
 
 def fc_image(png: bytes, alt: str) -> str:

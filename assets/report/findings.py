@@ -53,7 +53,7 @@ def within_pct(claimed: float, value: float, tolerance_pct: float) -> bool:
 
 def fmt(value: float) -> str:
     """A number as an analyst reads it: thousands separators, at most three significant decimals."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     value = float(value)
     if abs(value) >= 100 or value == int(value):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from assets.ingest.schema import normalise_alias
+from assets.report.china_claims import with_epoch_spec, with_observed_share, with_site_intensity
 from assets.report.chip_claims import check_chip_spec
 from assets.report.findings import OPEN, Finding, needs
 from assets.report.market_claims import (
@@ -91,6 +92,9 @@ class LedgerInputs:
     datacenter_power: pd.DataFrame | None = None
     gpu_rental_prices: pd.DataFrame | None = None
     startup_events: pd.DataFrame | None = None
+    cluster_power_intensity: pd.DataFrame | None = None
+    domestic_share_observed: pd.DataFrame | None = None
+    chip_comparison: pd.DataFrame | None = None
     #: MFU claims are compared with the predicted band widened by the model's calibration error.
     mfu_tolerance_pp: float = 2.0
 
@@ -152,13 +156,16 @@ def _chip_spec(claim: dict, inputs: LedgerInputs) -> Finding:
             f"'{_text(claim, 'subject')}' is not a chip in chip_aliases or hardware_specs: no sourced spec",
             "chip_spec",
         )
-    return check_chip_spec(
+    found = check_chip_spec(
         chip,
         claim["metric"],
         _num(claim, "value"),
         inputs.hardware_specs,
         inputs.chip_specs,
         _vendor(inputs, chip),
+    )
+    return with_epoch_spec(
+        found, chip, claim["metric"], _num(claim, "value"), inputs.chip_comparison
     )
 
 
@@ -208,6 +215,7 @@ def _cluster_power(claim: dict, inputs: LedgerInputs) -> Finding:
         return Finding(OPEN, "the claim states no GPU count or chip", "cluster_power")
     n_gpus = float(m.group(1).replace(",", ""))
     found = check_cluster_power(n_gpus, _num(claim, "value"), chip, inputs.power_observations)
+    found = with_site_intensity(found, n_gpus, _num(claim, "value"), inputs.cluster_power_intensity)
     return with_modelled_power(found, chip, n_gpus, inputs.datacenter_power)
 
 
@@ -280,17 +288,19 @@ def _count_level(claim: dict, inputs: LedgerInputs) -> Finding:
 
 def _share(claim: dict, inputs: LedgerInputs) -> Finding:
     if inputs.china_share_forecast is None:
-        return needs(
+        found = needs(
             "china_share_forecast", "share_forecast", "domestic share by year with intervals"
         )
+        return with_observed_share(found, inputs.domestic_share_observed)
     hi = _num(claim, "value_high")
     horizon = pd.Timestamp(claim["horizon"])
-    return check_share_prediction(
+    found = check_share_prediction(
         _num(claim, "value"),
         hi if not np.isnan(hi) else _num(claim, "value"),
         horizon.year,
         inputs.china_share_forecast,
     )
+    return with_observed_share(found, inputs.domestic_share_observed)
 
 
 def _survival(claim: dict, inputs: LedgerInputs) -> Finding:

@@ -336,7 +336,11 @@ def gaps_section(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
 
 
 def outlook_markdown(
-    ledger: pd.DataFrame, forecasts: Forecasts, charts: dict[str, str], vintage: str
+    ledger: pd.DataFrame,
+    forecasts: Forecasts,
+    charts: dict[str, str],
+    vintage: str,
+    china_section: str = "",
 ) -> str:
     """The whole page; ``charts`` maps chart names to the PNG file names written beside it."""
     lines = [
@@ -348,6 +352,7 @@ def outlook_markdown(
         "## Headline numbers",
         *headline_lines(ledger, forecasts),
         "",
+        china_section,
         "## What the article gets wrong",
         verdict_section(ledger, CONTRADICTED),
         "",

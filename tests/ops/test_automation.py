@@ -45,7 +45,7 @@ def tick(schedule: dg.ScheduleDefinition, at: dt.datetime, instance) -> list[dg.
 
 
 def test_every_schedule_and_sensor_targets_a_job_of_the_definitions():
-    assert {s.name for s in defs.schedules} == {"daily_ingest_schedule", "weekly_forecast_schedule"}
+    assert {s.name for s in defs.schedules} == {"daily_ingest_schedule"}
     for unresolved in defs.schedules:
         schedule = defs.resolve_schedule_def(unresolved.name)
         assert defs.resolve_job_def(schedule.job_name) is not None, schedule.name
@@ -65,21 +65,6 @@ def test_daily_ingest_schedule_runs_ingest_job_at_0500_utc_every_day(instance):
     assert request.job_name in (None, "ingest_job") and schedule.job_name == "ingest_job"
     assert request.partition_key is None
     assert request.asset_selection is None, "the whole ingest job, every source file"
-
-
-def test_weekly_forecast_schedule_requests_the_vintage_of_its_monday(instance):
-    schedule = defs.resolve_schedule_def("weekly_forecast_schedule")
-    job = defs.resolve_job_def(schedule.job_name)
-    assert schedule.job_name == "forecast_job" and job.partitions_def is not None
-    times = fire_times(schedule, MONDAY - dt.timedelta(hours=1), 3)
-    assert times == [MONDAY + dt.timedelta(weeks=w, hours=6) for w in range(3)]
-    for at in times:
-        (request,) = tick(schedule, at, instance)
-        assert request.partition_key == at.strftime("%Y-%m-%d")
-        assert request.partition_key in job.partitions_def.get_partition_keys(
-            current_time=at, dynamic_partitions_store=instance
-        )
-        assert request.tags.get("dagster/partition") in (None, request.partition_key)
 
 
 def sensor_tick(cursor: str | None, instance) -> dg.SensorExecutionData:

@@ -28,7 +28,14 @@ def test_definitions_load_with_groups_owners_and_descriptions():
     } <= keys
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"ingest", "derived", "forecasts", "report"}, key
+        assert node.group_name in {
+            "upstream",
+            "ingest",
+            "staging",
+            "derived",
+            "forecasts",
+            "report",
+        }, key
         assert node.owners, key
         assert node.description, key
     for name in ("ingest_job", "derived_job", *PIPELINE_JOBS):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+import assets.china.assets
 import assets.derived
 import assets.ingest
 import assets.report
+import assets.staging.assets
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from forecasts.vintage import VINTAGES
 from pipelines.definitions import defs as pipeline_defs
@@ -17,7 +19,9 @@ def _job():
     definitions = dg.Definitions(
         assets=[
             *assets.ingest.ASSETS,
+            *assets.staging.assets.ASSETS,
             *assets.derived.ASSETS,
+            *assets.china.assets.ASSETS,
             *FORECAST_ASSETS,
             *assets.report.ASSETS,
         ],
@@ -45,7 +49,8 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     sources, warehouse, instance
 ):
     job = _job()
-    _run(job, instance, [*assets.ingest.ASSETS, *assets.derived.ASSETS])
+    upstream = [*assets.ingest.ASSETS, *assets.staging.assets.ASSETS]
+    _run(job, instance, [*upstream, *assets.derived.ASSETS, *assets.china.assets.ASSETS])
     vintaged = [a for a in FORECAST_ASSETS if a.partitions_def == VINTAGES]
     vintaged = [a for a in vintaged if a.key.to_user_string() != "forecast_vintage_history"]
     _run(job, instance, vintaged, partition_key=VINTAGES.get_last_partition_key())
@@ -68,6 +73,7 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     assert power["verdict"] == "contradicted"
     assert power["pipeline_value_high"] < 175
     assert "datacenter_power: power-nvidia-h100-sxm-n50000" in power["evidence"]
+    assert "cluster_power_intensity: " in power["evidence"]
     equivalence = _row(ledger, "huawei-ascend-910b", "chips_per_h100_equivalent")
     # the calibrated model's solve, its batch bases and what the 910B figure rests on
     assert equivalence["pipeline_value_low"] <= equivalence["pipeline_value"]
@@ -79,6 +85,7 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     assert not ledger["reason"].str.startswith("needs ").any()
     share = ledger[ledger["metric"] == "domestic_share_pct"].iloc[0]
     assert share["verdict"] == "open" and 0 <= share["probability"] <= 1
+    assert "domestic_share_observed: years 2024, 2025" in share["evidence"]
 
     page = (warehouse / "report" / "outlook.md").read_text(encoding="utf-8")
     wrong = page.split("## What the article gets wrong")[1].split("## What the article gets right")[
@@ -94,6 +101,10 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     assert {"outlook_price_fan_input.png", "outlook_survival_all.png", "outlook_share.png"} <= set(
         index["file"]
     )
+    china = page.split("## China's AI compute")[1].split("## What the article gets wrong")[0]
+    assert "CC BY 4.0" in china and "Not materialized" not in china
+    for chart in ("china_stock", "china_share", "power_intensity", "chip_comparison"):
+        assert f"outlook_{chart}.png" in set(index["file"])
 
     # same inputs, same bytes: the page, its charts and the ledger
     ledger_bytes = (warehouse / "report" / "claims_ledger.parquet").read_bytes()

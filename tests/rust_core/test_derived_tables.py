@@ -163,7 +163,7 @@ def test_assets_materialize_from_shipped_sources(sources, warehouse, instance) -
     import assets.ingest
 
     ingest = [k.to_user_string() for a in assets.ingest.ASSETS for k in a.keys]
-    result = materialize([*ingest, "chip_specs", *keys], instance)
+    result = materialize([*ingest, "stg_epoch_ml_hardware", "chip_specs", *keys], instance)
     assert result.success
     derived = warehouse / "derived"
     for key in keys:

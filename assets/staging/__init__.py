@@ -1,0 +1,1 @@
+"""Staging: each upstream payload typed into the project's units (``warehouse/clean/stg_*``)."""
