@@ -82,10 +82,7 @@ def location_tags() -> dict[str, str]:
 
     with open(settings.PROJECT_ROOT / "pyproject.toml", "rb") as handle:
         location = tomllib.load(handle)["tool"]["dagster"]["code_location_name"]
-    return {
-        REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{location}",
-        "outlook/launched_by": "command_line",
-    }
+    return {REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{location}"}
 
 
 def run_jobs(defs, instance) -> list[str]:

@@ -16,6 +16,8 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import RunsFilter
 
+from pipelines import recovery
+
 from .procs import (
     LOCATION_NAME,
     LOOPBACK,
@@ -173,11 +175,9 @@ def test_changed_source_csv_reaches_outlook_md_through_the_daemon():
         for r in runs
         if r.asset_selection
         and dg.AssetKey("outlook_report") in r.asset_selection
-        and r.tags.get("outlook/launched_by") != "command_line"
+        and r.tags.get(recovery.LAUNCHER_TAG) != "cli"
     ]
     assert automated, [(r.job_name, dict(r.tags)) for r in runs]
     assert all(
-        r.tags.get("outlook/launched_by") == "command_line"
-        for r in runs
-        if r.run_id in cli_runs.values()
+        r.tags.get(recovery.LAUNCHER_TAG) == "cli" for r in runs if r.run_id in cli_runs.values()
     )
