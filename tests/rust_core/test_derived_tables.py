@@ -50,9 +50,11 @@ POWER = pd.DataFrame(
 )  # fmt: skip
 RENT = pd.DataFrame(
     [
-        {"rental_id": "RT05", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 2.0, "usd_per_gpu_hour_high": np.nan},
-        {"rental_id": "RT10", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 1.65, "usd_per_gpu_hour_high": np.nan},
-        {"rental_id": "RT11", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 6.88, "usd_per_gpu_hour_high": np.nan},
+        {"rental_id": "RT05", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 2.0, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "medium"},
+        {"rental_id": "RT10", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 1.65, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "medium"},
+        {"rental_id": "RT11", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 6.88, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "high"},
+        {"rental_id": "RT16", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 9.5, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "low"},
+        {"rental_id": "RT14", "chip_id": "huawei-ascend-910b", "usd_per_gpu_hour": 1.1, "usd_per_gpu_hour_high": np.nan, "kind": "claim", "confidence": "medium"},
     ]
 )  # fmt: skip
 
@@ -64,7 +66,12 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
     assert list(h100.index) == ["bf16", "fp8"]
     assert not h100.at["bf16", "assumed_scale_out"] and h100.at["bf16", "scale_out_gbps"] == 50.0
     assert (h100.at["bf16", "power_w_low"], h100.at["bf16", "power_w_high"]) == (775.0, 1275.0)
-    assert h100.at["bf16", "price_usd_per_chip_hour"] == 2.0  # median of 1.65, 2.0, 6.88
+    # median of 1.65, 2.0, 6.88; the low-confidence 9.5 is only checked against 1.65-6.88
+    assert h100.at["bf16", "price_usd_per_chip_hour"] == 2.0
+    assert h100.at["bf16", "price_basis"] == (
+        "median of rentals (RT05,RT10,RT11); not used: RT16 (measured, low confidence) "
+        "9.5 USD/chip-hour: outside the supportable 1.65-6.88 USD/chip-hour"
+    )
     ascend = chips[chips["chip_id"] == "huawei-ascend-910b"].iloc[0]
     assert ascend["precision"] == "bf16" and ascend["assumed_scale_out"]
     assert ascend["scale_out_gbps"] == si.FALLBACK_SCALE_OUT_GBPS
@@ -76,6 +83,10 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
     )
     assert "assumed: TDP x H100" in ascend["assumptions"]
     assert math.isnan(ascend["price_usd_per_chip_hour"])
+    assert ascend["price_basis"] == (
+        "no rental price of medium or high confidence; not used: RT14 (claim, medium "
+        "confidence) 1.1 USD/chip-hour: no supportable price to compare"
+    )
 
 
 def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
