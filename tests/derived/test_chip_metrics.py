@@ -238,3 +238,19 @@ def test_price_is_the_newest_usable_row_by_hand(rows):
         assert math.isnan(out.at[0, "price_usd"])
     unused = len(rows) - len(usable)
     assert out.at[0, "price_check"].count(" confidence) ") == unused
+
+
+@pytest.mark.slow
+def test_shipped_prices_rest_only_on_usable_rows(pipeline_run):
+    metrics = pd.read_parquet(pipeline_run.warehouse / "derived" / "chip_metrics.parquet")
+    prices = pd.read_parquet(pipeline_run.warehouse / "clean" / "chip_prices.parquet")
+    ascend = metrics[metrics["chip_id"] == "huawei-ascend-950pr"].iloc[0]
+    assert math.isnan(ascend["price_usd"]) and math.isnan(ascend["tflops_per_kusd"])
+    assert "CP23 (claim, low confidence)" in ascend["price_check"]
+    by_id = prices.set_index("chip_price_id")
+    used = metrics.loc[metrics["price_source"].str.startswith("chip_prices:"), "price_source"]
+    assert len(used) > 0
+    for source in used:
+        row = by_id.loc[source.removeprefix("chip_prices:")]
+        assert row["kind"] in {"spec", "measured", "estimate"}, source
+        assert row["confidence"] in {"medium", "high"}, source

@@ -44,12 +44,11 @@ def test_data_contract_document_is_current():
 
 
 @pytest.mark.slow
-def test_full_run_writes_every_contract_dataset(sources, warehouse, instance):
-    for name in PIPELINE_JOBS:
-        job = defs.resolve_job_def(name)
-        key = job.partitions_def.get_partition_keys()[-1] if job.partitions_def else None
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+def test_full_run_writes_every_contract_dataset(pipeline_run):
+    assert list(pipeline_run.results) == list(PIPELINE_JOBS)
+    for result in pipeline_run.results.values():
         assert result.success, failure_messages(result)
+    warehouse = pipeline_run.warehouse
 
     for d in contract.datasets(defs):
         pattern = str(warehouse / d["path"].replace("YYYY-MM-DD", "*"))
@@ -68,10 +67,9 @@ def test_full_run_writes_every_contract_dataset(sources, warehouse, instance):
         assert list(pd.read_parquet(files[-1]).columns) == declared
 
 
-def test_materialization_metadata_has_rows_schema_preview_and_path(sources, warehouse, instance):
-    result = defs.resolve_job_def("ingest_job").execute_in_process(
-        instance=instance, raise_on_error=False
-    )
+@pytest.mark.slow
+def test_materialization_metadata_has_rows_schema_preview_and_path(pipeline_run):
+    result, instance = pipeline_run.results["ingest_job"], pipeline_run.instance
     assert result.success, failure_messages(result)
     events = result.asset_materializations_for_node("hardware_specs")
     meta = events[0].metadata
