@@ -14,7 +14,9 @@ setup: $(VENV)/.python-deps $(VENV)/.rust-core $(DAGSTER_HOME)/dagster.yaml
 $(VENV)/.python-deps: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	# Bytecode compiled at install, so no run pays for compiling the libraries (uv does not by
+	# default, and nothing is written back where PYTHONDONTWRITEBYTECODE is set).
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	rm -f $(VENV)/.rust-core
 	touch $@

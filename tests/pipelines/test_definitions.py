@@ -83,3 +83,27 @@ def test_materialization_metadata_has_rows_schema_preview_and_path(pipeline_run)
     )
     record = instance.get_latest_materialization_event(dg.AssetKey("hardware_specs"))
     assert record is not None
+
+
+def test_column_descriptions_escape_angle_brackets_for_the_ui():
+    graph = defs.resolve_asset_graph()
+    escaped = 0
+    for key in graph.get_all_asset_keys():
+        schema = graph.get(key).metadata.get("dagster/column_schema")
+        for column in schema.columns if schema else ():
+            assert "<" not in (column.description or ""), (key, column.name)
+            escaped += "&lt;" in (column.description or "")
+    assert escaped > 0
+    training = graph.get(dg.AssetKey("training_scenarios")).metadata["dagster/column_schema"]
+    scenario = next(c for c in training.columns if c.name == "scenario_id")
+    assert scenario.description == "train-&lt;chip&gt;-&lt;precision&gt;-&lt;model&gt;-n&lt;chips&gt;"
+
+
+def test_parquet_field_descriptions_keep_the_plain_text():
+    from pipelines.io import arrow_table, column_schema
+
+    schema = column_schema(("scenario_id", "string", "", "train-<chip>-n<chips> & more"))
+    table = arrow_table(pd.DataFrame({"scenario_id": ["x"]}), schema)
+    assert table.schema.field("scenario_id").metadata[b"description"] == (
+        b"train-<chip>-n<chips> & more"
+    )
