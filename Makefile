@@ -8,7 +8,7 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
 RUST_SRC := $(shell find rust_core/src rust_core/python rust_core/calibration -type f -not -path "*/__pycache__/*" 2>/dev/null) rust_core/Cargo.toml rust_core/Cargo.lock rust_core/pyproject.toml
 
-.PHONY: setup run test lint fmt bench ui clean
+.PHONY: setup run test test-fast lint fmt bench ui clean
 setup: $(VENV)/.python-deps $(VENV)/.rust-core $(DAGSTER_HOME)/dagster.yaml
 
 $(VENV)/.python-deps: requirements.lock pyproject.toml
@@ -37,6 +37,10 @@ run: setup
 test: setup
 	$(PY) -m pytest -q
 	cargo test --quiet --manifest-path rust_core/Cargo.toml
+
+# The edit loop: every test not marked slow (no full pipeline run, no servers); `make test` runs all.
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -78,9 +78,15 @@ def test_materialization_metadata_has_rows_schema_preview_and_path(pipeline_run)
     assert "chip_id" in meta["preview"].value
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["usd_prices_present"] is True
-    assert checks["claims_vs_datasheet"] is False, (
-        "the article's chip table contradicts the datasheets"
+    # The article's chip table contradicts the datasheets: findings listed for the ledger, and
+    # no warning check fails on the shipped data (nothing in the sources to fix).
+    assert all(checks.values()), checks
+    differences = next(
+        e.metadata["differences"].value
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "claims_vs_datasheet"
     )
+    assert "nvidia-h100-sxm" in differences and "contradicted" in differences
     record = instance.get_latest_materialization_event(dg.AssetKey("hardware_specs"))
     assert record is not None
 
@@ -96,7 +102,9 @@ def test_column_descriptions_escape_angle_brackets_for_the_ui():
     assert escaped > 0
     training = graph.get(dg.AssetKey("training_scenarios")).metadata["dagster/column_schema"]
     scenario = next(c for c in training.columns if c.name == "scenario_id")
-    assert scenario.description == "train-&lt;chip&gt;-&lt;precision&gt;-&lt;model&gt;-n&lt;chips&gt;"
+    assert (
+        scenario.description == "train-&lt;chip&gt;-&lt;precision&gt;-&lt;model&gt;-n&lt;chips&gt;"
+    )
 
 
 def test_parquet_field_descriptions_keep_the_plain_text():
