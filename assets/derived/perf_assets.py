@@ -209,7 +209,10 @@ def training_scenarios(
             "chips_left_out": skipped,
             "layouts_evaluated": int(out["layouts_evaluated"].sum()),
             "infeasible_scenarios": int((~out["feasible"]).sum()),
-            "calibration_mae_mfu_pp": rust_core.calibration()["mae_mfu_pp"],
+            # A property of the compiled model, the same every run: text, so the UI draws no plot.
+            "calibration_mae_mfu_pp": dg.MetadataValue.text(
+                f"{rust_core.calibration()['mae_mfu_pp']:.2f} pp"
+            ),
         },
     )
 

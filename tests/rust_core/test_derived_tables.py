@@ -174,3 +174,17 @@ def test_assets_materialize_from_shipped_sources(pipeline_run, warehouse_copy, i
     meta = run.asset_materializations_for_node("what_if_training")[0].metadata
     assert meta["best_layout"].value.startswith("tp=")
     assert isinstance(dg.MetadataValue.float(1.0), dg.FloatMetadataValue)
+
+
+@pytest.mark.slow
+def test_constant_model_calibration_is_text_metadata_not_a_plotted_number(pipeline_run):
+    meta = (
+        pipeline_run.results["derived_job"]
+        .asset_materializations_for_node("training_scenarios")[0]
+        .metadata
+    )
+    value = meta["calibration_mae_mfu_pp"]
+    assert isinstance(value, dg.TextMetadataValue)
+    import rust_core
+
+    assert value.value == f"{rust_core.calibration()['mae_mfu_pp']:.2f} pp"
