@@ -8,13 +8,15 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
 RUST_SRC := $(shell find rust_core/src rust_core/python rust_core/calibration -type f -not -path "*/__pycache__/*" 2>/dev/null) rust_core/Cargo.toml rust_core/Cargo.lock rust_core/pyproject.toml
 
-.PHONY: setup run test lint fmt bench ui clean
+.PHONY: setup run test test-fast lint fmt bench ui clean
 setup: $(VENV)/.python-deps $(VENV)/.rust-core $(DAGSTER_HOME)/dagster.yaml
 
 $(VENV)/.python-deps: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	# Bytecode compiled at install, so no run pays for compiling the libraries (uv does not by
+	# default, and nothing is written back where PYTHONDONTWRITEBYTECODE is set).
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	rm -f $(VENV)/.rust-core
 	touch $@
@@ -35,6 +37,10 @@ run: setup
 test: setup
 	$(PY) -m pytest -q
 	cargo test --quiet --manifest-path rust_core/Cargo.toml
+
+# The edit loop: every test not marked slow (no full pipeline run, no servers); `make test` runs all.
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import html
 import json
 import os
 import uuid
@@ -35,7 +36,7 @@ def arrow_table(df: pd.DataFrame, column_schema: dg.TableSchema | None = None) -
         col = declared.get(field.name)
         meta = dict(field.metadata or {})
         if col is not None:
-            meta[b"description"] = (col.description or "").encode()
+            meta[b"description"] = html.unescape(col.description or "").encode()
             if col.tags.get("unit"):
                 meta[b"unit"] = col.tags["unit"].encode()
         fields.append(field.with_metadata(meta))
@@ -350,10 +351,13 @@ class ParquetIOManager(dg.ConfigurableIOManagerFactory):
 
 def column_schema(*columns: tuple[str, str, str, str]) -> dg.TableSchema:
     """A column schema from (name, type, unit, description) tuples; the unit goes to a tag and
-    into the description so the UI and the Parquet field metadata both show it."""
+    into the description so the UI and the Parquet field metadata both show it. The UI renders a
+    description as Markdown, so angle brackets (``train-<chip>-...``) are escaped as entities; the
+    Parquet field metadata carries the plain text."""
     out = []
     for name, type_, unit, description in columns:
         text = f"{description} [{unit}]" if unit else description
+        text = html.escape(text, quote=False)
         out.append(
             dg.TableColumn(name, type_, description=text, tags={"unit": unit} if unit else {})
         )

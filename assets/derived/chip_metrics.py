@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 import rust_core
+from assets.derived.price_support import is_supportable, range_check
 from pipelines.io import column_schema
 
 #: precision -> dense peak column of hardware_specs
@@ -26,13 +27,21 @@ CHIP_METRICS_SCHEMA = column_schema(
         "price_usd",
         "double",
         "USD",
-        "Price per chip (latest chip_prices observation, else list price)",
+        "Price per chip: the latest dated chip_prices row of kind spec, measured or estimate "
+        "and medium or high confidence, else the list price; empty when no such row exists",
     ),
     (
         "price_source",
         "string",
         "",
         "Where price_usd came from (chip_prices id or hardware_specs list price)",
+    ),
+    (
+        "price_check",
+        "string",
+        "",
+        "chip_prices rows not used for price_usd (claims, low confidence), each compared with the "
+        "range of the chip's usable prices",
     ),
     ("tflops_per_w", "double", "TFLOPS/W", "Peak TFLOPS per watt of TDP"),
     ("tflops_per_kusd", "double", "TFLOPS/kUSD", "Peak TFLOPS per 1,000 USD of chip price"),
@@ -52,10 +61,33 @@ CHIP_METRICS_SCHEMA = column_schema(
 
 
 def latest_chip_price(chip_prices: pd.DataFrame) -> pd.DataFrame:
-    """The most recent dated per-chip USD price of each chip (rows without a date are skipped)."""
-    dated = chip_prices[chip_prices["date"].notna() & chip_prices["usd_per_chip"].notna()]
+    """The most recent dated per-chip USD price of each chip from the rows a derived metric may use
+    (spec, measured or estimate of medium or high confidence; rows without a date are skipped)."""
+    usable = chip_prices[is_supportable(chip_prices)]
+    dated = usable[usable["date"].notna() & usable["usd_per_chip"].notna()]
     latest = dated.sort_values(["chip_id", "date", "chip_price_id"]).groupby("chip_id").tail(1)
     return latest.set_index("chip_id")[["usd_per_chip", "chip_price_id"]]
+
+
+def price_checks(chip_prices: pd.DataFrame) -> pd.Series:
+    """Per chip: the price rows left out of price_usd, each against the range of its usable rows."""
+    priced = chip_prices[chip_prices["usd_per_chip"].notna()]
+    usable = is_supportable(priced)
+    out = {}
+    for chip_id, rows in priced.groupby("chip_id"):
+        good = rows[usable.loc[rows.index]]
+        high = good["usd_per_chip_high"].fillna(good["usd_per_chip"]).max()
+        text = range_check(
+            rows[~usable.loc[rows.index]],
+            "chip_price_id",
+            "usd_per_chip",
+            "USD",
+            good["usd_per_chip"].min(),
+            high,
+        )
+        if text:
+            out[chip_id] = text
+    return pd.Series(out, dtype="object")
 
 
 def chip_inputs(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataFrame:
@@ -90,9 +122,12 @@ def chip_inputs(chip_specs: pd.DataFrame, chip_prices: pd.DataFrame) -> pd.DataF
     out["price_usd"] = market.fillna(out["list_price_usd"]).astype("float64")
     out["price_source"] = np.where(
         market.notna(),
-        "chip_prices:" + out["chip_id"].map(prices["chip_price_id"]).fillna("").astype(str),
+        "chip_prices:"
+        + out["chip_id"].map(prices["chip_price_id"].to_dict()).astype("string").fillna(""),
         np.where(out["list_price_usd"].notna(), "hardware_specs:list_price_usd", ""),
     )
+    checks = price_checks(chip_prices).to_dict()
+    out["price_check"] = [checks.get(chip_id, "") for chip_id in out["chip_id"]]
     return (
         out.drop(columns="list_price_usd")
         .sort_values(["chip_id", "precision"])

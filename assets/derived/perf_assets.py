@@ -23,7 +23,13 @@ _SOURCES = [
         "Where the IT watts per chip come from (observations or assumption)",
     ),
     ("pue_basis", "string", "", "Where the PUE band comes from"),
-    ("price_basis", "string", "", "Rental observations behind the price (empty: no price known)"),
+    (
+        "price_basis",
+        "string",
+        "",
+        "Rental observations behind the price (medium or high confidence only), then the rows "
+        "left out as a range check (empty: no rental observed)",
+    ),
     ("spec_sources", "string", "", "JSON: spec column -> hardware_specs.spec_id"),
     ("model_source", "string", "", "Publication of the model's shape, batch and tokens"),
     ("assumptions", "string", "", "Every value assumed because a source lacks it"),
@@ -225,7 +231,10 @@ def training_scenarios(
             "chips_left_out": skipped,
             "layouts_evaluated": int(out["layouts_evaluated"].sum()),
             "infeasible_scenarios": int((~out["feasible"]).sum()),
-            "calibration_mae_mfu_pp": rust_core.calibration()["mae_mfu_pp"],
+            # A property of the compiled model, the same every run: text, so the UI draws no plot.
+            "calibration_mae_mfu_pp": dg.MetadataValue.text(
+                f"{rust_core.calibration()['mae_mfu_pp']:.2f} pp"
+            ),
         },
     )
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from assets.derived.batch_rule import BATCH_RULE, grown_batch_tokens
+from assets.derived.price_support import is_supportable, range_check
 from assets.derived.workloads import TRAINING_MODELS
 
 #: Cluster sizes of the training grid (chips).
@@ -66,11 +67,15 @@ def power_bands(chip_specs: pd.DataFrame, power_observations: pd.DataFrame) -> p
 
 
 def rental_bands(gpu_rental_prices: pd.DataFrame) -> pd.DataFrame:
-    """Per chip: median, lowest and highest observed rental USD per chip-hour, with the ids."""
+    """Per chip: median, lowest and highest rental USD per chip-hour over the rows a cost may rest
+    on (spec, measured or estimate of medium or high confidence), with their ids, and the other
+    rows as a range check against them."""
     r = gpu_rental_prices[gpu_rental_prices["usd_per_gpu_hour"].notna()]
+    usable = is_supportable(r)
     high = r["usd_per_gpu_hour_high"].fillna(r["usd_per_gpu_hour"])
-    return (
-        r.assign(high=high)
+    bands = (
+        r[usable]
+        .assign(high=high[usable])
         .groupby("chip_id")
         .agg(
             price_usd_per_chip_hour=("usd_per_gpu_hour", "median"),
@@ -78,8 +83,33 @@ def rental_bands(gpu_rental_prices: pd.DataFrame) -> pd.DataFrame:
             price_high=("high", "max"),
             price_ids=("rental_id", ",".join),
         )
-        .reset_index()
     )
+    checks = {
+        chip_id: range_check(
+            rows,
+            "rental_id",
+            "usd_per_gpu_hour",
+            "USD/chip-hour",
+            bands["price_low"].get(chip_id, np.nan),
+            bands["price_high"].get(chip_id, np.nan),
+        )
+        for chip_id, rows in r[~usable].groupby("chip_id")
+    }
+    out = bands.reindex(bands.index.union(pd.Index(list(checks), dtype=bands.index.dtype)))
+    out["price_check"] = pd.Series(checks, dtype="object").reindex(out.index).fillna("")
+    return out.rename_axis("chip_id").reset_index()
+
+
+def price_basis(price) -> str:
+    """Which rentals a chip's price is the median of, then the rows left out of it."""
+    if price is None:
+        return ""
+    used = (
+        f"median of rentals ({price.price_ids})"
+        if pd.notna(price.price_usd_per_chip_hour)
+        else "no rental price of medium or high confidence"
+    )
+    return f"{used}; {price.price_check}" if price.price_check else used
 
 
 def chip_table(
@@ -147,9 +177,7 @@ def chip_table(
                     else price.price_usd_per_chip_hour,
                     "price_low": np.nan if price is None else price.price_low,
                     "price_high": np.nan if price is None else price.price_high,
-                    "price_basis": ""
-                    if price is None
-                    else f"median of rentals ({price.price_ids})",
+                    "price_basis": price_basis(price),
                     "spec_sources": chip.value_sources,
                     "assumptions": "; ".join(assumptions),
                 }

@@ -178,6 +178,7 @@ def test_forecast_job_and_schedule_cover_every_forecast_asset():
             assert "as_of_date" in {c.name for c in schema.columns}
 
 
+@pytest.mark.slow
 def test_runs_succeed_with_charts_and_coverage_checks(runs):
     for name in ("first", "second", "again"):
         assert runs[name].success
@@ -202,6 +203,7 @@ def test_runs_succeed_with_charts_and_coverage_checks(runs):
     assert verdict["api_price_interval_coverage"] == B.coverage_shortfalls(scores).empty
 
 
+@pytest.mark.slow
 def test_vintages_written_hive_style_and_read_by_duckdb(runs):
     root = runs["root"]
     glob = vintage_glob(str(root), "api_price_forecast")
@@ -233,6 +235,7 @@ def test_vintages_written_hive_style_and_read_by_duckdb(runs):
     assert len(direct) == len(only)
 
 
+@pytest.mark.slow
 def test_vintage_uses_only_rows_known_on_its_date(runs):
     grid = read_vintages(str(runs["root"]), "api_price_grid")
     last_month = grid.groupby("vintage")["month"].max()
@@ -245,11 +248,13 @@ def test_vintage_uses_only_rows_known_on_its_date(runs):
     assert set(figures.loc[figures["year"] == 2025, "vintage"].dt.strftime("%Y-%m-%d")) == {V2}
 
 
+@pytest.mark.slow
 def test_rerun_of_a_vintage_is_byte_identical(runs):
     assert runs["before"] == runs["after"]
     assert len(runs["after"]) >= 2 * len(FA.ASSETS)
 
 
+@pytest.mark.slow
 def test_history_asset_reads_every_vintage(runs):
     hist = read_vintages(str(runs["root"]), "forecast_vintage_history", latest_only=True)
     assert sorted(hist["vintage"].dt.strftime("%Y-%m-%d").unique()) == [
@@ -268,6 +273,7 @@ def test_history_asset_reads_every_vintage(runs):
     assert history_vintage["metric"].str.startswith("domestic_prob_30_40_2028").any()
 
 
+@pytest.mark.slow
 def test_summary_prints_headline_tables_of_latest_vintage(runs, tmp_path, capsys):
     from forecasts import summary
 

@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 
-from assets.ingest.hardware import claims_vs_default, one_default_per_chip, resolve_specs
+from assets.ingest.hardware import (
+    chips_have_compute,
+    claims_vs_default,
+    one_default_per_chip,
+    resolve_specs,
+)
 
 
 def rows(*records):
@@ -118,10 +123,35 @@ def test_default_wins_then_rank_then_agreement():
     }
 
     passed, text, meta = claims_vs_default(table)
-    assert (
-        not passed and "2 claimed value(s)" in text
-    )  # 640 FP8 and 250 W: nothing sourced; 1200 GB/s agrees
+    # 640 FP8 (a has no sourced FP8) and 250 W (s has no sourced row at all); 1200 GB/s agrees.
+    # Only s is something a user can fix, so the check fails naming it and what to add.
+    assert not passed and "2 claimed value(s)" in text
+    assert "chip(s) without a sourced row (s): add a hardware_specs.csv row" in text
     assert "no sourced value" in meta["differences"]
+    assert "chip has no sourced row" in meta["differences"]
+
+    without_orphan = table[table["chip_id"] != "s"]
+    passed, text, meta = claims_vs_default(without_orphan)
+    assert passed and text.startswith("1 claimed value(s)") and "claims_ledger" in text
+
+
+def test_chips_without_a_bf16_peak_fail_only_when_nothing_explains_why():
+    table = rows(
+        {"spec_id": "a-1", "chip_id": "a", "kind": "spec", "is_default": True, "bf16_dense_tflops": 100.0, "note": ""},
+        {"spec_id": "f-1", "chip_id": "f", "kind": "spec", "is_default": True, "fp8_dense_tflops": 1000.0, "note": ""},
+        {"spec_id": "n-1", "chip_id": "n", "kind": "spec", "is_default": True, "memory_gb": 64.0, "note": "Compute NOT FOUND"},
+        {"spec_id": "u-1", "chip_id": "u", "kind": "spec", "is_default": True, "memory_gb": 32.0, "note": None},
+    )  # fmt: skip
+    passed, text, meta = chips_have_compute(table)
+    assert not passed
+    assert text == (
+        "3 chip(s) without a sourced bf16_dense_tflops (left out of BF16 metrics); u: add "
+        "bf16_dense_tflops with its source to hardware_specs.csv, or say in the row's note that "
+        "no source states it"
+    )
+    assert meta == {"chips": "f, n, u", "chips_with_only_fp8": "f"}
+    passed, _, _ = chips_have_compute(table[table["chip_id"] != "u"])
+    assert passed
 
 
 def test_default_rules_locate_the_lines():

@@ -12,7 +12,6 @@ import pytest
 
 from assets.derived import performance as pf
 from assets.derived import scenario_inputs as si
-from tests.helpers import materialize
 
 
 def specs(**overrides) -> pd.DataFrame:
@@ -50,9 +49,11 @@ POWER = pd.DataFrame(
 )  # fmt: skip
 RENT = pd.DataFrame(
     [
-        {"rental_id": "RT05", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 2.0, "usd_per_gpu_hour_high": np.nan},
-        {"rental_id": "RT10", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 1.65, "usd_per_gpu_hour_high": np.nan},
-        {"rental_id": "RT11", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 6.88, "usd_per_gpu_hour_high": np.nan},
+        {"rental_id": "RT05", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 2.0, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "medium"},
+        {"rental_id": "RT10", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 1.65, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "medium"},
+        {"rental_id": "RT11", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 6.88, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "high"},
+        {"rental_id": "RT16", "chip_id": "nvidia-h100-sxm", "usd_per_gpu_hour": 9.5, "usd_per_gpu_hour_high": np.nan, "kind": "measured", "confidence": "low"},
+        {"rental_id": "RT14", "chip_id": "huawei-ascend-910b", "usd_per_gpu_hour": 1.1, "usd_per_gpu_hour_high": np.nan, "kind": "claim", "confidence": "medium"},
     ]
 )  # fmt: skip
 
@@ -64,7 +65,12 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
     assert list(h100.index) == ["bf16", "fp8"]
     assert not h100.at["bf16", "assumed_scale_out"] and h100.at["bf16", "scale_out_gbps"] == 50.0
     assert (h100.at["bf16", "power_w_low"], h100.at["bf16", "power_w_high"]) == (775.0, 1275.0)
-    assert h100.at["bf16", "price_usd_per_chip_hour"] == 2.0  # median of 1.65, 2.0, 6.88
+    # median of 1.65, 2.0, 6.88; the low-confidence 9.5 is only checked against 1.65-6.88
+    assert h100.at["bf16", "price_usd_per_chip_hour"] == 2.0
+    assert h100.at["bf16", "price_basis"] == (
+        "median of rentals (RT05,RT10,RT11); not used: RT16 (measured, low confidence) "
+        "9.5 USD/chip-hour: outside the supportable 1.65-6.88 USD/chip-hour"
+    )
     ascend = chips[chips["chip_id"] == "huawei-ascend-910b"].iloc[0]
     assert ascend["precision"] == "bf16" and ascend["assumed_scale_out"]
     assert ascend["scale_out_gbps"] == si.FALLBACK_SCALE_OUT_GBPS
@@ -76,6 +82,10 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
     )
     assert "assumed: TDP x H100" in ascend["assumptions"]
     assert math.isnan(ascend["price_usd_per_chip_hour"])
+    assert ascend["price_basis"] == (
+        "no rental price of medium or high confidence; not used: RT14 (claim, medium "
+        "confidence) 1.1 USD/chip-hour: no supportable price to compare"
+    )
 
 
 def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
@@ -158,14 +168,10 @@ def test_training_batch_grows_with_the_cluster() -> None:
 
 
 @pytest.mark.slow
-def test_assets_materialize_from_shipped_sources(sources, warehouse, instance) -> None:
+def test_assets_materialize_from_shipped_sources(pipeline_run, warehouse_copy, instance) -> None:
     keys = ["training_scenarios", "inference_costs", "cluster_equivalence", "datacenter_power"]
-    import assets.ingest
-
-    ingest = [k.to_user_string() for a in assets.ingest.ASSETS for k in a.keys]
-    result = materialize([*ingest, "stg_epoch_ml_hardware", "chip_specs", *keys], instance)
-    assert result.success
-    derived = warehouse / "derived"
+    assert pipeline_run.results["derived_job"].success
+    derived = pipeline_run.warehouse / "derived"
     for key in keys:
         table = pq.read_table(derived / f"{key}.parquet")
         assert table.num_rows > 0
@@ -181,9 +187,23 @@ def test_assets_materialize_from_shipped_sources(sources, warehouse, instance) -
         run_config={"ops": {"what_if_training": {"config": {"chip_id": "custom", "chips": 64, "model_id": "llama2-7b", "peak_tflops": 500.0, "memory_gb": 96.0, "memory_bw_gbps": 3000.0, "scale_up_gbps": 400.0, "scale_up_domain_chips": 8, "scale_out_gbps": 50.0, "price_usd_per_chip_hour": 2.5}}}},
     )  # fmt: skip
     assert run.success
-    what_if = pd.read_parquet(derived / "what_if_training.parquet").iloc[0]
+    what_if = pd.read_parquet(warehouse_copy / "derived" / "what_if_training.parquet").iloc[0]
     assert what_if["scenario_id"] == "what-if-custom-bf16-llama2-7b-n64"
     assert what_if["feasible"] and math.isclose(what_if["cost_usd"], what_if["chip_hours"] * 2.5)
     meta = run.asset_materializations_for_node("what_if_training")[0].metadata
     assert meta["best_layout"].value.startswith("tp=")
     assert isinstance(dg.MetadataValue.float(1.0), dg.FloatMetadataValue)
+
+
+@pytest.mark.slow
+def test_constant_model_calibration_is_text_metadata_not_a_plotted_number(pipeline_run):
+    meta = (
+        pipeline_run.results["derived_job"]
+        .asset_materializations_for_node("training_scenarios")[0]
+        .metadata
+    )
+    value = meta["calibration_mae_mfu_pp"]
+    assert isinstance(value, dg.TextMetadataValue)
+    import rust_core
+
+    assert value.value == f"{rust_core.calibration()['mae_mfu_pp']:.2f} pp"
