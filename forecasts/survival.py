@@ -136,6 +136,22 @@ def km_survival(age: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.asarray(sf.surv_times), np.asarray(sf.surv_prob), np.asarray(sf.surv_prob_se)
 
 
+def km_weighted(
+    age: np.ndarray, event: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier curves of many resamples at once: ``weights`` (resamples x companies) counts
+    how often each company is drawn. Returns the distinct exit ages and the survival matrix
+    (resamples x ages); a resample without an exit at an age keeps its curve flat there."""
+    times = np.unique(age[event == 1])
+    if len(times) == 0:
+        return times, np.ones((len(weights), 0))
+    at_risk = weights @ (age[:, None] >= times[None, :]).astype(float)
+    exits = weights @ ((age[:, None] == times[None, :]) & (event[:, None] == 1)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1 - exits / at_risk, 1.0)
+    return times, np.cumprod(factor, axis=1)
+
+
 def conditional_survival(
     times: np.ndarray, surv: np.ndarray, age_now: np.ndarray, age_then: np.ndarray
 ) -> np.ndarray:
@@ -232,21 +248,18 @@ def _projection_rows(
     age_all = sub["age_years"].to_numpy()
     ev_all = sub["event"].to_numpy()
     age_now = active["age_years"].to_numpy()
+    counts = np.stack([np.bincount(i, minlength=n) for i in boot_idx]).astype(float)
+    boot_t, boot_s = km_weighted(age_all, ev_all, counts)
     for date in target_dates(as_of):
         age_then = (date - active["founded"]).dt.days.to_numpy() / DAYS_PER_YEAR
         p_surv = conditional_survival(*km_survival(age_all, ev_all)[:2], age_now, age_then)
         n_beyond = int((age_then > max_follow).sum())
-        draws = np.empty(N_BOOTSTRAP)
-        expected_b = np.empty(N_BOOTSTRAP)
-        for b in range(N_BOOTSTRAP):
-            idx = boot_idx[b]
-            if ev_all[idx].sum() == 0:
-                pb = np.ones_like(age_now)
-            else:
-                t_b, s_b, _ = km_survival(age_all[idx], ev_all[idx])
-                pb = conditional_survival(t_b, s_b, age_now, age_then)
-            expected_b[b] = pb.sum()
-            draws[b] = (gen.random(len(pb)) < pb).sum()
+        padded = np.hstack([np.ones((len(boot_s), 1)), boot_s])
+        s_now = padded[:, np.searchsorted(boot_t, age_now, side="right")]
+        s_then = padded[:, np.searchsorted(boot_t, age_then, side="right")]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pb = np.where(s_now > 0, s_then / s_now, 0.0)
+        draws = (gen.random(pb.shape) < pb).sum(axis=1).astype(float)
         exits_b = n - draws  # already exited plus newly exited
         extra = {
             "target_date": date,
