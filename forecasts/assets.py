@@ -165,8 +165,8 @@ SHARE_SCHEMA = column_schema(
         "model",
         "string",
         "",
-        "source_figure | logit_ols_pooled | glm_fractional_logit | "
-        "logit_ols_source_type | logit_ols_actuals_only",
+        "source_figure | analyst_scenario (an analyst forecast, never fitted) | "
+        "logit_ols_actuals_only (forecast) | glm_fractional_logit (challenger)",
     ),
     ("basis", "string", "", "units | revenue (which figures a model speaks for)"),
     ("kind_of_figure", "string", "", "actual | forecast (analyst)"),
@@ -406,8 +406,9 @@ def startup_survival_backtest(
 
 @dg.asset(
     partitions_def=VINTAGES,
-    description="Domestic share of China's AI-accelerator market by year to 2030 (logit-scale "
-    "trend with back-transformed 80/95 % intervals; fractional-logit GLM challenger), the source "
+    description="Domestic share of China's AI-accelerator market by year to 2030 from actual "
+    "figures only (logistic trend on the logit scale with t predictive 80/95 % intervals; "
+    "fractional-logit GLM challenger), analyst forecasts as labelled scenario rows, the source "
     "figures by basis and kind, and P(share in 30-40 %) per year.",
     metadata={"dagster/column_schema": SHARE_SCHEMA},
     **COMMON,

@@ -481,31 +481,34 @@ def _poisson_binomial(p: np.ndarray) -> np.ndarray:
     return pmf
 
 
-def share_backtest(share: pd.DataFrame, as_of: object) -> pd.DataFrame:
-    """Year-end cutoffs: models fitted on the figures published by then (figures of unknown
-    publication date left out), scored on actual figures for later periods."""
+def share_backtest(
+    share: pd.DataFrame, as_of: object, observed: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Year-end cutoffs: models fitted on the actual figures published by then (figures of
+    unknown publication date left out; observed years by their ``published`` date), scored on
+    actual figures for later periods."""
     end = to_timestamp(as_of)
-    known_pub = (
-        share[share["published"].notna()] if "published" in share.columns else share.iloc[0:0]
-    )
-    points_all = SH.share_points(share)
+
+    def dated(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None or "published" not in df.columns:
+            return None if df is None else df.iloc[0:0]
+        return df[df["published"].notna()]
+
+    known_pub, observed_pub = dated(share), dated(observed)
+    points_all = SH.all_points(share, observed)
     actuals = points_all[points_all["kind_of_figure"] == "actual"]
     rows = []
     for year in range(SH.FIRST_YEAR - 3, end.year):
         cutoff = pd.Timestamp(f"{year}-12-31")
         train = known_as_of(known_pub, cutoff, None)
-        pts = SH.share_points(train) if len(train) else points_all.iloc[0:0]
-        pts = pts[(pts["kind_of_figure"] != "actual") | (pts["t_year"] < year + 1)]
+        train_obs = known_as_of(observed_pub, cutoff, None) if observed_pub is not None else None
+        pts = SH.all_points(train, train_obs)
+        pts = pts[(pts["kind_of_figure"] == "actual") & (pts["t_year"] < year + 1)]
         targets = actuals[actuals["t_year"] > year + 1]
         if targets.empty:
             continue
         years = np.floor(targets["t_year"].to_numpy()).astype(int)
-        for model in (
-            SH.MODEL_LOGIT_POOLED,
-            SH.MODEL_GLM,
-            "baseline_last_value",
-            "baseline_rw_drift",
-        ):
+        for model in (*SH.SHARE_MODELS, "baseline_last_value", "baseline_rw_drift"):
             fit = _share_fit_at(pts, model, years)
             if fit is None:
                 continue

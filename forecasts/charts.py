@@ -167,7 +167,7 @@ def share_chart(table: pd.DataFrame) -> bytes:
             label=f"{basis}, {kind}",
         )
     for model, color in (
-        ("logit_ols_pooled", "tab:purple"),
+        ("logit_ols_actuals_only", "tab:purple"),
         ("glm_fractional_logit", "tab:orange"),
     ):
         f = table[(table["model"] == model) & (table["status"] == "ok")].sort_values("t_year")

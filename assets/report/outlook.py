@@ -13,7 +13,7 @@ from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, fmt
 from forecasts import report as forecast_report
 
 HEADLINE_TIERS = (("gpt4_class", "US"), ("gpt4_class", "CN"), ("frontier", "US"), ("small", "CN"))
-SHARE_MODEL = "logit_ols_pooled"
+SHARE_MODEL = "logit_ols_actuals_only"
 SHARE_YEARS = (2026, 2028, 2030)
 
 

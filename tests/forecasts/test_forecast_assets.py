@@ -279,7 +279,7 @@ def test_summary_prints_headline_tables_of_latest_vintage(runs, tmp_path, capsys
     tables = summary.headline_tables(str(runs["root"]))
     assert "startup survival and exits at 2027-03-31" in tables
     share = tables["domestic share of China's AI-accelerator market in 2028"]
-    assert set(share["model"]) >= {"logit_ols_pooled", "glm_fractional_logit"}
+    assert set(share["model"]) >= {"logit_ols_actuals_only", "glm_fractional_logit"}
     assert summary.main(["summary", str(runs["root"])]) == 0
     assert "## api_price_backtest (pooled)" in capsys.readouterr().out
     assert summary.main(["summary", str(tmp_path)]) == 1
