@@ -201,7 +201,19 @@ BACKTEST_SCHEMA = column_schema(
     ("mase_log", "float64", "ratio", "MAE on log price / in-sample naive one-step MAE"),
     ("mae_log", "float64", "log units", "Mean absolute error of the median on log (logit) scale"),
     ("smape_pct", "float64", "%", "Symmetric MAPE of the median on the USD (share %) scale"),
-    ("brier", "float64", "probability^2", "Brier score of P(independent) (survival)"),
+    (
+        "brier",
+        "float64",
+        "probability^2",
+        "IPCW Brier score of P(independent) over all forecasts (survival)",
+    ),
+    (
+        "brier_complete_cases",
+        "float64",
+        "probability^2",
+        "Brier score over the forecasts whose outcome is known (censored ones dropped)",
+    ),
+    ("n_forecasts_censored", "int64", "forecasts", "Forecasts censored before their target"),
     (
         "interval_score_80_log",
         "float64",

@@ -7,10 +7,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from forecasts import hazard as HZ
 from forecasts import prices as P
 from forecasts import share as SH
 from forecasts import survival as S
-from forecasts.common import STATUS_OK, STATUS_REFUSED, known_as_of, refusal_reason, to_timestamp
+from forecasts.common import (
+    STATUS_OK,
+    STATUS_REFUSED,
+    known_as_of,
+    quiet_fit,
+    refusal_reason,
+    to_timestamp,
+)
 
 #: Horizons scored: a forecast made at an observed month is scored on every later observed month
 #: at most 12 months ahead, bucketed to 3 (1-3 months ahead), 6 (4-6) and 12 (7-12).
@@ -338,17 +346,23 @@ def survival_predictions_at(
     times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
     hazard = lt["event"].sum() / lt["age_years"].sum()
     active = lt[lt["event"] == 0]
+    with quiet_fit():
+        calendar = HZ.fit_calendar_hazard(lt)
     rows = []
     for h in horizons_months:
         target = cut + pd.DateOffset(months=h)
         age_then = (target - active["founded"]).dt.days.to_numpy() / S.DAYS_PER_YEAR
         p_km = S.conditional_survival(times, surv, active["age_years"].to_numpy(), age_then)
         p_exp = np.exp(-hazard * (age_then - active["age_years"].to_numpy()))
-        for model, p in (
+        models = [
             ("kaplan_meier", p_km),
             ("baseline_constant_hazard", p_exp),
             ("baseline_persistence", np.ones(len(active))),
-        ):
+        ]
+        if calendar["status"] == STATUS_OK:
+            p_cal = HZ.survival_between(calendar["params"], active["founded"], cut, target)
+            models.append((S.MODEL_CALENDAR, p_cal))
+        for model, p in models:
             rows.append(
                 pd.DataFrame(
                     {
@@ -423,12 +437,15 @@ def survival_backtest(
         ex["exit_date"].to_numpy() > df["target_date"].to_numpy()
     )
     df["independent"] = np.where(exited, 0.0, np.where(alive, 1.0, np.nan))
-    df = df[df["independent"].notna()]
+    df["ipcw"] = _ipcw_weights(df, outcome)
+    scored = df[df["independent"].notna()]
     out = []
-    for (model, h), grp in df.groupby(["model", "horizon_months"], sort=True):
+    for (model, h), every in df.groupby(["model", "horizon_months"], sort=True):
+        grp = scored[(scored["model"] == model) & (scored["horizon_months"] == h)]
         brier = float(((grp["p_independent"] - grp["independent"]) ** 2).mean())
-        persist = df[(df["model"] == "baseline_persistence") & (df["horizon_months"] == h)]
-        brier_p = float(((persist["p_independent"] - persist["independent"]) ** 2).mean())
+        brier_ipcw = _ipcw_brier(every)
+        persist_all = df[(df["model"] == "baseline_persistence") & (df["horizon_months"] == h)]
+        brier_ipcw_p = _ipcw_brier(persist_all)
         cov80, cov95 = _exit_count_coverage(grp)
         out.append(
             {
@@ -436,20 +453,68 @@ def survival_backtest(
                 "series": "all",
                 "model": model,
                 "horizon_months": int(h),
-                "n_forecasts": len(grp),
-                "n_cutoffs": int(grp["cutoff"].nunique()),
-                "brier": brier,
+                "n_forecasts": len(every),
+                "n_cutoffs": int(every["cutoff"].nunique()),
+                "brier": brier_ipcw,
+                "brier_complete_cases": brier,
+                "n_forecasts_censored": int(every["independent"].isna().sum()),
                 "mae_log": np.nan,
                 "coverage_80_pct": cov80,
                 "coverage_95_pct": cov95,
-                "skill_vs_last_value": 1 - brier / brier_p if brier_p > 0 else np.nan,
-                "expected_exits": float((1 - grp["p_independent"]).sum()),
+                "skill_vs_last_value": 1 - brier_ipcw / brier_ipcw_p
+                if brier_ipcw_p > 0
+                else np.nan,
+                "expected_exits": float((1 - every["p_independent"]).sum()),
                 "observed_exits": float((1 - grp["independent"]).sum()),
                 "status": STATUS_OK,
-                "reason": "persistence (no exit) is the last-value baseline; skill is 1 - Brier/Brier(persistence)",
+                "reason": "brier is IPCW (censored forecasts reweighted by the Kaplan-Meier "
+                "censoring curve from each cutoff); brier_complete_cases drops them; skill is "
+                "1 - Brier/Brier(persistence), both IPCW; observed_exits counts exits seen, a "
+                "floor when companies are censored",
             }
         )
     return typed_scores(pd.DataFrame(out))
+
+
+def _ipcw_weights(df: pd.DataFrame, outcome: pd.DataFrame) -> np.ndarray:
+    """Inverse-probability-of-censoring weights (Graf et al. 1999) of each forecast: 1/G(T_i-)
+    for a company that exited by the target (T_i = its exit), 1/G(target) for one known
+    independent then, 0 for one censored before the target; G is the Kaplan-Meier curve of
+    censoring over the time since the cutoff, among the companies forecast at that cutoff."""
+    weights = np.zeros(len(df))
+    ex = outcome.reindex(df["company_id"])
+    end = ex["exit_date"].fillna(ex["known_independent_until"]).to_numpy()
+    exited_ever = ex["exit_date"].notna().to_numpy()
+    for cutoff in df["cutoff"].unique():
+        at = np.flatnonzero(df["cutoff"].to_numpy() == cutoff)
+        companies, first = np.unique(df["company_id"].to_numpy()[at], return_index=True)
+        idx = at[first]
+        follow = (pd.to_datetime(end[idx]) - pd.Timestamp(cutoff)).days.to_numpy() / 365.25
+        follow = np.maximum(follow, 0.0)
+        censored = (~exited_ever[idx]).astype(int)
+        if censored.sum():
+            g_t, g_s, _ = S.km_survival(follow, censored)
+        else:
+            g_t, g_s = np.array([]), np.array([])
+        rows = df.iloc[at]
+        horizon = (rows["target_date"] - pd.Timestamp(cutoff)).dt.days.to_numpy() / 365.25
+        f_row = (pd.to_datetime(end[at]) - pd.Timestamp(cutoff)).days.to_numpy() / 365.25
+        y = rows["independent"].to_numpy()
+        g_target = S.step_at(g_t, g_s, horizon - 1e-9, 1.0)
+        g_exit = S.step_at(g_t, g_s, np.maximum(f_row, 0.0) - 1e-9, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(y == 0, 1 / g_exit, np.where(y == 1, 1 / g_target, 0.0))
+        weights[at] = np.where(np.isfinite(w), w, 0.0)
+    return weights
+
+
+def _ipcw_brier(rows: pd.DataFrame) -> float:
+    """IPCW Brier score: weighted squared errors of the known outcomes over all forecasts."""
+    if rows.empty:
+        return np.nan
+    y = rows["independent"].fillna(0.0).to_numpy()
+    err = (rows["p_independent"].to_numpy() - y) ** 2
+    return float(np.sum(rows["ipcw"].to_numpy() * err) / len(rows))
 
 
 def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
@@ -457,7 +522,7 @@ def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
     implied by the predicted probabilities (equal-tailed)."""
     hits80, hits95 = [], []
     for _, g in grp.groupby("cutoff"):
-        pmf = _poisson_binomial(1 - g["p_independent"].to_numpy())
+        pmf = S.poisson_binomial(1 - g["p_independent"].to_numpy())
         cdf = np.cumsum(pmf)
         observed = int((1 - g["independent"]).sum())
 
@@ -471,14 +536,6 @@ def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
         hits80.append(lo80 <= observed <= hi80)
         hits95.append(lo95 <= observed <= hi95)
     return float(100 * np.mean(hits80)), float(100 * np.mean(hits95))
-
-
-def _poisson_binomial(p: np.ndarray) -> np.ndarray:
-    """Distribution of the number of successes among independent Bernoulli(p_i)."""
-    pmf = np.array([1.0])
-    for pi in np.clip(p, 0, 1):
-        pmf = np.concatenate([pmf * (1 - pi), [0.0]]) + np.concatenate([[0.0], pmf * pi])
-    return pmf
 
 
 def share_backtest(
@@ -643,6 +700,8 @@ SCORE_COLUMNS = {
     "mae_log": "float64",
     "smape_pct": "float64",
     "brier": "float64",
+    "brier_complete_cases": "float64",
+    "n_forecasts_censored": "int64",
     "interval_score_80_log": "float64",
     "interval_score_95_log": "float64",
     "coverage_80_pct": "float64",

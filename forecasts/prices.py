@@ -110,7 +110,11 @@ def monthly_grid(
     Columns: month (first day), price_usd_per_mtok, cheapest_model, n_observations (qualifying
     price rows dated in that month). Undated rows and free (<= 0 USD) prices are left out: a
     log-price model cannot hold them."""
-    rows = _qualifying_rows(prices, tier, region, side, end)
+    return _grid_from_rows(_qualifying_rows(prices, tier, region, side, end))
+
+
+def _grid_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The monthly grid of qualifying rows (see ``monthly_grid``)."""
     columns = ["month", "price_usd_per_mtok", "cheapest_model", "n_observations"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
@@ -377,8 +381,9 @@ def forecast_table(
     rows = []
     as_of_ts = to_timestamp(as_of)
     for tier, region, side in series_keys(prices):
-        grid = monthly_grid(prices, tier, region, side, as_of)
-        last_date = last_observed_date(prices, tier, region, side, as_of)
+        qualifying = _qualifying_rows(prices, tier, region, side, as_of)
+        grid = _grid_from_rows(qualifying.copy())
+        last_date = qualifying["date"].max() if len(qualifying) else pd.NaT
         origin = grid["month"].iloc[-1] if len(grid) else pd.NaT
         n_points = int((grid["n_observations"] > 0).sum()) if len(grid) else 0
         last_price = float(grid["price_usd_per_mtok"].iloc[-1]) if len(grid) else np.nan

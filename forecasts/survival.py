@@ -8,6 +8,7 @@ import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
+from forecasts import hazard
 from forecasts.common import (
     STATUS_FAILED,
     STATUS_OK,
@@ -34,6 +35,8 @@ MIN_FOUNDED = "2015-01-01"
 CLAIM_DATE = "2027-03-31"
 CLAIM_EXIT_SHARE = 0.60
 N_BOOTSTRAP = 400
+#: The company-year Poisson GLM with a calendar-year effect (``forecasts.hazard``).
+MODEL_CALENDAR = "poisson_calendar"
 COHORTS = ("all", "CN", "outside_CN")
 
 
@@ -460,6 +463,67 @@ def cox_rows(cohort: str, sub: pd.DataFrame, as_of: object, base: dict) -> list[
     return rows
 
 
+def poisson_binomial(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of successes among independent Bernoulli(p_i)."""
+    pmf = np.array([1.0])
+    for pi in np.clip(p, 0, 1):
+        pmf = np.concatenate([pmf * (1 - pi), [0.0]]) + np.concatenate([[0.0], pmf * pi])
+    return pmf
+
+
+def calendar_projection_rows(
+    cohort: str, sub: pd.DataFrame, as_of: object, base: dict
+) -> list[dict]:
+    """The calendar-time hazard's projections at each target date: expected companies still
+    independent among today's active ones and P(cohort exit share >= 60 %) (exact
+    Poisson-binomial over the active companies' exit probabilities)."""
+    with quiet_fit() as log:
+        fit = hazard.fit_calendar_hazard(sub)
+    if fit["status"] != STATUS_OK:
+        return [
+            _row(cohort, MODEL_CALENDAR, "expected_independent_of_active", "companies", np.nan)
+            | base
+            | {"status": STATUS_REFUSED, "reason": fit["reason"]}
+        ]
+    active = sub[sub["event"] == 0]
+    n, n_exited = len(sub), int(sub["event"].sum())
+    need = int(np.ceil(CLAIM_EXIT_SHARE * n - 1e-9)) - n_exited
+    b = fit["params"]
+    note = (
+        f"exits per company-year = exp({b[0]:.3f} + {b[1]:.3f} (year - 2024) + {b[2]:.3f} age); "
+        "the calendar trend is extrapolated past the data"
+    )
+    rows = []
+    for date in target_dates(as_of):
+        p = hazard.survival_between(b, active["founded"], to_timestamp(as_of), date)
+        pmf = poisson_binomial(1 - p)
+        prob = float(np.clip(pmf[max(need, 0) :].sum(), 0.0, 1.0)) if need <= len(p) else 0.0
+        extra = {"target_date": date, "note": note, "fit_warnings": log.text()}
+        rows.append(
+            _row(
+                cohort,
+                MODEL_CALENDAR,
+                "expected_independent_of_active",
+                "companies",
+                float(p.sum()),
+            )
+            | base
+            | extra
+        )
+        rows.append(
+            _row(
+                cohort,
+                MODEL_CALENDAR,
+                f"prob_share_exited_ge_{round(CLAIM_EXIT_SHARE * 100)}pct",
+                "probability",
+                prob,
+            )
+            | base
+            | extra
+        )
+    return rows
+
+
 def survival_table(
     startups: pd.DataFrame,
     as_of: object,
@@ -501,6 +565,7 @@ def survival_table(
             r["fit_warnings"] = log.text()
         rows.extend(part)
         rows.extend(cox_rows(cohort, sub, as_of, base))
+        rows.extend(calendar_projection_rows(cohort, sub, as_of, base))
     return typed_survival(pd.DataFrame(rows))
 
 

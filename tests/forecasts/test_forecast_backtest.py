@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from forecasts import backtest as B
 from forecasts import prices as P
+from forecasts import survival as S
 from tests.forecasts.forecast_sim import price_rows, startup_rows
 
 CUTOFF = pd.Timestamp("2021-06-30")
@@ -177,7 +178,7 @@ def test_survival_backtest_counts_outcomes():
 
 def test_poisson_binomial_matches_enumeration():
     p = np.array([0.2, 0.5, 0.9])
-    pmf = B._poisson_binomial(p)
+    pmf = S.poisson_binomial(p)
     brute = np.zeros(4)
     for bits in range(8):
         k = [(bits >> i) & 1 for i in range(3)]
