@@ -40,25 +40,16 @@ def run() -> int:
     except SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from pipelines import recovery
+
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
-    failed = []
-    for job_name in pipeline_jobs(defs):
-        job = defs.resolve_job_def(job_name)
-        partition_key = latest_partition_key(job, instance)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-        label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
-        print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
-        if not result.success:
-            failed.append(job_name)
-            for event in result.all_events:
-                if event.is_step_failure and event.step_failure_data.error is not None:
-                    print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    try:
+        with recovery.warehouse_lock():
+            failed = run_jobs(defs, instance)
+    except recovery.WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     print(f"\nmaterialized in {seconds:.1f} s; Dagster instance: {os.environ['DAGSTER_HOME']}")
     print(f"Parquet warehouse: {settings.warehouse_dir()}")
@@ -77,6 +68,42 @@ def run() -> int:
                 )
     print("Open the UI with: make ui   (http://127.0.0.1:3000)")
     return 1 if failed else 0
+
+
+def run_jobs(defs, instance) -> list[str]:
+    """Recovers from a killed run, then runs every job upstream first; a job whose upstream job
+    failed in this run is skipped (its inputs were not updated). Returns the failed jobs."""
+    from pipelines import recovery
+
+    removed, marked = recovery.recover(instance)
+    for path in removed:
+        print(f"removed a temporary file a killed run left: {path}")
+    for run_id in marked:
+        print(f"marked run {run_id} failed: its process was killed before it finished")
+    failed: list[str] = []
+    for job_name in pipeline_jobs(defs):
+        if failed:
+            print(
+                f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its inputs are stale"
+            )
+            continue
+        job = defs.resolve_job_def(job_name)
+        partition_key = latest_partition_key(job, instance)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            tags=recovery.run_tags(),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
+        print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
+        if not result.success:
+            failed.append(job_name)
+            for event in result.all_events:
+                if event.is_step_failure and event.step_failure_data.error is not None:
+                    print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    return failed
 
 
 def pipeline_jobs(defs) -> list[str]:
