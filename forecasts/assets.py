@@ -50,8 +50,15 @@ PRICE_FORECAST_SCHEMA = column_schema(
     ("tier", "string", "", "frontier | gpt4_class | small (cheapest model at or above it)"),
     ("region", "string", "", "US | CN"),
     ("price_side", "string", "", "input | output tokens"),
-    ("model", "string", "", "sarimax_rw_drift (forecast) | uc_local_linear_trend | ols_log_linear"),
-    ("origin_month", "datetime64[ns]", "month", "Last month of the observed grid"),
+    (
+        "model",
+        "string",
+        "",
+        "ets_aicc (default) | jump_poisson (challenger) | baseline_last_value | baseline_rw_drift",
+    ),
+    ("origin_month", "datetime64[ns]", "month", "Month of the last price observation (origin)"),
+    ("last_observed_date", "datetime64[ns]", "date", "Effective date of the newest price row"),
+    ("data_age_days", "int64", "days", "Days from the last observation to the vintage date"),
     ("horizon_months", "int64", "months", "Months ahead of origin_month (0 on a refusal row)"),
     ("target_month", "datetime64[ns]", "month", "Month forecast"),
     ("median_usd_per_mtok", "float64", "USD/Mtok", "Median price per million tokens"),
@@ -62,6 +69,14 @@ PRICE_FORECAST_SCHEMA = column_schema(
     ("last_price_usd_per_mtok", "float64", "USD/Mtok", "Last observed grid price"),
     ("n_points", "int64", "months", "Months with a price observation"),
     ("n_grid_months", "int64", "months", "Length of the monthly grid"),
+    (
+        "below_floor",
+        "bool",
+        "",
+        "Median below a tenth of the cheapest price ever observed in the series (not news)",
+    ),
+    ("published", "bool", "", "The model the backtest chose to publish"),
+    ("backtest_verdict", "string", "", "Why it was chosen: pooled backtest by horizon"),
     *STATUS_COLS,
     ("params_json", "string", "", "Fitted parameters (log scale, per month) as JSON"),
     *AS_OF,
@@ -150,8 +165,8 @@ SHARE_SCHEMA = column_schema(
         "model",
         "string",
         "",
-        "source_figure | logit_ols_pooled | glm_fractional_logit | "
-        "logit_ols_source_type | logit_ols_actuals_only",
+        "source_figure | analyst_scenario (an analyst forecast, never fitted) | "
+        "logit_ols_actuals_only (forecast) | glm_fractional_logit (challenger)",
     ),
     ("basis", "string", "", "units | revenue (which figures a model speaks for)"),
     ("kind_of_figure", "string", "", "actual | forecast (analyst)"),
@@ -186,7 +201,31 @@ BACKTEST_SCHEMA = column_schema(
     ("mase_log", "float64", "ratio", "MAE on log price / in-sample naive one-step MAE"),
     ("mae_log", "float64", "log units", "Mean absolute error of the median on log (logit) scale"),
     ("smape_pct", "float64", "%", "Symmetric MAPE of the median on the USD (share %) scale"),
-    ("brier", "float64", "probability^2", "Brier score of P(independent) (survival)"),
+    (
+        "brier",
+        "float64",
+        "probability^2",
+        "IPCW Brier score of P(independent) over all forecasts (survival)",
+    ),
+    (
+        "brier_complete_cases",
+        "float64",
+        "probability^2",
+        "Brier score over the forecasts whose outcome is known (censored ones dropped)",
+    ),
+    ("n_forecasts_censored", "int64", "forecasts", "Forecasts censored before their target"),
+    (
+        "interval_score_80_log",
+        "float64",
+        "log units",
+        "Mean interval score of the 80 % interval (width + 2/0.2 x miss), lower is better",
+    ),
+    (
+        "interval_score_95_log",
+        "float64",
+        "log units",
+        "Mean interval score of the 95 % interval (width + 2/0.05 x miss)",
+    ),
     ("coverage_80_pct", "float64", "%", "Share of outcomes inside the 80 % interval"),
     ("coverage_95_pct", "float64", "%", "Share of outcomes inside the 95 % interval"),
     (
@@ -212,12 +251,6 @@ HISTORY_SCHEMA = column_schema(
     ("status", "string", "", "ok | refused | failed"),
     *AS_OF,
 )
-
-
-class BacktestConfig(dg.Config):
-    """How densely the price backtest places its rolling origins."""
-
-    price_step_months: int = 1
 
 
 def _stamp(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -262,22 +295,30 @@ def api_price_grid(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) 
 
 @dg.asset(
     partitions_def=VINTAGES,
-    description="24-month API price forecasts (USD per 1M tokens, median and 80/95 % intervals): "
-    "random walk with drift on log price (SARIMAX(0,1,0)+c), local-linear-trend and log-linear "
-    "OLS challengers; refusal rows where the data cannot support a model.",
+    description="24-month API price forecasts (USD per 1M tokens, median and 80/95 % intervals) "
+    "from each series' last observation, with its data age: ETS on log price (simple or damped "
+    "trend by AICc), a jump model of price cuts, last value and drift baselines; the model the "
+    "backtest favours is marked published with its verdict.",
     metadata={"dagster/column_schema": PRICE_FORECAST_SCHEMA},
     **COMMON,
 )
-def api_price_forecast(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
+def api_price_forecast(
+    context: dg.AssetExecutionContext, api_prices: pd.DataFrame, api_price_backtest: pd.DataFrame
+) -> pd.DataFrame:
     as_of = _as_of(context)
     known = _prices_known(api_prices, as_of)
+    published, verdict = B.select_published(api_price_backtest)
     with single_threaded_blas():
-        table = _stamp(P.forecast_table(known, as_of), as_of)
+        table = _stamp(
+            P.forecast_table(known, as_of, published_model=published, verdict=verdict), as_of
+        )
     grid = P.grid_table(known, as_of)
-    png = charts.price_fan_chart(grid, table, side="input")
+    png = charts.price_fan_chart(grid, table, side="input", model=published)
     context.add_output_metadata(
         {
             **_fit_metadata(table),
+            "published_model": published,
+            "backtest_verdict": verdict,
             "fan_chart": dg.MetadataValue.md(charts.markdown_image(png, "API price fan chart")),
         }
     )
@@ -305,23 +346,17 @@ def api_price_decline(
 
 @dg.asset(
     partitions_def=VINTAGES,
-    description="Rolling-origin backtest of the price forecasts (monthly cutoffs, expanding "
-    "window, only prices dated by each cutoff): MASE on log price, sMAPE, 80/95 % coverage and "
-    "skill against last-value and random-walk-with-drift baselines, by horizon.",
+    description="Rolling-origin backtest of the price forecasts on observed targets only "
+    "(origins and targets are months with a price observation; expanding window of prices dated "
+    "by each origin): MASE on log price, 80/95 % coverage, interval score and skill against "
+    "last value, by horizon 3/6/12 months with the count of forecasts.",
     metadata={"dagster/column_schema": BACKTEST_SCHEMA},
     **COMMON,
 )
-def api_price_backtest(
-    context: dg.AssetExecutionContext, config: BacktestConfig, api_prices: pd.DataFrame
-) -> pd.DataFrame:
+def api_price_backtest(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
     as_of = _as_of(context)
     with single_threaded_blas():
-        scores = _stamp(
-            B.price_backtest(
-                _prices_known(api_prices, as_of), as_of, step_months=config.price_step_months
-            ),
-            as_of,
-        )
+        scores = _stamp(B.price_backtest(_prices_known(api_prices, as_of), as_of), as_of)
     png = charts.backtest_chart(scores, "mae_log", "all/all/all")
     context.add_output_metadata(
         {
@@ -383,8 +418,9 @@ def startup_survival_backtest(
 
 @dg.asset(
     partitions_def=VINTAGES,
-    description="Domestic share of China's AI-accelerator market by year to 2030 (logit-scale "
-    "trend with back-transformed 80/95 % intervals; fractional-logit GLM challenger), the source "
+    description="Domestic share of China's AI-accelerator market by year to 2030 from actual "
+    "figures only (logistic trend on the logit scale with t predictive 80/95 % intervals; "
+    "fractional-logit GLM challenger), analyst forecasts as labelled scenario rows, the source "
     "figures by basis and kind, and P(share in 30-40 %) per year.",
     metadata={"dagster/column_schema": SHARE_SCHEMA},
     **COMMON,

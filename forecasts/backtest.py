@@ -7,13 +7,23 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from forecasts import hazard as HZ
 from forecasts import prices as P
 from forecasts import share as SH
 from forecasts import survival as S
-from forecasts.common import STATUS_OK, STATUS_REFUSED, known_as_of, refusal_reason, to_timestamp
+from forecasts.common import (
+    STATUS_OK,
+    STATUS_REFUSED,
+    known_as_of,
+    quiet_fit,
+    refusal_reason,
+    to_timestamp,
+)
 
-PRICE_HORIZONS = (1, 3, 6, 12, 24)
-PRICE_MODELS = (P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS, P.BASELINE_LAST, P.BASELINE_DRIFT)
+#: Horizons scored: a forecast made at an observed month is scored on every later observed month
+#: at most 12 months ahead, bucketed to 3 (1-3 months ahead), 6 (4-6) and 12 (7-12).
+PRICE_HORIZONS = (3, 6, 12)
+PRICE_MODELS = P.PRICE_MODELS
 SURVIVAL_HORIZONS = (6, 12, 24)
 SURVIVAL_STEP_MONTHS = 6
 #: An asset check warns when a model's interval coverage falls this many points below nominal.
@@ -22,8 +32,12 @@ COVERAGE_TOLERANCE_PTS = 15.0
 MIN_FORECASTS_FOR_CHECK = 5
 
 
-def _month_end(month: pd.Timestamp) -> pd.Timestamp:
-    return month + pd.offsets.MonthEnd(0)
+def horizon_bucket(lead_months: np.ndarray) -> np.ndarray:
+    """The horizon (3, 6 or 12) a lead of 1..12 months is scored under (0 beyond 12)."""
+    lead = np.asarray(lead_months)
+    edges = np.array(PRICE_HORIZONS)
+    idx = np.searchsorted(edges, lead, side="left")
+    return np.where((lead >= 1) & (idx < len(edges)), edges[np.minimum(idx, len(edges) - 1)], 0)
 
 
 def price_forecasts_at(
@@ -46,54 +60,79 @@ def price_backtest_rows(
     as_of: object,
     models: tuple[str, ...] = PRICE_MODELS,
     horizons: tuple[int, ...] = PRICE_HORIZONS,
-    step_months: int = 1,
 ) -> pd.DataFrame:
-    """One row per (series, model, cutoff month, horizon) with the forecast's log-scale bounds,
-    the realised log price and the training grid's naive one-step MAE (the MASE scale)."""
-    rows = []
+    """One row per (series, model, origin, observed target) with the forecast's log-scale bounds,
+    the realised log price and the training grid's naive one-step MAE (the MASE scale). Origins
+    and targets are months with a price observation only; the grid of each series ends at its
+    last observation, so no carried-forward month is ever scored."""
+    cols: dict[str, list] = {}
     h_max = max(horizons)
+
+    def add(n: int, **values) -> None:
+        for name, value in values.items():
+            cols.setdefault(name, []).append(
+                np.full(n, value, dtype=object if isinstance(value, str) else None)
+                if np.ndim(value) == 0
+                else np.asarray(value)
+            )
+
     for tier, region, side in P.series_keys(prices):
         full = P.monthly_grid(prices, tier, region, side, as_of)
         if len(full) < 2:
             continue
-        actual = dict(
-            zip(full["month"], np.log(full["price_usd_per_mtok"].to_numpy()), strict=True)
-        )
-        last_month = full["month"].iloc[-1]
-        for cutoff_month in full["month"].iloc[:-1:step_months]:
-            grid, fits = price_forecasts_at(
-                prices, _month_end(cutoff_month), tier, region, side, models, h_max
-            )
-            y_train = np.log(grid["price_usd_per_mtok"].to_numpy())
-            scale = float(np.mean(np.abs(np.diff(y_train)))) if len(y_train) > 1 else np.nan
-            for model, fit in fits.items():
+        y, obs_idx, _ = P._grid_series(full)
+        months = full["month"].to_numpy()
+        origins = obs_idx[:-1]
+        if len(origins) == 0:
+            continue
+        cum_abs = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(y)))])
+        for model in models:
+            fits = P.origin_forecasts(model, full, origins, h_max)
+            for i, fit in zip(origins, fits, strict=True):
                 if "quantiles" not in fit:
                     continue
+                targets = obs_idx[(obs_idx > i) & (obs_idx <= i + h_max)]
+                lead = targets - i
+                bucket = horizon_bucket(lead)
+                keep = np.isin(bucket, horizons)
+                targets, lead, bucket = targets[keep], lead[keep], bucket[keep]
+                if len(targets) == 0:
+                    continue
                 q = fit["quantiles"]
-                for h in horizons:
-                    target = cutoff_month + pd.DateOffset(months=h)
-                    if target > last_month:
-                        continue
-                    rows.append(
-                        {
-                            "tier": tier,
-                            "region": region,
-                            "price_side": side,
-                            "model": model,
-                            "cutoff_month": cutoff_month,
-                            "horizon_months": h,
-                            "actual_log": actual[target],
-                            "last_log": y_train[-1],
-                            "mase_scale_log": scale,
-                            "fit_warned": bool(fit["fit_warnings"]),
-                            **{k: float(q[k][h - 1]) for k in P.QUANTILE_COLUMNS},
-                        }
-                    )
-    return pd.DataFrame(rows)
+                add(
+                    len(targets),
+                    tier=tier,
+                    region=region,
+                    price_side=side,
+                    model=model,
+                    cutoff_month=np.full(len(targets), months[i]),
+                    target_month=months[targets],
+                    lead_months=lead,
+                    horizon_months=bucket,
+                    actual_log=y[targets],
+                    last_log=np.full(len(targets), y[i]),
+                    mase_scale_log=np.full(len(targets), cum_abs[i] / i if i > 0 else np.nan),
+                    fit_warned=np.full(len(targets), bool(fit["fit_warnings"])),
+                    **{k: q[k][lead - 1] for k in P.QUANTILE_COLUMNS},
+                )
+    if not cols:
+        return pd.DataFrame()
+    return pd.DataFrame({name: np.concatenate(parts) for name, parts in cols.items()})
+
+
+def interval_score(
+    lower: pd.Series, upper: pd.Series, actual: pd.Series, alpha: float
+) -> pd.Series:
+    """Gneiting-Raftery interval score of a central (1 - alpha) interval (lower is better)."""
+    return (
+        (upper - lower)
+        + (2 / alpha) * (lower - actual).clip(lower=0)
+        + (2 / alpha) * (actual - upper).clip(lower=0)
+    )
 
 
 def _interval_scores(df: pd.DataFrame) -> dict:
-    """Errors and coverage of log-scale forecasts against realised log values."""
+    """Errors, coverage and interval scores of log-scale forecasts against realised log values."""
     err = df["median_log"] - df["actual_log"]
     f_usd, a_usd = np.exp(df["median_log"]), np.exp(df["actual_log"])
     scaled = np.abs(err) / df["mase_scale_log"].where(df["mase_scale_log"] > 0)
@@ -115,6 +154,12 @@ def _interval_scores(df: pd.DataFrame) -> dict:
                 (df["lower_95_log"] <= df["actual_log"]) & (df["actual_log"] <= df["upper_95_log"])
             ).mean()
         ),
+        "interval_score_80_log": float(
+            interval_score(df["lower_80_log"], df["upper_80_log"], df["actual_log"], 0.2).mean()
+        ),
+        "interval_score_95_log": float(
+            interval_score(df["lower_95_log"], df["upper_95_log"], df["actual_log"], 0.05).mean()
+        ),
     }
 
 
@@ -129,49 +174,158 @@ def _skill(rows: pd.DataFrame, model_rows: pd.DataFrame, baseline: str, keys: li
     return 1 - mae / mae_base if mae_base > 0 else np.nan
 
 
+def _with_errors(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per-forecast errors, hits and interval scores as plain float columns (numpy, one pass)."""
+    a = rows["actual_log"].to_numpy(dtype=float)
+    m = rows["median_log"].to_numpy(dtype=float)
+    lo80, hi80 = (
+        rows["lower_80_log"].to_numpy(dtype=float),
+        rows["upper_80_log"].to_numpy(dtype=float),
+    )
+    lo95, hi95 = (
+        rows["lower_95_log"].to_numpy(dtype=float),
+        rows["upper_95_log"].to_numpy(dtype=float),
+    )
+    scale = rows["mase_scale_log"].to_numpy(dtype=float)
+    abs_err = np.abs(m - a)
+    f_usd, a_usd = np.exp(m), np.exp(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(scale > 0, abs_err / scale, np.nan)
+    return pd.DataFrame(
+        {
+            "series_id": (rows["tier"] + "/" + rows["region"] + "/" + rows["price_side"]).astype(
+                object
+            ),
+            "tier": rows["tier"].astype(object),
+            "region": rows["region"].astype(object),
+            "price_side": rows["price_side"].astype(object),
+            "model": rows["model"].astype(object),
+            "horizon_months": rows["horizon_months"].to_numpy(dtype="int64"),
+            "cutoff_month": rows["cutoff_month"].to_numpy(),
+            "target_month": rows["target_month"].to_numpy(),
+            "abs_err": abs_err,
+            "scaled": scaled,
+            "smape": 200 * np.abs(f_usd - a_usd) / (f_usd + a_usd),
+            "in80": ((lo80 <= a) & (a <= hi80)).astype(float),
+            "in95": ((lo95 <= a) & (a <= hi95)).astype(float),
+            "is80": (hi80 - lo80)
+            + 10 * np.clip(lo80 - a, 0, None)
+            + 10 * np.clip(a - hi80, 0, None),
+            "is95": (hi95 - lo95)
+            + 40 * np.clip(lo95 - a, 0, None)
+            + 40 * np.clip(a - hi95, 0, None),
+            "warned": rows["fit_warned"].to_numpy(dtype=float)
+            if "fit_warned" in rows
+            else np.zeros(len(rows)),
+        }
+    )
+
+
 def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
-    """Scores by series, model and horizon, plus all series pooled (tier/region/side "all")."""
+    """Scores by series, model and horizon, plus all series pooled (tier/region/side "all");
+    skill is 1 - MAE/MAE(baseline) over the forecasts both made (same series, origin, target)."""
     if rows.empty:
         return typed_scores(
             pd.DataFrame([_empty_score("api_price", "no forecast could be evaluated")])
         )
-    rows = rows.assign(series_id=rows["tier"] + "/" + rows["region"] + "/" + rows["price_side"])
-    keys = ["series_id", "cutoff_month", "horizon_months"]
-    out = []
-    pooled = rows.assign(tier="all", region="all", price_side="all")
-    for frame in (rows, pooled):
-        for (tier, region, side, model, h), grp in frame.groupby(
-            ["tier", "region", "price_side", "model", "horizon_months"], sort=True
-        ):
-            scope = frame[
-                (frame["tier"] == tier)
-                & (frame["region"] == region)
-                & (frame["price_side"] == side)
-            ]
-            out.append(
-                {
-                    "domain": "api_price",
-                    "series": f"{tier}/{region}/{side}",
-                    "model": model,
-                    "horizon_months": int(h),
-                    **_interval_scores(grp),
-                    "skill_vs_last_value": _skill(
-                        scope[scope["horizon_months"] == h], grp, P.BASELINE_LAST, keys
-                    ),
-                    "skill_vs_rw_drift": _skill(
-                        scope[scope["horizon_months"] == h], grp, P.BASELINE_DRIFT, keys
-                    ),
-                    "n_cutoffs": int(grp["cutoff_month"].nunique()),
-                    "status": STATUS_OK,
-                    "reason": "",
-                }
-            )
-    return typed_scores(pd.DataFrame(out))
+    err = _with_errors(rows)
+    keys = ["series_id", "cutoff_month", "target_month"]
+    for baseline, col in ((P.BASELINE_LAST, "base_last"), (P.BASELINE_DRIFT, "base_drift")):
+        base = err.loc[err["model"] == baseline, keys + ["abs_err"]].rename(
+            columns={"abs_err": col}
+        )
+        err = err.merge(base, on=keys, how="left")
+        both = err[col].notna()
+        err[f"{col}_model"] = np.where(both, err["abs_err"], np.nan)
+    pooled = err.assign(tier="all", region="all", price_side="all")
+    frames = []
+    for frame in (err, pooled):
+        g = frame.groupby(["tier", "region", "price_side", "model", "horizon_months"], sort=True)
+        agg = g.agg(
+            n_forecasts=("abs_err", "size"),
+            n_forecasts_fit_warned=("warned", "sum"),
+            mae_log=("abs_err", "mean"),
+            mase_log=("scaled", "mean"),
+            smape_pct=("smape", "mean"),
+            coverage_80_pct=("in80", "mean"),
+            coverage_95_pct=("in95", "mean"),
+            interval_score_80_log=("is80", "mean"),
+            interval_score_95_log=("is95", "mean"),
+            n_cutoffs=("cutoff_month", "nunique"),
+            sum_last=("base_last", "sum"),
+            sum_last_model=("base_last_model", "sum"),
+            sum_drift=("base_drift", "sum"),
+            sum_drift_model=("base_drift_model", "sum"),
+        ).reset_index()
+        frames.append(agg)
+    out = pd.concat(frames, ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["skill_vs_last_value"] = np.where(
+            out["sum_last"] > 0, 1 - out["sum_last_model"] / out["sum_last"], np.nan
+        )
+        out["skill_vs_rw_drift"] = np.where(
+            out["sum_drift"] > 0, 1 - out["sum_drift_model"] / out["sum_drift"], np.nan
+        )
+    out["coverage_80_pct"] *= 100
+    out["coverage_95_pct"] *= 100
+    out["domain"] = "api_price"
+    out["series"] = out["tier"] + "/" + out["region"] + "/" + out["price_side"]
+    out["status"] = STATUS_OK
+    out["reason"] = (
+        "observed targets only; horizon "
+        + out["horizon_months"]
+        .map({3: "3 = leads 1-3", 6: "6 = leads 4-6", 12: "12 = leads 7-12"})
+        .fillna(out["horizon_months"].astype(str))
+        + " months"
+    )
+    return typed_scores(out)
 
 
-def price_backtest(prices: pd.DataFrame, as_of: object, step_months: int = 1) -> pd.DataFrame:
+def price_backtest(prices: pd.DataFrame, as_of: object) -> pd.DataFrame:
     """The price backtest scores for a vintage."""
-    return score_price_backtest(price_backtest_rows(prices, as_of, step_months=step_months))
+    return score_price_backtest(price_backtest_rows(prices, as_of))
+
+
+def select_published(scores: pd.DataFrame) -> tuple[str, str]:
+    """The price model to publish and the verdict behind it. A challenger (ETS, jump model) is
+    published only if, on the forecasts both it and last value made (same series, origin and
+    target), its MAE is no worse than last value's at every horizon and better on average;
+    otherwise last value is published and the verdict says nothing beat it."""
+    pooled = scores[
+        (scores["domain"] == "api_price")
+        & (scores["series"] == "all/all/all")
+        & (scores["status"] == STATUS_OK)
+    ]
+    if pooled.empty or P.BASELINE_LAST not in set(pooled["model"]):
+        return (
+            P.BASELINE_LAST,
+            "no backtest could be scored: last value published without a verdict",
+        )
+    by = pooled.set_index(["model", "horizon_months"]).sort_index()
+
+    def describe(model: str) -> str:
+        rows = by.loc[model]
+        cells = "; ".join(
+            f"{h} m: MASE {r.mase_log:.2f}, skill vs last value {r.skill_vs_last_value:+.1%}, "
+            f"80 %/95 % cover {r.coverage_80_pct:.0f}/{r.coverage_95_pct:.0f} %, n={r.n_forecasts}"
+            for h, r in rows.iterrows()
+        )
+        return f"{model} ({cells})"
+
+    candidates = [m for m in (P.MODEL_ETS, P.MODEL_JUMP) if m in by.index.get_level_values(0)]
+    skill = {m: by.loc[m, "skill_vs_last_value"] for m in candidates}
+    winners = [m for m in candidates if bool((skill[m] >= 0).all()) and float(skill[m].mean()) > 0]
+    if winners:
+        best = max(winners, key=lambda m: float(skill[m].mean()))
+        return best, (
+            f"{best} published: MAE {float(skill[best].mean()):.1%} below last value on average "
+            f"over 3/6/12 months; {describe(best)}; baseline {describe(P.BASELINE_LAST)}"
+        )
+    others = "; ".join(describe(m) for m in candidates) or "no challenger could be scored"
+    return P.BASELINE_LAST, (
+        "nothing beats last value at every horizon, so last value is published: "
+        f"{describe(P.BASELINE_LAST)}; challengers {others}"
+    )
 
 
 def survival_predictions_at(
@@ -192,17 +346,23 @@ def survival_predictions_at(
     times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
     hazard = lt["event"].sum() / lt["age_years"].sum()
     active = lt[lt["event"] == 0]
+    with quiet_fit():
+        calendar = HZ.fit_calendar_hazard(lt)
     rows = []
     for h in horizons_months:
         target = cut + pd.DateOffset(months=h)
         age_then = (target - active["founded"]).dt.days.to_numpy() / S.DAYS_PER_YEAR
         p_km = S.conditional_survival(times, surv, active["age_years"].to_numpy(), age_then)
         p_exp = np.exp(-hazard * (age_then - active["age_years"].to_numpy()))
-        for model, p in (
+        models = [
             ("kaplan_meier", p_km),
             ("baseline_constant_hazard", p_exp),
             ("baseline_persistence", np.ones(len(active))),
-        ):
+        ]
+        if calendar["status"] == STATUS_OK:
+            p_cal = HZ.survival_between(calendar["params"], active["founded"], cut, target)
+            models.append((S.MODEL_CALENDAR, p_cal))
+        for model, p in models:
             rows.append(
                 pd.DataFrame(
                     {
@@ -277,12 +437,15 @@ def survival_backtest(
         ex["exit_date"].to_numpy() > df["target_date"].to_numpy()
     )
     df["independent"] = np.where(exited, 0.0, np.where(alive, 1.0, np.nan))
-    df = df[df["independent"].notna()]
+    df["ipcw"] = _ipcw_weights(df, outcome)
+    scored = df[df["independent"].notna()]
     out = []
-    for (model, h), grp in df.groupby(["model", "horizon_months"], sort=True):
+    for (model, h), every in df.groupby(["model", "horizon_months"], sort=True):
+        grp = scored[(scored["model"] == model) & (scored["horizon_months"] == h)]
         brier = float(((grp["p_independent"] - grp["independent"]) ** 2).mean())
-        persist = df[(df["model"] == "baseline_persistence") & (df["horizon_months"] == h)]
-        brier_p = float(((persist["p_independent"] - persist["independent"]) ** 2).mean())
+        brier_ipcw = _ipcw_brier(every)
+        persist_all = df[(df["model"] == "baseline_persistence") & (df["horizon_months"] == h)]
+        brier_ipcw_p = _ipcw_brier(persist_all)
         cov80, cov95 = _exit_count_coverage(grp)
         out.append(
             {
@@ -290,20 +453,68 @@ def survival_backtest(
                 "series": "all",
                 "model": model,
                 "horizon_months": int(h),
-                "n_forecasts": len(grp),
-                "n_cutoffs": int(grp["cutoff"].nunique()),
-                "brier": brier,
+                "n_forecasts": len(every),
+                "n_cutoffs": int(every["cutoff"].nunique()),
+                "brier": brier_ipcw,
+                "brier_complete_cases": brier,
+                "n_forecasts_censored": int(every["independent"].isna().sum()),
                 "mae_log": np.nan,
                 "coverage_80_pct": cov80,
                 "coverage_95_pct": cov95,
-                "skill_vs_last_value": 1 - brier / brier_p if brier_p > 0 else np.nan,
-                "expected_exits": float((1 - grp["p_independent"]).sum()),
+                "skill_vs_last_value": 1 - brier_ipcw / brier_ipcw_p
+                if brier_ipcw_p > 0
+                else np.nan,
+                "expected_exits": float((1 - every["p_independent"]).sum()),
                 "observed_exits": float((1 - grp["independent"]).sum()),
                 "status": STATUS_OK,
-                "reason": "persistence (no exit) is the last-value baseline; skill is 1 - Brier/Brier(persistence)",
+                "reason": "brier is IPCW (censored forecasts reweighted by the Kaplan-Meier "
+                "censoring curve from each cutoff); brier_complete_cases drops them; skill is "
+                "1 - Brier/Brier(persistence), both IPCW; observed_exits counts exits seen, a "
+                "floor when companies are censored",
             }
         )
     return typed_scores(pd.DataFrame(out))
+
+
+def _ipcw_weights(df: pd.DataFrame, outcome: pd.DataFrame) -> np.ndarray:
+    """Inverse-probability-of-censoring weights (Graf et al. 1999) of each forecast: 1/G(T_i-)
+    for a company that exited by the target (T_i = its exit), 1/G(target) for one known
+    independent then, 0 for one censored before the target; G is the Kaplan-Meier curve of
+    censoring over the time since the cutoff, among the companies forecast at that cutoff."""
+    weights = np.zeros(len(df))
+    ex = outcome.reindex(df["company_id"])
+    end = ex["exit_date"].fillna(ex["known_independent_until"]).to_numpy()
+    exited_ever = ex["exit_date"].notna().to_numpy()
+    for cutoff in df["cutoff"].unique():
+        at = np.flatnonzero(df["cutoff"].to_numpy() == cutoff)
+        companies, first = np.unique(df["company_id"].to_numpy()[at], return_index=True)
+        idx = at[first]
+        follow = (pd.to_datetime(end[idx]) - pd.Timestamp(cutoff)).days.to_numpy() / 365.25
+        follow = np.maximum(follow, 0.0)
+        censored = (~exited_ever[idx]).astype(int)
+        if censored.sum():
+            g_t, g_s, _ = S.km_survival(follow, censored)
+        else:
+            g_t, g_s = np.array([]), np.array([])
+        rows = df.iloc[at]
+        horizon = (rows["target_date"] - pd.Timestamp(cutoff)).dt.days.to_numpy() / 365.25
+        f_row = (pd.to_datetime(end[at]) - pd.Timestamp(cutoff)).days.to_numpy() / 365.25
+        y = rows["independent"].to_numpy()
+        g_target = S.step_at(g_t, g_s, horizon - 1e-9, 1.0)
+        g_exit = S.step_at(g_t, g_s, np.maximum(f_row, 0.0) - 1e-9, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(y == 0, 1 / g_exit, np.where(y == 1, 1 / g_target, 0.0))
+        weights[at] = np.where(np.isfinite(w), w, 0.0)
+    return weights
+
+
+def _ipcw_brier(rows: pd.DataFrame) -> float:
+    """IPCW Brier score: weighted squared errors of the known outcomes over all forecasts."""
+    if rows.empty:
+        return np.nan
+    y = rows["independent"].fillna(0.0).to_numpy()
+    err = (rows["p_independent"].to_numpy() - y) ** 2
+    return float(np.sum(rows["ipcw"].to_numpy() * err) / len(rows))
 
 
 def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
@@ -311,7 +522,7 @@ def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
     implied by the predicted probabilities (equal-tailed)."""
     hits80, hits95 = [], []
     for _, g in grp.groupby("cutoff"):
-        pmf = _poisson_binomial(1 - g["p_independent"].to_numpy())
+        pmf = S.poisson_binomial(1 - g["p_independent"].to_numpy())
         cdf = np.cumsum(pmf)
         observed = int((1 - g["independent"]).sum())
 
@@ -327,39 +538,34 @@ def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
     return float(100 * np.mean(hits80)), float(100 * np.mean(hits95))
 
 
-def _poisson_binomial(p: np.ndarray) -> np.ndarray:
-    """Distribution of the number of successes among independent Bernoulli(p_i)."""
-    pmf = np.array([1.0])
-    for pi in np.clip(p, 0, 1):
-        pmf = np.concatenate([pmf * (1 - pi), [0.0]]) + np.concatenate([[0.0], pmf * pi])
-    return pmf
-
-
-def share_backtest(share: pd.DataFrame, as_of: object) -> pd.DataFrame:
-    """Year-end cutoffs: models fitted on the figures published by then (figures of unknown
-    publication date left out), scored on actual figures for later periods."""
+def share_backtest(
+    share: pd.DataFrame, as_of: object, observed: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Year-end cutoffs: models fitted on the actual figures published by then (figures of
+    unknown publication date left out; observed years by their ``published`` date), scored on
+    actual figures for later periods."""
     end = to_timestamp(as_of)
-    known_pub = (
-        share[share["published"].notna()] if "published" in share.columns else share.iloc[0:0]
-    )
-    points_all = SH.share_points(share)
+
+    def dated(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None or "published" not in df.columns:
+            return None if df is None else df.iloc[0:0]
+        return df[df["published"].notna()]
+
+    known_pub, observed_pub = dated(share), dated(observed)
+    points_all = SH.all_points(share, observed)
     actuals = points_all[points_all["kind_of_figure"] == "actual"]
     rows = []
     for year in range(SH.FIRST_YEAR - 3, end.year):
         cutoff = pd.Timestamp(f"{year}-12-31")
         train = known_as_of(known_pub, cutoff, None)
-        pts = SH.share_points(train) if len(train) else points_all.iloc[0:0]
-        pts = pts[(pts["kind_of_figure"] != "actual") | (pts["t_year"] < year + 1)]
+        train_obs = known_as_of(observed_pub, cutoff, None) if observed_pub is not None else None
+        pts = SH.all_points(train, train_obs)
+        pts = pts[(pts["kind_of_figure"] == "actual") & (pts["t_year"] < year + 1)]
         targets = actuals[actuals["t_year"] > year + 1]
         if targets.empty:
             continue
         years = np.floor(targets["t_year"].to_numpy()).astype(int)
-        for model in (
-            SH.MODEL_LOGIT_POOLED,
-            SH.MODEL_GLM,
-            "baseline_last_value",
-            "baseline_rw_drift",
-        ):
+        for model in (*SH.SHARE_MODELS, "baseline_last_value", "baseline_rw_drift"):
             fit = _share_fit_at(pts, model, years)
             if fit is None:
                 continue
@@ -494,6 +700,10 @@ SCORE_COLUMNS = {
     "mae_log": "float64",
     "smape_pct": "float64",
     "brier": "float64",
+    "brier_complete_cases": "float64",
+    "n_forecasts_censored": "int64",
+    "interval_score_80_log": "float64",
+    "interval_score_95_log": "float64",
     "coverage_80_pct": "float64",
     "coverage_95_pct": "float64",
     "skill_vs_last_value": "float64",

@@ -31,10 +31,15 @@ def markdown_image(png: bytes, alt: str) -> str:
 
 
 def price_fan_chart(
-    grid: pd.DataFrame, forecast: pd.DataFrame, side: str = "input", model: str = "sarimax_rw_drift"
+    grid: pd.DataFrame,
+    forecast: pd.DataFrame,
+    side: str = "input",
+    model: str = "baseline_last_value",
 ) -> bytes:
-    """One panel per tier: the observed monthly grid (US and CN) and the model's median with
-    80 %/95 % bands, log-scale USD per million tokens."""
+    """One panel per tier: observed prices as points (months with a price row; a faint step
+    shows the list price in force between them) and the model's median with 80 %/95 % bands
+    from the last observation. Bands are cut at a tenth of the cheapest price ever observed in
+    the series, and months whose median falls below it (``below_floor``) are not drawn."""
     tiers = ["frontier", "gpt4_class", "small"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
     colors = {"US": "tab:blue", "CN": "tab:red"}
@@ -43,11 +48,15 @@ def price_fan_chart(
             g = grid[
                 (grid["tier"] == tier) & (grid["region"] == region) & (grid["price_side"] == side)
             ]
+            floor = 0.1 * float(g["price_usd_per_mtok"].min()) if len(g) else 0.0
             if len(g):
-                ax.step(
-                    g["month"],
-                    g["price_usd_per_mtok"],
-                    where="post",
+                ax.step(g["month"], g["price_usd_per_mtok"], where="post", color=color, alpha=0.3)
+                seen = g[g["n_observations"] > 0]
+                ax.plot(
+                    seen["month"],
+                    seen["price_usd_per_mtok"],
+                    "o",
+                    ms=4,
                     color=color,
                     label=f"{region} observed",
                 )
@@ -58,21 +67,20 @@ def price_fan_chart(
                 & (forecast["model"] == model)
                 & (forecast["status"] == "ok")
             ]
+            if "below_floor" in f.columns:
+                f = f[~f["below_floor"].astype(bool)]
             if len(f):
-                ax.fill_between(
-                    f["target_month"],
-                    f["lower_95_usd_per_mtok"],
-                    f["upper_95_usd_per_mtok"],
-                    color=color,
-                    alpha=0.12,
-                )
-                ax.fill_between(
-                    f["target_month"],
-                    f["lower_80_usd_per_mtok"],
-                    f["upper_80_usd_per_mtok"],
-                    color=color,
-                    alpha=0.25,
-                )
+                for lo, hi, alpha in (
+                    ("lower_95", "upper_95", 0.12),
+                    ("lower_80", "upper_80", 0.25),
+                ):
+                    ax.fill_between(
+                        f["target_month"],
+                        f[f"{lo}_usd_per_mtok"].clip(lower=floor),
+                        f[f"{hi}_usd_per_mtok"],
+                        color=color,
+                        alpha=alpha,
+                    )
                 ax.plot(
                     f["target_month"],
                     f["median_usd_per_mtok"],
@@ -86,7 +94,13 @@ def price_fan_chart(
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("USD per 1M tokens (log)")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"API price: cheapest at or above tier, {model}, 80/95 % bands")
+    ages = (
+        forecast.loc[forecast["model"] == model, "data_age_days"]
+        if "data_age_days" in forecast
+        else []
+    )
+    age = f", data {int(min(ages))}-{int(max(ages))} days old" if len(ages) else ""
+    fig.suptitle(f"API price: cheapest at or above tier, {model} from the last observation{age}")
     fig.tight_layout()
     return _png(fig)
 
@@ -153,7 +167,7 @@ def share_chart(table: pd.DataFrame) -> bytes:
             label=f"{basis}, {kind}",
         )
     for model, color in (
-        ("logit_ols_pooled", "tab:purple"),
+        ("logit_ols_actuals_only", "tab:purple"),
         ("glm_fractional_logit", "tab:orange"),
     ):
         f = table[(table["model"] == model) & (table["status"] == "ok")].sort_values("t_year")

@@ -20,12 +20,14 @@ STATUS_REFUSED = "refused"
 STATUS_FAILED = "failed"
 
 
-def refusal_reason(n_points: int, n_params: int, what: str = "points") -> str | None:
+def refusal_reason(
+    n_points: int, n_params: int, what: str = "points", extra: int = MIN_EXTRA_POINTS
+) -> str | None:
     """The reason a model may not be fitted on ``n_points`` (None when it may): fewer than
-    ``n_params + 4`` points cannot support it."""
-    need = n_params + MIN_EXTRA_POINTS
+    ``n_params + extra`` (4 unless a model states what it needs) points cannot support it."""
+    need = n_params + extra
     if n_points < need:
-        return f"{n_points} {what} < {n_params} parameters + {MIN_EXTRA_POINTS} = {need}"
+        return f"{n_points} {what} < {n_params} parameters + {extra} = {need}"
     return None
 
 

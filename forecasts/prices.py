@@ -1,17 +1,15 @@
-"""API price forecasts: a monthly price grid per tier and region, a random walk with drift on log
-price, a local-linear-trend challenger and the log-linear "x-fold decline per year"."""
+"""API price forecasts: a monthly price grid per tier and region ending at its last observation,
+exponential smoothing (ETS, by AICc) and a jump model of price cuts on log price against
+last-value and drift baselines, and the log-linear "x-fold decline per year"."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.tsa.statespace.sarimax import SARIMAX
-from statsmodels.tsa.statespace.structural import UnobservedComponents
 
+from forecasts import ets, jumps
 from forecasts.common import (
     STATUS_FAILED,
     STATUS_OK,
@@ -29,13 +27,26 @@ PRICE_SIDES = {"input": "input_usd_per_mtok", "output": "output_usd_per_mtok"}
 Z80 = stats.norm.ppf(0.9)
 Z95 = stats.norm.ppf(0.975)
 
-MODEL_RW_DRIFT = "sarimax_rw_drift"
-MODEL_LLT = "uc_local_linear_trend"
+MODEL_ETS = "ets_aicc"
+MODEL_JUMP = "jump_poisson"
 MODEL_OLS = "ols_log_linear"
 BASELINE_LAST = "baseline_last_value"
 BASELINE_DRIFT = "baseline_rw_drift"
-#: Parameters each model estimates (coefficients and variances): the fit guard counts these.
-N_PARAMS = {MODEL_RW_DRIFT: 2, MODEL_LLT: 3, MODEL_OLS: 3, BASELINE_LAST: 1, BASELINE_DRIFT: 2}
+#: The level models forecast and backtested: ETS (default), jump model (challenger), baselines.
+PRICE_MODELS = (MODEL_ETS, MODEL_JUMP, BASELINE_LAST, BASELINE_DRIFT)
+#: Parameters each model estimates: the fit guard counts these against months with a price
+#: observation (ETS: the simple form; the damped trend needs ets.N_PARAMS["damped"]).
+N_PARAMS = {
+    MODEL_ETS: ets.N_PARAMS[ets.SIMPLE],
+    MODEL_JUMP: 2,
+    MODEL_OLS: 3,
+    BASELINE_LAST: 1,
+    BASELINE_DRIFT: 2,
+}
+#: Fewer h-month changes than this and the last-value interval falls back to a random walk.
+MIN_EMPIRICAL_CHANGES = 12
+#: A forecast below this fraction of the cheapest price ever observed in its series is flagged.
+FLOOR_FRACTION = 0.1
 
 QUANTILE_COLUMNS = (
     "median_log",
@@ -44,17 +55,15 @@ QUANTILE_COLUMNS = (
     "lower_95_log",
     "upper_95_log",
 )
+#: Probabilities of QUANTILE_COLUMNS, in order.
+QUANTILE_PROBS = (0.5, 0.1, 0.9, 0.025, 0.975)
 
 
-def monthly_grid(
+def _qualifying_rows(
     prices: pd.DataFrame, tier: str, region: str, side: str, end: object
 ) -> pd.DataFrame:
-    """The cheapest price of any model at or above ``tier`` in ``region`` for each month from the
-    first dated observation to ``end``, each model's last known price carried forward.
-
-    Columns: month (first day), price_usd_per_mtok, cheapest_model, n_observations (qualifying
-    price rows dated in that month). Undated rows and free (<= 0 USD) prices are left out: a
-    log-price model cannot hold them."""
+    """Dated, positive prices of models at or above ``tier`` in ``region`` known by ``end``:
+    key (provider / model), date, price."""
     if tier not in TIER_RANK:
         raise ValueError(f"unknown tier '{tier}'; expected one of {sorted(TIER_RANK)}")
     if side not in PRICE_SIDES:
@@ -74,20 +83,43 @@ def monthly_grid(
         & (values > 0)
         & (dates <= to_timestamp(end))
     )
-    columns = ["month", "price_usd_per_mtok", "cheapest_model", "n_observations"]
-    if not keep.any():
-        return pd.DataFrame(columns=columns)
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "key": prices.loc[keep, "provider"].astype(str) + " / " + prices.loc[keep, "model"],
             "date": dates[keep],
             "price": values[keep],
         }
     ).sort_values(["date", "key", "price"], kind="mergesort")
+
+
+def last_observed_date(
+    prices: pd.DataFrame, tier: str, region: str, side: str, end: object
+) -> pd.Timestamp:
+    """Effective date of the newest qualifying price row known by ``end`` (NaT when none)."""
+    rows = _qualifying_rows(prices, tier, region, side, end)
+    return rows["date"].max() if len(rows) else pd.NaT
+
+
+def monthly_grid(
+    prices: pd.DataFrame, tier: str, region: str, side: str, end: object
+) -> pd.DataFrame:
+    """The cheapest price of any model at or above ``tier`` in ``region`` for each month from the
+    first to the last month with a dated observation known by ``end`` (never beyond: a month after
+    the last observation is not data), each model's last known list price carried forward.
+
+    Columns: month (first day), price_usd_per_mtok, cheapest_model, n_observations (qualifying
+    price rows dated in that month). Undated rows and free (<= 0 USD) prices are left out: a
+    log-price model cannot hold them."""
+    return _grid_from_rows(_qualifying_rows(prices, tier, region, side, end))
+
+
+def _grid_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The monthly grid of qualifying rows (see ``monthly_grid``)."""
+    columns = ["month", "price_usd_per_mtok", "cheapest_model", "n_observations"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
     rows["month"] = rows["date"].dt.to_period("M").dt.to_timestamp()
-    months = pd.date_range(
-        rows["month"].min(), to_timestamp(end).to_period("M").to_timestamp(), freq="MS"
-    )
+    months = pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS")
     last_in_month = rows.groupby(["month", "key"], sort=True)["price"].last().unstack("key")
     wide = last_in_month.reindex(months).ffill()
     cheapest = wide.min(axis=1)
@@ -114,31 +146,6 @@ def _quantiles(mean: np.ndarray, sd: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def forecast_rw_drift(y: np.ndarray, horizon: int) -> tuple[dict[str, np.ndarray], dict]:
-    """Random walk with drift on log price: ``SARIMAX(order=(0, 1, 0), trend="c")``."""
-    res = SARIMAX(y, order=(0, 1, 0), trend="c").fit(disp=False)
-    fc = res.get_forecast(horizon)
-    params = dict(zip(res.model.param_names, np.asarray(res.params, dtype=float), strict=True))
-    mean = np.asarray(fc.predicted_mean, dtype=float)
-    sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
-    return _quantiles(mean, sd), {
-        "drift_log_per_month": params["intercept"],
-        "sigma2": params["sigma2"],
-    }
-
-
-def forecast_local_linear_trend(y: np.ndarray, horizon: int) -> tuple[dict[str, np.ndarray], dict]:
-    """Local linear trend state-space model (``UnobservedComponents``) on log price."""
-    res = UnobservedComponents(y, level="local linear trend").fit(disp=False)
-    fc = res.get_forecast(horizon)
-    mean = np.asarray(fc.predicted_mean, dtype=float)
-    sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
-    trend = float(np.asarray(res.smoothed_state)[1, -1])
-    params = dict(zip(res.model.param_names, np.asarray(res.params, dtype=float), strict=True))
-    params["trend_log_per_month"] = trend
-    return _quantiles(mean, sd), params
-
-
 def forecast_ols_trend(
     t_months: np.ndarray, y: np.ndarray, t_future: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict]:
@@ -160,11 +167,26 @@ def forecast_ols_trend(
 
 
 def forecast_last_value(y: np.ndarray, horizon: int) -> tuple[dict[str, np.ndarray], dict]:
-    """Baseline: the last value, with random-walk intervals from the month-to-month changes."""
+    """Baseline: the last value. Its h-month interval is the empirical spread of the series' own
+    h-month log changes seen so far (list prices hold, then jump: a normal random walk is far
+    too wide); with fewer than ``MIN_EMPIRICAL_CHANGES`` such changes, random-walk intervals
+    from the month-to-month changes."""
     d = np.diff(y)
     sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
     h = np.arange(1, horizon + 1)
-    return _quantiles(np.full(horizon, y[-1]), sigma * np.sqrt(h)), {"sigma_log": sigma}
+    out = _quantiles(np.full(horizon, y[-1]), sigma * np.sqrt(h))
+    n_empirical = 0
+    for k in h:
+        changes = y[k:] - y[:-k]
+        if len(changes) < MIN_EMPIRICAL_CHANGES:
+            break
+        n_empirical = int(k)
+        bounds = np.quantile(changes, QUANTILE_PROBS[1:])
+        for name, b in zip(QUANTILE_COLUMNS[1:], bounds, strict=True):
+            out[name][k - 1] = (
+                y[-1] + min(b, 0.0) if name.startswith("lower") else y[-1] + max(b, 0.0)
+            )
+    return out, {"sigma_log": sigma, "empirical_horizons": n_empirical}
 
 
 def forecast_drift_baseline(y: np.ndarray, horizon: int) -> tuple[dict[str, np.ndarray], dict]:
@@ -178,6 +200,43 @@ def forecast_drift_baseline(y: np.ndarray, horizon: int) -> tuple[dict[str, np.n
     return _quantiles(y[-1] + drift * h, sd), {"drift_log_per_month": drift, "sigma_log": sigma}
 
 
+def forecast_jump(y: np.ndarray, horizon: int) -> tuple[dict[str, np.ndarray], dict]:
+    """Challenger: Poisson arrivals of price changes with empirical sizes (``forecasts.jumps``)."""
+    q, rate, n_changes = jumps.jump_quantiles(y, horizon, QUANTILE_PROBS)
+    return dict(zip(QUANTILE_COLUMNS, q, strict=True)), {
+        "changes_per_month": rate,
+        "n_changes": n_changes,
+    }
+
+
+def _ets_at(
+    fits: dict[str, ets.PrefixFits], i: int, n_points: int, horizon: int
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The ETS forecast from grid index ``i``: the form with the lower AICc among those the
+    observation months support (the damped trend needs its own parameters + 4)."""
+    forms = [ets.SIMPLE]
+    if refusal_reason(n_points, ets.N_PARAMS[ets.DAMPED]) is None and np.isfinite(
+        fits[ets.DAMPED].aicc[i]
+    ):
+        forms.append(ets.DAMPED)
+    aicc = {f: fits[f].aicc[i] for f in forms}
+    finite = {f: a for f, a in aicc.items() if np.isfinite(a)}
+    form = min(finite, key=finite.get) if finite else ets.SIMPLE
+    f = fits[form]
+    mean, var = ets.forecast_moments(
+        f.level[i], f.slope[i], f.alpha[i], f.beta[i], f.phi[i], f.sigma2[i], horizon
+    )
+    params = {
+        "alpha": f.alpha[i],
+        "beta": f.beta[i],
+        "phi": f.phi[i],
+        "sigma2": f.sigma2[i],
+        "damped_trend": float(form == ets.DAMPED),
+        **{f"aicc_{k}": v for k, v in finite.items()},
+    }
+    return _quantiles(mean, np.sqrt(var)), params
+
+
 def _grid_series(grid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
     """Log prices of the grid, observation-month indexes (months since grid start), point count."""
     y = np.log(grid["price_usd_per_mtok"].to_numpy(dtype=float))
@@ -185,47 +244,81 @@ def _grid_series(grid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
     return y, obs_idx, len(obs_idx)
 
 
-def fit_model(model: str, grid: pd.DataFrame, horizon: int = HORIZON_MONTHS) -> dict:
-    """One model on one grid: log-scale quantiles for horizons 1..``horizon`` and its parameters,
-    or a refusal/failure with its reason; warnings are captured, never printed."""
-    out: dict = {
-        "model": model,
-        "status": STATUS_OK,
-        "reason": "",
-        "fit_warnings": "",
-        "params": {},
-    }
-    if grid.empty:
-        out.update(status=STATUS_REFUSED, reason="no dated price at or above this tier")
-        return out
-    y, obs_idx, n_points = _grid_series(grid)
-    reason = refusal_reason(n_points, N_PARAMS[model], "months with a price observation")
-    if reason is not None:
-        out.update(status=STATUS_REFUSED, reason=reason)
-        return out
-    fitters: dict[str, Callable[[], tuple[dict, dict]]] = {
-        MODEL_RW_DRIFT: lambda: forecast_rw_drift(y, horizon),
-        MODEL_LLT: lambda: forecast_local_linear_trend(y, horizon),
-        MODEL_OLS: lambda: forecast_ols_trend(
-            obs_idx.astype(float), y[obs_idx], np.arange(len(y), len(y) + horizon, dtype=float)
-        ),
-        BASELINE_LAST: lambda: forecast_last_value(y, horizon),
-        BASELINE_DRIFT: lambda: forecast_drift_baseline(y, horizon),
-    }
+def origin_forecasts(
+    model: str, grid: pd.DataFrame, origins: np.ndarray, horizon: int = HORIZON_MONTHS
+) -> list[dict]:
+    """One model fitted on the grid up to each origin index (the grid of a month depends only on
+    rows dated by its end, so a prefix is what was known then): log-scale quantiles for horizons
+    1..``horizon`` and parameters, or a refusal/failure with its reason. ETS fits every prefix
+    in one vectorised pass."""
+    if model not in N_PARAMS:
+        raise ValueError(f"unknown price model '{model}'; expected one of {sorted(N_PARAMS)}")
+    y, obs_idx, _ = _grid_series(grid)
     with quiet_fit() as log:
-        try:
-            quantiles, params = fitters[model]()
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            quantiles, params = None, {}
-            out.update(status=STATUS_FAILED, reason=f"{type(exc).__name__}: {exc}")
-    out["fit_warnings"] = log.text()
-    if quantiles is not None:
-        if not all(np.all(np.isfinite(q)) for q in quantiles.values()):
-            out.update(status=STATUS_FAILED, reason="non-finite forecast")
-        else:
-            out["quantiles"] = quantiles
-    out["params"] = params
+        fits = (
+            {form: ets.fit_prefixes(y, form) for form in (ets.SIMPLE, ets.DAMPED)}
+            if model == MODEL_ETS and len(y)
+            else {}
+        )
+    out = []
+    for i in np.asarray(origins, dtype=int):
+        res: dict = {
+            "model": model,
+            "status": STATUS_OK,
+            "reason": "",
+            "fit_warnings": log.text(),
+            "params": {},
+        }
+        n_points = int(np.searchsorted(obs_idx, i, side="right"))
+        reason = refusal_reason(n_points, N_PARAMS[model], "months with a price observation")
+        if reason is not None:
+            res.update(status=STATUS_REFUSED, reason=reason)
+            out.append(res)
+            continue
+        yi = y[: i + 1]
+        with quiet_fit() as fit_log:
+            try:
+                if model == MODEL_ETS:
+                    quantiles, params = _ets_at(fits, i, n_points, horizon)
+                elif model == MODEL_JUMP:
+                    quantiles, params = forecast_jump(yi, horizon)
+                elif model == MODEL_OLS:
+                    ob = obs_idx[obs_idx <= i]
+                    quantiles, params = forecast_ols_trend(
+                        ob.astype(float), y[ob], np.arange(i + 1, i + 1 + horizon, dtype=float)
+                    )
+                elif model == BASELINE_LAST:
+                    quantiles, params = forecast_last_value(yi, horizon)
+                else:
+                    quantiles, params = forecast_drift_baseline(yi, horizon)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                quantiles, params = None, {}
+                res.update(status=STATUS_FAILED, reason=f"{type(exc).__name__}: {exc}")
+        if fit_log.text():
+            res["fit_warnings"] = " | ".join(filter(None, (res["fit_warnings"], fit_log.text())))
+        if quantiles is not None:
+            if not all(np.all(np.isfinite(q)) for q in quantiles.values()):
+                res.update(status=STATUS_FAILED, reason="non-finite forecast")
+            else:
+                res["quantiles"] = quantiles
+        res["params"] = params
+        out.append(res)
     return out
+
+
+def fit_model(model: str, grid: pd.DataFrame, horizon: int = HORIZON_MONTHS) -> dict:
+    """One model on one grid, forecast from its last month (the last observation): log-scale
+    quantiles for horizons 1..``horizon`` and its parameters, or a refusal/failure with its
+    reason; warnings are captured, never printed."""
+    if grid.empty:
+        return {
+            "model": model,
+            "status": STATUS_REFUSED,
+            "reason": "no dated price at or above this tier",
+            "fit_warnings": "",
+            "params": {},
+        }
+    return origin_forecasts(model, grid, np.array([len(grid) - 1]), horizon)[0]
 
 
 def decline_per_year(grid: pd.DataFrame) -> dict:
@@ -275,21 +368,26 @@ def series_keys(prices: pd.DataFrame) -> list[tuple[str, str, str]]:
 def forecast_table(
     prices: pd.DataFrame,
     as_of: object,
-    models: tuple[str, ...] = (MODEL_RW_DRIFT, MODEL_LLT, MODEL_OLS),
+    models: tuple[str, ...] = PRICE_MODELS,
     horizon: int = HORIZON_MONTHS,
+    published_model: str = "",
+    verdict: str = "",
 ) -> pd.DataFrame:
-    """Price forecasts on the dollar scale for each tier, region, side and model: median and
-    80 %/95 % bounds per month ahead of the as-of month, or one row saying why a model refused."""
+    """Price forecasts on the dollar scale for each tier, region, side and model, from the last
+    observed month (the origin) with its data age: median and 80 %/95 % bounds per month ahead,
+    or one row saying why a model refused. ``published_model`` (chosen by the backtest) is
+    marked ``published`` with the backtest ``verdict``; a median below a tenth of the cheapest
+    price ever observed in the series is flagged ``below_floor``."""
     rows = []
+    as_of_ts = to_timestamp(as_of)
     for tier, region, side in series_keys(prices):
-        grid = monthly_grid(prices, tier, region, side, as_of)
-        origin = (
-            grid["month"].iloc[-1]
-            if len(grid)
-            else to_timestamp(as_of).to_period("M").to_timestamp()
-        )
+        qualifying = _qualifying_rows(prices, tier, region, side, as_of)
+        grid = _grid_from_rows(qualifying.copy())
+        last_date = qualifying["date"].max() if len(qualifying) else pd.NaT
+        origin = grid["month"].iloc[-1] if len(grid) else pd.NaT
         n_points = int((grid["n_observations"] > 0).sum()) if len(grid) else 0
         last_price = float(grid["price_usd_per_mtok"].iloc[-1]) if len(grid) else np.nan
+        floor = FLOOR_FRACTION * float(grid["price_usd_per_mtok"].min()) if len(grid) else np.nan
         for model in models:
             fit = fit_model(model, grid, horizon)
             base = {
@@ -298,29 +396,38 @@ def forecast_table(
                 "price_side": side,
                 "model": model,
                 "origin_month": origin,
+                "last_observed_date": last_date,
+                "data_age_days": int((as_of_ts - last_date).days) if pd.notna(last_date) else -1,
                 "last_price_usd_per_mtok": last_price,
                 "n_points": n_points,
                 "n_grid_months": len(grid),
+                "published": model == published_model,
+                "backtest_verdict": verdict if model == published_model else "",
                 "status": fit["status"],
                 "reason": fit["reason"],
                 "fit_warnings": fit["fit_warnings"],
                 "params_json": _params_json(fit["params"]),
             }
             if "quantiles" not in fit:
-                rows.append(base | {"horizon_months": 0, "target_month": pd.NaT} | _nan_usd())
+                rows.append(
+                    base
+                    | {"horizon_months": 0, "target_month": pd.NaT, "below_floor": False}
+                    | _nan_usd()
+                )
                 continue
-            q = fit["quantiles"]
+            usd = {k: np.exp(fit["quantiles"][k]) for k in QUANTILE_COLUMNS}
             for h in range(horizon):
                 rows.append(
                     base
                     | {
                         "horizon_months": h + 1,
                         "target_month": origin + pd.DateOffset(months=h + 1),
-                        "median_usd_per_mtok": float(np.exp(q["median_log"][h])),
-                        "lower_80_usd_per_mtok": float(np.exp(q["lower_80_log"][h])),
-                        "upper_80_usd_per_mtok": float(np.exp(q["upper_80_log"][h])),
-                        "lower_95_usd_per_mtok": float(np.exp(q["lower_95_log"][h])),
-                        "upper_95_usd_per_mtok": float(np.exp(q["upper_95_log"][h])),
+                        "median_usd_per_mtok": float(usd["median_log"][h]),
+                        "lower_80_usd_per_mtok": float(usd["lower_80_log"][h]),
+                        "upper_80_usd_per_mtok": float(usd["upper_80_log"][h]),
+                        "lower_95_usd_per_mtok": float(usd["lower_95_log"][h]),
+                        "upper_95_usd_per_mtok": float(usd["upper_95_log"][h]),
+                        "below_floor": bool(usd["median_log"][h] < floor),
                     }
                 )
     return _typed(pd.DataFrame(rows), FORECAST_COLUMNS)
@@ -429,6 +536,8 @@ FORECAST_COLUMNS = {
     "price_side": "string",
     "model": "string",
     "origin_month": "datetime64[ns]",
+    "last_observed_date": "datetime64[ns]",
+    "data_age_days": "int64",
     "horizon_months": "int64",
     "target_month": "datetime64[ns]",
     "median_usd_per_mtok": "float64",
@@ -439,6 +548,9 @@ FORECAST_COLUMNS = {
     "last_price_usd_per_mtok": "float64",
     "n_points": "int64",
     "n_grid_months": "int64",
+    "below_floor": "bool",
+    "published": "bool",
+    "backtest_verdict": "string",
     "status": "string",
     "reason": "string",
     "fit_warnings": "string",

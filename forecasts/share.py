@@ -1,5 +1,7 @@
-"""China's domestic share of its AI-accelerator market: a logit-scale trend with back-transformed
-intervals and a fractional-logit GLM challenger, keeping each source's figures distinguishable."""
+"""China's domestic share of its AI-accelerator market from actual figures only: a logistic
+growth curve (linear on the logit scale, t predictive intervals back-transformed) and a
+fractional-logit GLM challenger; analyst forecasts are shown beside them as a labelled scenario,
+never fitted. Extra observed years (``domestic_share_observed``) join the actual figures."""
 
 from __future__ import annotations
 
@@ -20,12 +22,18 @@ CLAIM_YEAR = 2028
 CLAIM_LOW_PCT = 30.0
 CLAIM_HIGH_PCT = 40.0
 
-MODEL_LOGIT_POOLED = "logit_ols_pooled"
-MODEL_LOGIT_SOURCE_TYPE = "logit_ols_source_type"
 MODEL_LOGIT_ACTUALS = "logit_ols_actuals_only"
 MODEL_GLM = "glm_fractional_logit"
-#: Parameters (coefficients plus the residual variance or dispersion) of each model.
-N_PARAMS = {MODEL_LOGIT_POOLED: 3, MODEL_LOGIT_SOURCE_TYPE: 5, MODEL_LOGIT_ACTUALS: 3, MODEL_GLM: 3}
+#: Rows showing an analyst's forecast figure as a scenario (never fitted).
+SCENARIO = "analyst_scenario"
+#: The models, default first; both see actual figures only.
+SHARE_MODELS = (MODEL_LOGIT_ACTUALS, MODEL_GLM)
+#: Parameters (two coefficients plus the residual variance or dispersion) of each model.
+N_PARAMS = {MODEL_LOGIT_ACTUALS: 3, MODEL_GLM: 3}
+#: Points a share model needs beyond its parameters: none, because the residual variance takes
+#: the one degree of freedom left by 3 points and the t predictive with that one degree of
+#: freedom carries the uncertainty (the intervals are wide, and say so).
+SHARE_MIN_EXTRA = 0
 #: Shares are clipped into [0.5 %, 99.5 %] before the logit so a 0 % or 100 % figure stays finite.
 CLIP = 0.005
 _PERIOD = re.compile(r"^\s*(\d{4})\s*(?:([HQ])([1-4]))?\s*$")
@@ -88,26 +96,65 @@ def share_points(share: pd.DataFrame) -> pd.DataFrame:
 
 def _design(points: pd.DataFrame, model: str) -> np.ndarray:
     t = points["t_year"].to_numpy(dtype=float) - 2025.0
-    cols = [np.ones_like(t), t]
-    if model == MODEL_LOGIT_SOURCE_TYPE:
-        cols.append((points["basis"] == "revenue").to_numpy(dtype=float))
-        cols.append((points["kind_of_figure"] == "forecast").to_numpy(dtype=float))
-    return np.column_stack(cols)
+    return np.column_stack([np.ones_like(t), t])
 
 
 def _future_design(years: np.ndarray, model: str) -> np.ndarray:
     t = years + 0.5 - 2025.0
-    cols = [np.ones_like(t), t]
-    if model == MODEL_LOGIT_SOURCE_TYPE:
-        # the reference series: unit shipments, actual figures
-        cols += [np.zeros_like(t), np.zeros_like(t)]
-    return np.column_stack(cols)
+    return np.column_stack([np.ones_like(t), t])
 
 
 def _subset(points: pd.DataFrame, model: str) -> pd.DataFrame:
-    if model == MODEL_LOGIT_ACTUALS:
-        return points[points["kind_of_figure"] == "actual"]
-    return points
+    """The figures a model is fitted on: actual figures only (forecasts are never data)."""
+    return points[points["kind_of_figure"] == "actual"]
+
+
+def observed_points(observed: pd.DataFrame | None) -> pd.DataFrame:
+    """Rows of a ``domestic_share_observed`` table (one per year: ``year``,
+    ``domestic_share_pct`` and optional ``_low``/``_high`` bounds, ``basis``, ``source``) as
+    actual share points at mid-year."""
+    columns = [
+        "share_id",
+        "period",
+        "t_year",
+        "kind_of_figure",
+        "basis",
+        "source_org",
+        "share_used_pct",
+        "range_midpoint",
+    ]
+    if observed is None or observed.empty:
+        return pd.DataFrame(columns=columns)
+    for needed in ("year", "domestic_share_pct"):
+        if needed not in observed.columns:
+            raise ValueError(f"domestic_share_observed is missing column '{needed}'")
+    df = observed[pd.to_numeric(observed["domestic_share_pct"], errors="coerce").notna()]
+    value = pd.to_numeric(df["domestic_share_pct"], errors="coerce").astype(float)
+    bad = df.loc[(value < 0) | (value > 100), "year"].tolist()
+    if bad:
+        raise ValueError(f"domestic_share_observed.domestic_share_pct outside 0-100 in years {bad}")
+    year = pd.to_numeric(df["year"], errors="coerce").astype(int)
+    return pd.DataFrame(
+        {
+            "share_id": ("observed:" + year.astype(str)).astype("string"),
+            "period": year.astype(str).astype("string"),
+            "t_year": (year + 0.5).astype(float),
+            "kind_of_figure": pd.Series("actual", index=df.index, dtype="string"),
+            "basis": df.get("basis", pd.Series("units", index=df.index)).astype("string"),
+            "source_org": df.get("source", pd.Series("", index=df.index)).astype("string"),
+            "share_used_pct": value,
+            "range_midpoint": False,
+        }
+    )[columns]
+
+
+def all_points(share: pd.DataFrame, observed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The share figures of ``china_chip_share`` plus the observed years, sorted by time."""
+    extra = observed_points(observed)
+    points = share_points(share)
+    if len(extra):
+        points = pd.concat([points, extra.astype(points.dtypes.to_dict())], ignore_index=True)
+    return points.sort_values(["t_year", "share_id"], kind="mergesort").reset_index(drop=True)
 
 
 def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
@@ -121,11 +168,11 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
         "reason": "",
         "fit_warnings": "",
     }
-    reason = refusal_reason(len(sub), N_PARAMS[model], "share figures")
-    if reason is None and model == MODEL_LOGIT_SOURCE_TYPE:
-        for col, level in (("basis", "revenue"), ("kind_of_figure", "forecast")):
-            if (sub[col] == level).all() or not (sub[col] == level).any():
-                reason = f"{col} does not vary in the figures"
+    reason = refusal_reason(
+        len(sub), N_PARAMS[model], "actual share figures", extra=SHARE_MIN_EXTRA
+    )
+    if reason is None and sub["t_year"].nunique() < 2:
+        reason = "the actual figures all speak of one period: no trend can be fitted"
     if reason is not None:
         out.update(status=STATUS_REFUSED, reason=reason)
         return out
@@ -142,9 +189,11 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
                 # predictive spread on the share scale: the mean's uncertainty (delta method)
                 # plus the quasi-binomial dispersion phi * mu(1-mu), normal and clipped to 0-1
                 sd = np.sqrt((mu * (1 - mu)) ** 2 * var_eta + float(res.scale) * mu * (1 - mu))
-                out["quantile"] = lambda p, mu=mu, sd=sd: np.clip(mu + stats.norm.ppf(p) * sd, 0, 1)
-                out["prob_between"] = lambda lo, hi, mu=mu, sd=sd: (
-                    stats.norm.cdf((hi - mu) / sd) - stats.norm.cdf((lo - mu) / sd)
+                # t with the residual degrees of freedom: with 3 figures, 1 degree of freedom
+                tdist = stats.t(float(res.df_resid))
+                out["quantile"] = lambda p, mu=mu, sd=sd, d=tdist: np.clip(mu + d.ppf(p) * sd, 0, 1)
+                out["prob_between"] = lambda lo, hi, mu=mu, sd=sd, d=tdist: (
+                    d.cdf((hi - mu) / sd) - d.cdf((lo - mu) / sd)
                 )
             else:
                 res = sm.OLS(logit(y), x).fit()
@@ -168,14 +217,15 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
     return out
 
 
-def share_table(share: pd.DataFrame) -> pd.DataFrame:
-    """The source figures used (model "source_figure") followed by each model's share forecast
+def share_table(share: pd.DataFrame, observed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The source figures (model "source_figure"), the analyst forecasts again as labelled
+    scenario rows, then each model's share forecast (actual figures and observed years only)
     for every year from 2023 to 2030: median, 80 %/95 % bounds in percent and the probability
     that the share lies in 30-40 %."""
-    points = share_points(share)
-    rows = [
-        {
-            "model": "source_figure",
+    points = all_points(share, observed)
+    rows = []
+    for p in points.to_dict("records"):
+        figure = {
             "year": int(np.floor(p["t_year"])),
             "t_year": p["t_year"],
             "median_share_pct": p["share_used_pct"],
@@ -185,12 +235,25 @@ def share_table(share: pd.DataFrame) -> pd.DataFrame:
             "kind_of_figure": p["kind_of_figure"],
             "n_points": len(points),
             "status": STATUS_OK,
-            "reason": "midpoint of the source's range" if p["range_midpoint"] else "",
         }
-        for p in points.to_dict("records")
-    ]
+        rows.append(
+            figure
+            | {
+                "model": "source_figure",
+                "reason": "midpoint of the source's range" if p["range_midpoint"] else "",
+            }
+        )
+        if p["kind_of_figure"] == "forecast":
+            rows.append(
+                figure
+                | {
+                    "model": SCENARIO,
+                    "reason": f"{p['source_org']}'s forecast: a scenario shown beside the "
+                    "models, never fitted as data",
+                }
+            )
     years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
-    for model in (MODEL_LOGIT_POOLED, MODEL_GLM, MODEL_LOGIT_SOURCE_TYPE, MODEL_LOGIT_ACTUALS):
+    for model in SHARE_MODELS:
         fit = fit_share(points, model, years)
         basis, kind = _series_label(model)
         base = {
@@ -229,9 +292,7 @@ def share_table(share: pd.DataFrame) -> pd.DataFrame:
 def _series_label(model: str) -> tuple[str, str]:
     """Which figures a model speaks for (basis, kind of figure)."""
     return {
-        MODEL_LOGIT_POOLED: ("units+revenue", "actual+forecast"),
-        MODEL_GLM: ("units+revenue", "actual+forecast"),
-        MODEL_LOGIT_SOURCE_TYPE: ("units", "actual"),
+        MODEL_GLM: ("units+revenue", "actual"),
         MODEL_LOGIT_ACTUALS: ("units+revenue", "actual"),
     }[model]
 

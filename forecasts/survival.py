@@ -8,6 +8,7 @@ import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
+from forecasts import hazard
 from forecasts.common import (
     STATUS_FAILED,
     STATUS_OK,
@@ -34,6 +35,8 @@ MIN_FOUNDED = "2015-01-01"
 CLAIM_DATE = "2027-03-31"
 CLAIM_EXIT_SHARE = 0.60
 N_BOOTSTRAP = 400
+#: The company-year Poisson GLM with a calendar-year effect (``forecasts.hazard``).
+MODEL_CALENDAR = "poisson_calendar"
 COHORTS = ("all", "CN", "outside_CN")
 
 
@@ -136,6 +139,22 @@ def km_survival(age: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.asarray(sf.surv_times), np.asarray(sf.surv_prob), np.asarray(sf.surv_prob_se)
 
 
+def km_weighted(
+    age: np.ndarray, event: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier curves of many resamples at once: ``weights`` (resamples x companies) counts
+    how often each company is drawn. Returns the distinct exit ages and the survival matrix
+    (resamples x ages); a resample without an exit at an age keeps its curve flat there."""
+    times = np.unique(age[event == 1])
+    if len(times) == 0:
+        return times, np.ones((len(weights), 0))
+    at_risk = weights @ (age[:, None] >= times[None, :]).astype(float)
+    exits = weights @ ((age[:, None] == times[None, :]) & (event[:, None] == 1)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1 - exits / at_risk, 1.0)
+    return times, np.cumprod(factor, axis=1)
+
+
 def conditional_survival(
     times: np.ndarray, surv: np.ndarray, age_now: np.ndarray, age_then: np.ndarray
 ) -> np.ndarray:
@@ -232,21 +251,18 @@ def _projection_rows(
     age_all = sub["age_years"].to_numpy()
     ev_all = sub["event"].to_numpy()
     age_now = active["age_years"].to_numpy()
+    counts = np.stack([np.bincount(i, minlength=n) for i in boot_idx]).astype(float)
+    boot_t, boot_s = km_weighted(age_all, ev_all, counts)
     for date in target_dates(as_of):
         age_then = (date - active["founded"]).dt.days.to_numpy() / DAYS_PER_YEAR
         p_surv = conditional_survival(*km_survival(age_all, ev_all)[:2], age_now, age_then)
         n_beyond = int((age_then > max_follow).sum())
-        draws = np.empty(N_BOOTSTRAP)
-        expected_b = np.empty(N_BOOTSTRAP)
-        for b in range(N_BOOTSTRAP):
-            idx = boot_idx[b]
-            if ev_all[idx].sum() == 0:
-                pb = np.ones_like(age_now)
-            else:
-                t_b, s_b, _ = km_survival(age_all[idx], ev_all[idx])
-                pb = conditional_survival(t_b, s_b, age_now, age_then)
-            expected_b[b] = pb.sum()
-            draws[b] = (gen.random(len(pb)) < pb).sum()
+        padded = np.hstack([np.ones((len(boot_s), 1)), boot_s])
+        s_now = padded[:, np.searchsorted(boot_t, age_now, side="right")]
+        s_then = padded[:, np.searchsorted(boot_t, age_then, side="right")]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pb = np.where(s_now > 0, s_then / s_now, 0.0)
+        draws = (gen.random(pb.shape) < pb).sum(axis=1).astype(float)
         exits_b = n - draws  # already exited plus newly exited
         extra = {
             "target_date": date,
@@ -447,6 +463,67 @@ def cox_rows(cohort: str, sub: pd.DataFrame, as_of: object, base: dict) -> list[
     return rows
 
 
+def poisson_binomial(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of successes among independent Bernoulli(p_i)."""
+    pmf = np.array([1.0])
+    for pi in np.clip(p, 0, 1):
+        pmf = np.concatenate([pmf * (1 - pi), [0.0]]) + np.concatenate([[0.0], pmf * pi])
+    return pmf
+
+
+def calendar_projection_rows(
+    cohort: str, sub: pd.DataFrame, as_of: object, base: dict
+) -> list[dict]:
+    """The calendar-time hazard's projections at each target date: expected companies still
+    independent among today's active ones and P(cohort exit share >= 60 %) (exact
+    Poisson-binomial over the active companies' exit probabilities)."""
+    with quiet_fit() as log:
+        fit = hazard.fit_calendar_hazard(sub)
+    if fit["status"] != STATUS_OK:
+        return [
+            _row(cohort, MODEL_CALENDAR, "expected_independent_of_active", "companies", np.nan)
+            | base
+            | {"status": STATUS_REFUSED, "reason": fit["reason"]}
+        ]
+    active = sub[sub["event"] == 0]
+    n, n_exited = len(sub), int(sub["event"].sum())
+    need = int(np.ceil(CLAIM_EXIT_SHARE * n - 1e-9)) - n_exited
+    b = fit["params"]
+    note = (
+        f"exits per company-year = exp({b[0]:.3f} + {b[1]:.3f} (year - 2024) + {b[2]:.3f} age); "
+        "the calendar trend is extrapolated past the data"
+    )
+    rows = []
+    for date in target_dates(as_of):
+        p = hazard.survival_between(b, active["founded"], to_timestamp(as_of), date)
+        pmf = poisson_binomial(1 - p)
+        prob = float(np.clip(pmf[max(need, 0) :].sum(), 0.0, 1.0)) if need <= len(p) else 0.0
+        extra = {"target_date": date, "note": note, "fit_warnings": log.text()}
+        rows.append(
+            _row(
+                cohort,
+                MODEL_CALENDAR,
+                "expected_independent_of_active",
+                "companies",
+                float(p.sum()),
+            )
+            | base
+            | extra
+        )
+        rows.append(
+            _row(
+                cohort,
+                MODEL_CALENDAR,
+                f"prob_share_exited_ge_{round(CLAIM_EXIT_SHARE * 100)}pct",
+                "probability",
+                prob,
+            )
+            | base
+            | extra
+        )
+    return rows
+
+
 def survival_table(
     startups: pd.DataFrame,
     as_of: object,
@@ -488,6 +565,7 @@ def survival_table(
             r["fit_warnings"] = log.text()
         rows.extend(part)
         rows.extend(cox_rows(cohort, sub, as_of, base))
+        rows.extend(calendar_projection_rows(cohort, sub, as_of, base))
     return typed_survival(pd.DataFrame(rows))
 
 

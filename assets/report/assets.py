@@ -235,6 +235,7 @@ def write_bytes_atomic(data: bytes, path: UPath) -> None:
 def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
     """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
     from forecasts import charts as fc
+    from forecasts import report as forecast_report
 
     out = {
         "chip_claims": charts.chip_claims_chart(ledger),
@@ -245,8 +246,9 @@ def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict
         out["power"] = power
     grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
     if grid is not None and forecast is not None:
-        out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input")
-        out["price_fan_output"] = fc.price_fan_chart(grid, forecast, side="output")
+        model = forecast_report.published_model(forecast)
+        out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input", model=model)
+        out["price_fan_output"] = fc.price_fan_chart(grid, forecast, side="output", model=model)
     if tables.get("startup_survival") is not None:
         out["survival_all"] = fc.survival_chart(tables["startup_survival"], "all")
         out["survival_cn"] = fc.survival_chart(tables["startup_survival"], "CN")

@@ -10,11 +10,10 @@ import pandas as pd
 
 from assets.report.charts import chip_rows
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, fmt
+from forecasts import report as forecast_report
 
 HEADLINE_TIERS = (("gpt4_class", "US"), ("gpt4_class", "CN"), ("frontier", "US"), ("small", "CN"))
-FORECAST_MODEL = "sarimax_rw_drift"
-FORECAST_HORIZONS = (12, 24)
-SHARE_MODEL = "logit_ols_pooled"
+SHARE_MODEL = "logit_ols_actuals_only"
 SHARE_YEARS = (2026, 2028, 2030)
 
 
@@ -217,37 +216,8 @@ def predictions_section(ledger: pd.DataFrame) -> str:
 
 
 def price_forecast_table(fc: pd.DataFrame) -> str:
-    """Median and intervals of the forecast model at 12 and 24 months for the headline tiers."""
-    rows = fc[
-        (fc["model"] == FORECAST_MODEL)
-        & (fc["status"] == "ok")
-        & fc["horizon_months"].isin(FORECAST_HORIZONS)
-    ]
-    rows = rows.sort_values(["tier", "region", "price_side", "horizon_months"], kind="mergesort")
-    return table(
-        pd.DataFrame(
-            {
-                "tier": rows["tier"],
-                "region": rows["region"],
-                "side": rows["price_side"],
-                "month": pd.to_datetime(rows["target_month"]).dt.strftime("%Y-%m"),
-                "last USD/Mtok": rows["last_price_usd_per_mtok"],
-                "median": rows["median_usd_per_mtok"],
-                "80%": [
-                    f"{fmt(a)}-{fmt(b)}"
-                    for a, b in zip(
-                        rows["lower_80_usd_per_mtok"], rows["upper_80_usd_per_mtok"], strict=True
-                    )
-                ],
-                "95%": [
-                    f"{fmt(a)}-{fmt(b)}"
-                    for a, b in zip(
-                        rows["lower_95_usd_per_mtok"], rows["upper_95_usd_per_mtok"], strict=True
-                    )
-                ],
-            }
-        )
-    )
+    """The published price model (chosen by its backtest) with its verdict and data age."""
+    return forecast_report.price_forecast_section(fc)
 
 
 def share_forecast_table(sh: pd.DataFrame) -> str:
@@ -367,7 +337,7 @@ def outlook_markdown(
         predictions_section(ledger),
         "",
         "## Forecasts",
-        "### API prices (USD per 1M tokens, random walk with drift on log price)",
+        "### API prices (USD per 1M tokens, the model with the best backtest, from the last observation)",
         _image(charts, "price_fan_input", "API price fan chart, input")
         + _image(charts, "price_fan_output", "API price fan chart, output"),
         price_forecast_table(forecasts.api_price_forecast)

@@ -11,9 +11,9 @@ from assets.report.findings import OPEN, Finding, fmt
 
 SHARE_RULE = "share_forecast"
 SURVIVAL_RULE = "survival_forecast"
-#: The share models in order of preference: the pooled logit trend is the forecast, the others
-#: are challengers used only when it refused.
-SHARE_MODELS = ("logit_ols_pooled", "glm_fractional_logit", "logit_ols_actuals_only")
+#: The share models in order of preference (fitted on actual figures only): the logistic trend
+#: is the forecast, the fractional-logit GLM a challenger used only when it refused.
+SHARE_MODELS = ("logit_ols_actuals_only", "glm_fractional_logit")
 #: Survival cohorts in order of preference for a claim about Chinese startups.
 SURVIVAL_COHORTS = ("CN", "all")
 Z80 = float(stats.norm.ppf(0.9))

@@ -46,6 +46,16 @@ def _startups() -> pd.DataFrame:
 
 
 def _prices() -> pd.DataFrame:
+    rows = _usd_prices()
+    # the clean table's audit checks every stated price kept a USD value
+    return rows.assign(
+        input_price_per_mtok=rows["input_usd_per_mtok"],
+        output_price_per_mtok=rows["output_usd_per_mtok"],
+        currency="USD",
+    )
+
+
+def _usd_prices() -> pd.DataFrame:
     return pd.concat(
         [
             price_rows(-0.06, 0.1, 16, seed=1, start="2024-09-01"),
@@ -110,8 +120,6 @@ def _run(vintage: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResul
         resources=RESOURCES,
         instance=instance,
         selection=FJ.FORECASTS,
-        # origins every 6 months keep the test quick; the schedule uses every month
-        run_config={"ops": {"api_price_backtest": {"config": {"price_step_months": 6}}}},
     )
 
 
@@ -239,9 +247,16 @@ def test_vintages_written_hive_style_and_read_by_duckdb(runs):
 def test_vintage_uses_only_rows_known_on_its_date(runs):
     grid = read_vintages(str(runs["root"]), "api_price_grid")
     last_month = grid.groupby("vintage")["month"].max()
-    assert last_month[pd.Timestamp(V1)] == pd.Timestamp("2026-01-01")
-    # the simulated prices run to 2025-12 (published on their dates): nothing later leaks in
-    assert grid["month"].max() <= pd.Timestamp("2026-01-01")
+    # the grid ends at the last observation (2025-12), not at the vintage date
+    assert last_month[pd.Timestamp(V1)] == pd.Timestamp("2025-12-01")
+    assert grid["month"].max() <= pd.Timestamp("2025-12-01")
+    fc = read_vintages(str(runs["root"]), "api_price_forecast", latest_only=True)
+    ok = fc[fc["status"] == "ok"]
+    assert (ok["origin_month"] == pd.Timestamp("2025-12-01")).all()
+    # the last simulated price is dated 2025-12-10; the vintage is 2026-01-12
+    assert set(ok["data_age_days"]) == {33}
+    assert fc.loc[fc["published"], "model"].nunique() == 1
+    assert fc.loc[fc["published"], "backtest_verdict"].str.len().min() > 0
     share = read_vintages(str(runs["root"]), "china_share_forecast")
     figures = share[share["model"] == "source_figure"]
     # the 2025 figure is published 2026-01-10: in the second vintage only
@@ -280,7 +295,7 @@ def test_summary_prints_headline_tables_of_latest_vintage(runs, tmp_path, capsys
     tables = summary.headline_tables(str(runs["root"]))
     assert "startup survival and exits at 2027-03-31" in tables
     share = tables["domestic share of China's AI-accelerator market in 2028"]
-    assert set(share["model"]) >= {"logit_ols_pooled", "glm_fractional_logit"}
+    assert set(share["model"]) >= {"logit_ols_actuals_only", "glm_fractional_logit"}
     assert summary.main(["summary", str(runs["root"])]) == 0
     assert "## api_price_backtest (pooled)" in capsys.readouterr().out
     assert summary.main(["summary", str(tmp_path)]) == 1

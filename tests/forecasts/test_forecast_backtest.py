@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from forecasts import backtest as B
 from forecasts import prices as P
+from forecasts import survival as S
 from tests.forecasts.forecast_sim import price_rows, startup_rows
 
 CUTOFF = pd.Timestamp("2021-06-30")
@@ -37,17 +38,15 @@ def test_price_forecast_at_cutoff_ignores_everything_after_it():
             )
     # and the poison is real: a forecast made after it sees it
     _, late = B.price_forecasts_at(_poison_prices(rows), "2023-12-31", "small", "US", "input")
-    assert late[P.MODEL_RW_DRIFT]["quantiles"]["median_log"][0] < np.log(1e-5)
+    assert late[P.BASELINE_LAST]["quantiles"]["median_log"][0] < np.log(1e-5)
 
 
 def test_price_backtest_rows_before_poison_keep_their_forecasts():
     rows = price_rows(-0.05, 0.08, 22, seed=6)
-    models = (P.MODEL_RW_DRIFT, P.BASELINE_LAST)
-    a = B.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(1, 3), step_months=2)
-    b = B.price_backtest_rows(
-        _poison_prices(rows), "2021-10-31", models=models, horizons=(1, 3), step_months=2
-    )
-    key = ["tier", "region", "price_side", "model", "cutoff_month", "horizon_months"]
+    models = (P.MODEL_ETS, P.MODEL_JUMP, P.BASELINE_LAST)
+    a = B.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(3, 6))
+    b = B.price_backtest_rows(_poison_prices(rows), "2021-10-31", models=models, horizons=(3, 6))
+    key = ["tier", "region", "price_side", "model", "cutoff_month", "target_month"]
     early_a = a[a["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
     early_b = b[b["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
     cols = ["median_log", "lower_95_log", "upper_95_log", "last_log", "mase_scale_log"]
@@ -66,15 +65,16 @@ def test_price_scores_match_hand_calculation():
             "region": "US",
             "price_side": "input",
             "model": [
-                P.MODEL_RW_DRIFT,
-                P.MODEL_RW_DRIFT,
+                P.MODEL_ETS,
+                P.MODEL_ETS,
                 P.BASELINE_LAST,
                 P.BASELINE_LAST,
                 P.BASELINE_DRIFT,
                 P.BASELINE_DRIFT,
             ],
             "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01"] * 3),
-            "horizon_months": 1,
+            "target_month": pd.to_datetime(["2024-03-01", "2024-04-01"] * 3),
+            "horizon_months": 3,
             "actual_log": [0.0, 0.0] * 3,
             "last_log": 0.5,
             "mase_scale_log": [0.5, 0.25] * 3,
@@ -86,7 +86,7 @@ def test_price_scores_match_hand_calculation():
         }
     )
     sc = B.score_price_backtest(rows)
-    rw = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.MODEL_RW_DRIFT)].iloc[0]
+    rw = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.MODEL_ETS)].iloc[0]
     assert rw["mae_log"] == pytest.approx(0.15)
     assert rw["mase_log"] == pytest.approx((0.1 / 0.5 + 0.2 / 0.25) / 2)
     smape = [
@@ -98,6 +98,11 @@ def test_price_scores_match_hand_calculation():
     assert rw["coverage_95_pct"] == pytest.approx(100.0)
     assert rw["skill_vs_last_value"] == pytest.approx(1 - 0.15 / 0.5)
     assert rw["skill_vs_rw_drift"] == pytest.approx(1 - 0.15 / 0.2)
+    # interval score: width, plus 2/alpha times the miss (second forecast misses by 0.1)
+    assert rw["interval_score_80_log"] == pytest.approx((0.4 + (0.2 + 10 * 0.1)) / 2)
+    assert rw["interval_score_95_log"] == pytest.approx((0.6 + 0.6) / 2)
+    pooled = sc[(sc["series"] == "all/all/all") & (sc["model"] == P.MODEL_ETS)].iloc[0]
+    assert pooled["n_forecasts"] == 2 and pooled["mae_log"] == pytest.approx(0.15)
     last = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.BASELINE_LAST)].iloc[0]
     assert last["skill_vs_last_value"] == pytest.approx(0.0)
     short = B.coverage_shortfalls(sc)
@@ -173,7 +178,7 @@ def test_survival_backtest_counts_outcomes():
 
 def test_poisson_binomial_matches_enumeration():
     p = np.array([0.2, 0.5, 0.9])
-    pmf = B._poisson_binomial(p)
+    pmf = S.poisson_binomial(p)
     brute = np.zeros(4)
     for bits in range(8):
         k = [(bits >> i) & 1 for i in range(3)]
@@ -218,7 +223,7 @@ def test_no_row_after_any_cutoff_changes_the_forecast(cutoff_idx, seed, poison_u
     later = pd.to_datetime(rows["effective_date"]) > cutoff
     dirty = rows.copy()
     dirty.loc[later, "input_usd_per_mtok"] = poison_usd
-    models = (P.MODEL_RW_DRIFT, P.BASELINE_LAST, P.BASELINE_DRIFT, P.MODEL_OLS)
+    models = (P.MODEL_ETS, P.MODEL_JUMP, P.BASELINE_LAST, P.BASELINE_DRIFT, P.MODEL_OLS)
     _, a = B.price_forecasts_at(rows, cutoff, "frontier", "US", "input", models)
     _, b = B.price_forecasts_at(dirty, cutoff, "frontier", "US", "input", models)
     for m in models:
@@ -234,9 +239,10 @@ def test_backtest_counts_fits_that_warned():
             "tier": "small",
             "region": "US",
             "price_side": "input",
-            "model": P.MODEL_RW_DRIFT,
+            "model": P.MODEL_ETS,
             "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-            "horizon_months": 1,
+            "target_month": pd.to_datetime(["2024-04-01", "2024-05-01", "2024-06-01"]),
+            "horizon_months": 3,
             "actual_log": 0.0,
             "last_log": 0.0,
             "mase_scale_log": 0.1,
@@ -246,3 +252,52 @@ def test_backtest_counts_fits_that_warned():
     )
     sc = B.score_price_backtest(rows)
     assert sc.loc[sc["series"] == "small/US/input", "n_forecasts_fit_warned"].tolist() == [2]
+
+
+def test_horizon_buckets():
+    np.testing.assert_array_equal(
+        B.horizon_bucket(np.array([0, 1, 3, 4, 6, 7, 12, 13])), [0, 3, 3, 6, 6, 12, 12, 0]
+    )
+
+
+def test_price_backtest_scores_only_observed_months():
+    """Origins and targets are months with a price row; carried-forward months and the months
+    between the last observation and the as-of date are never scored."""
+    rows = price_rows(-0.05, 0.08, 40, seed=11)
+    sparse = rows.iloc[::3].copy()  # a price row every third month
+    out = B.price_backtest_rows(sparse, "2026-11-30", models=(P.BASELINE_LAST, P.MODEL_JUMP))
+    observed = set(pd.to_datetime(sparse["effective_date"]).dt.to_period("M").dt.to_timestamp())
+    assert len(out) > 0
+    assert set(out["target_month"]) <= observed
+    assert set(out["cutoff_month"]) <= observed
+    lead = (out["target_month"].dt.year - out["cutoff_month"].dt.year) * 12 + (
+        out["target_month"].dt.month - out["cutoff_month"].dt.month
+    )
+    np.testing.assert_array_equal(lead.to_numpy(), out["lead_months"].to_numpy())
+    assert (lead % 3 == 0).all() and lead.max() <= 12
+
+
+def test_select_published_prefers_last_value_unless_beaten_everywhere():
+    def scores(skill_ets):
+        return B.typed_scores(
+            pd.DataFrame(
+                {
+                    "domain": "api_price",
+                    "series": "all/all/all",
+                    "model": [P.BASELINE_LAST] * 3 + [P.MODEL_ETS] * 3,
+                    "horizon_months": [3, 6, 12] * 2,
+                    "n_forecasts": 10,
+                    "mase_log": [1.0, 1.0, 1.0, 0.9, 0.9, 0.9],
+                    "coverage_80_pct": 80.0,
+                    "coverage_95_pct": 95.0,
+                    "skill_vs_last_value": [0.0, 0.0, 0.0, *skill_ets],
+                    "status": "ok",
+                }
+            )
+        )
+
+    model, verdict = B.select_published(scores([0.1, 0.2, 0.0]))
+    assert model == P.MODEL_ETS and "10.0% below last value" in verdict
+    model, verdict = B.select_published(scores([0.3, 0.3, -0.01]))
+    assert model == P.BASELINE_LAST
+    assert verdict.startswith("nothing beats last value")

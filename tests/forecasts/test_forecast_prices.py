@@ -41,22 +41,20 @@ def test_grid_takes_cheapest_at_or_above_tier_and_carries_forward():
             _row("undated", "frontier", None, 0.01),
         ]
     )
-    g = P.monthly_grid(rows, "gpt4_class", "US", "input", "2024-05-15")
-    assert g["month"].dt.strftime("%Y-%m").tolist() == [
-        "2024-01",
-        "2024-02",
-        "2024-03",
-        "2024-04",
-        "2024-05",
-    ]
-    # Jan: only a (10); Feb: b (4) beats a; Mar: carried; Apr: a cut to 3; May: carried.
-    assert g["price_usd_per_mtok"].tolist() == [10.0, 4.0, 4.0, 3.0, 3.0]
-    assert g["cheapest_model"].tolist() == ["p / a", "p / b", "p / b", "p / a", "p / a"]
-    assert g["n_observations"].tolist() == [1, 1, 0, 1, 0]
+    g = P.monthly_grid(rows, "gpt4_class", "US", "input", "2024-09-15")
+    # the grid ends at the last observation (April), not at the as-of date
+    assert g["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    # Jan: only a (10); Feb: b (4) beats a; Mar: carried; Apr: a cut to 3.
+    assert g["price_usd_per_mtok"].tolist() == [10.0, 4.0, 4.0, 3.0]
+    assert g["cheapest_model"].tolist() == ["p / a", "p / b", "p / b", "p / a"]
+    assert g["n_observations"].tolist() == [1, 1, 0, 1]
     frontier = P.monthly_grid(rows, "frontier", "US", "input", "2024-05-15")
-    assert frontier["price_usd_per_mtok"].tolist() == [10.0, 10.0, 10.0, 3.0, 3.0]
+    assert frontier["price_usd_per_mtok"].tolist() == [10.0, 10.0, 10.0, 3.0]
     small = P.monthly_grid(rows, "small", "US", "input", "2024-05-15")
-    assert small["price_usd_per_mtok"].tolist() == [10.0, 0.5, 0.5, 0.5, 0.5]
+    assert small["price_usd_per_mtok"].tolist() == [10.0, 0.5, 0.5, 0.5]
+    assert P.last_observed_date(rows, "small", "US", "input", "2024-05-15") == pd.Timestamp(
+        "2024-04-01"
+    )
 
 
 def test_grid_rejects_unknown_tier_and_missing_column():
@@ -69,33 +67,37 @@ def test_grid_rejects_unknown_tier_and_missing_column():
         )
 
 
-def test_rw_drift_recovers_known_drift():
+def test_drift_baseline_recovers_known_drift():
     drift = -0.06
     rows = price_rows(drift, 0.04, 120, seed=3)
     g = P.monthly_grid(rows, "frontier", "US", "input", "2029-12-31")
-    fit = P.fit_model(P.MODEL_RW_DRIFT, g)
+    fit = P.fit_model(P.BASELINE_DRIFT, g)
     assert fit["status"] == "ok"
     d = np.diff(np.log(g["price_usd_per_mtok"].to_numpy()))
-    # independent reference: the MLE drift of a random walk is the mean change
-    assert fit["params"]["drift_log_per_month"] == pytest.approx(d.mean(), abs=1e-4)
+    # independent reference: the drift of a random walk is the mean change
+    assert fit["params"]["drift_log_per_month"] == pytest.approx(d.mean(), abs=1e-12)
     se = d.std(ddof=1) / np.sqrt(len(d))
     assert abs(fit["params"]["drift_log_per_month"] - drift) < 3 * se
     q = fit["quantiles"]
     h = np.arange(1, 25)
     np.testing.assert_allclose(
-        q["median_log"], np.log(g["price_usd_per_mtok"].iloc[-1]) + d.mean() * h, atol=1e-3
+        q["median_log"], np.log(g["price_usd_per_mtok"].iloc[-1]) + d.mean() * h, atol=1e-12
     )
-    # 95 % half-width grows like sigma * sqrt(h)
     half = (q["upper_95_log"] - q["lower_95_log"]) / 2
-    np.testing.assert_allclose(half / np.sqrt(h), half[0], rtol=1e-6)
+    np.testing.assert_allclose(half, 1.959964 * d.std(ddof=1) * np.sqrt(h * (1 + h / len(d))))
 
 
-def test_local_linear_trend_tracks_drift():
-    rows = price_rows(-0.05, 0.03, 96, seed=5)
-    g = P.monthly_grid(rows, "frontier", "US", "input", "2027-12-31")
-    fit = P.fit_model(P.MODEL_LLT, g)
-    assert fit["status"] == "ok"
-    assert fit["params"]["trend_log_per_month"] == pytest.approx(-0.05, abs=0.02)
+def test_last_value_interval_is_the_empirical_spread_of_past_changes():
+    # a price cut by half every 4th month: 1-month changes are 0 (3 in 4) or log(0.5)
+    y = np.log(30.0) + np.log(0.5) * (np.arange(41) // 4)
+    q, params = P.forecast_last_value(y, 6)
+    assert params["empirical_horizons"] == 6
+    np.testing.assert_array_equal(q["median_log"], np.full(6, y[-1]))
+    ref = np.quantile(y[1:] - y[:-1], 0.1)
+    assert q["lower_80_log"][0] == pytest.approx(y[-1] + ref)
+    assert q["upper_80_log"][0] == pytest.approx(y[-1])  # prices never rose
+    # 4 months ahead: exactly one cut every time
+    assert q["lower_80_log"][3] == pytest.approx(y[-1] + np.log(0.5))
 
 
 def test_decline_factor_matches_numpy_fit_on_exact_tenfold_decline():
@@ -114,7 +116,7 @@ def test_decline_factor_matches_numpy_fit_on_exact_tenfold_decline():
 def test_models_refuse_with_too_few_points():
     rows = price_rows(-0.05, 0.03, 5, seed=1)
     g = P.monthly_grid(rows, "frontier", "US", "input", "2020-12-31")
-    for model in (P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS):
+    for model in (P.MODEL_ETS, P.MODEL_JUMP, P.MODEL_OLS):
         fit = P.fit_model(model, g)
         assert fit["status"] == "refused"
         assert "5 months with a price observation <" in fit["reason"]
@@ -122,21 +124,45 @@ def test_models_refuse_with_too_few_points():
     assert P.decline_per_year(g)["status"] == "refused"
     table = P.forecast_table(rows, "2020-12-31")
     us = table[(table["tier"] == "frontier") & (table["region"] == "US")]
-    assert set(us["status"]) == {"refused"}
-    assert us["median_usd_per_mtok"].isna().all()
+    # 5 points carry last value (1 parameter + 4) and nothing else
+    assert set(us.loc[us["model"] != P.BASELINE_LAST, "status"]) == {"refused"}
+    assert us.loc[us["model"] != P.BASELINE_LAST, "median_usd_per_mtok"].isna().all()
+    assert set(us.loc[us["model"] == P.BASELINE_LAST, "status"]) == {"ok"}
 
 
 def test_forecast_table_is_ordered_and_on_dollar_scale():
     rows = price_rows(-0.05, 0.05, 36, seed=2)
     t = P.forecast_table(rows, "2022-12-31")
     ok = t[t["status"] == "ok"]
-    assert set(ok["model"]) == {P.MODEL_RW_DRIFT, P.MODEL_LLT, P.MODEL_OLS}
+    assert set(ok["model"]) == set(P.PRICE_MODELS)
     assert (ok["lower_95_usd_per_mtok"] <= ok["lower_80_usd_per_mtok"]).all()
     assert (ok["lower_80_usd_per_mtok"] <= ok["median_usd_per_mtok"]).all()
     assert (ok["median_usd_per_mtok"] <= ok["upper_80_usd_per_mtok"]).all()
     assert (ok["upper_80_usd_per_mtok"] <= ok["upper_95_usd_per_mtok"]).all()
     assert ok["horizon_months"].max() == 24
     assert (ok["target_month"] > ok["origin_month"]).all()
+    # origin = last observation; its age is counted to the as-of date
+    assert (ok["origin_month"] == pd.Timestamp("2022-12-01")).all()
+    assert (
+        ok["data_age_days"] == (pd.Timestamp("2022-12-31") - pd.Timestamp("2022-12-10")).days
+    ).all()
+    assert not t["published"].any()
+
+
+def test_forecast_table_marks_published_model_and_flags_below_floor():
+    rows = price_rows(-0.4, 0.01, 24, seed=2)  # a steep fall: the drift runs far below the floor
+    t = P.forecast_table(rows, "2021-12-31", published_model=P.BASELINE_DRIFT, verdict="drift won")
+    pub = t[t["published"]]
+    assert set(pub["model"]) == {P.BASELINE_DRIFT}
+    assert set(pub["backtest_verdict"]) == {"drift won"}
+    fr = t[(t["tier"] == "frontier") & (t["region"] == "US") & (t["price_side"] == "input")]
+    floor = 0.1 * rows["input_usd_per_mtok"].min()
+    drift = fr[fr["model"] == P.BASELINE_DRIFT]
+    np.testing.assert_array_equal(
+        drift["below_floor"].to_numpy(), (drift["median_usd_per_mtok"] < floor).to_numpy()
+    )
+    assert drift["below_floor"].any() and not drift["below_floor"].all()
+    assert not fr.loc[fr["model"] == P.BASELINE_LAST, "below_floor"].any()
 
 
 @settings(max_examples=25, deadline=None)
@@ -193,9 +219,9 @@ STEP_COUNTS = [
 ] + [0] * 15
 
 
-def test_convergence_warning_is_recorded_not_emitted():
-    """A step-shaped grid (list prices cut now and then) makes the MLE stop early: the warning
-    goes to the output's fit_warnings column, and nothing reaches the warnings machinery."""
+def test_step_shaped_grid_fits_quietly():
+    """A step-shaped grid (list prices cut now and then): every model fits, and nothing reaches
+    the warnings machinery."""
     grid = pd.DataFrame(
         {
             "month": pd.date_range("2023-03-01", periods=len(STEP_PRICES), freq="MS"),
@@ -206,10 +232,12 @@ def test_convergence_warning_is_recorded_not_emitted():
     )
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        fit = P.fit_model(P.MODEL_RW_DRIFT, grid)
+        fits = {m: P.fit_model(m, grid) for m in P.PRICE_MODELS}
     assert seen == []
-    assert fit["status"] == "ok"
-    assert "ConvergenceWarning" in fit["fit_warnings"]
+    assert {f["status"] for f in fits.values()} == {"ok"}
+    # the jump model never forecasts a rise the data never showed
+    q = fits[P.MODEL_JUMP]["quantiles"]
+    assert np.all(q["upper_95_log"] <= np.log(STEP_PRICES[-1]) + 1e-12)
 
 
 def test_quiet_fit_keeps_distinct_messages_in_order():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecasts import survival as S
 from tests.forecasts.forecast_sim import startup_rows
@@ -163,3 +165,25 @@ def test_events_extend_last_sighting_only_up_to_as_of():
     assert lt.loc["d", "end_date"] == pd.Timestamp("2025-07-01")  # the 2027 event is after as-of
     early = S.lifetimes(HAND, "2025-12-31", events)
     pd.testing.assert_frame_equal(early, S.lifetimes(HAND, "2025-12-31"))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000))
+def test_weighted_km_matches_statsmodels_on_each_resample(seed):
+    gen = np.random.default_rng(seed)
+    n = 25
+    age = np.round(gen.uniform(0.1, 8, n), 1)  # rounding makes ties
+    event = (gen.random(n) < 0.4).astype(int)
+    event[0] = 1
+    idx = gen.integers(0, n, size=(5, n))
+    counts = np.stack([np.bincount(i, minlength=n) for i in idx]).astype(float)
+    times, surv = S.km_weighted(age, event, counts)
+    for b in range(5):
+        sample_age, sample_event = age[idx[b]], event[idx[b]]
+        check = np.linspace(0, 9, 40)
+        got = S.step_at(times, surv[b], check, 1.0)
+        if sample_event.sum() == 0:
+            np.testing.assert_allclose(got, 1.0)
+            continue
+        t_ref, s_ref, _ = S.km_survival(sample_age, sample_event)
+        np.testing.assert_allclose(got, S.step_at(t_ref, s_ref, check, 1.0), atol=1e-12)

@@ -125,7 +125,7 @@ def test_headlines_carry_each_forecast_with_its_interval():
     share = pd.DataFrame(
         [
             {
-                "model": "logit_ols_pooled",
+                "model": "logit_ols_actuals_only",
                 "status": "ok",
                 "year": 2028,
                 "median_share_pct": 93.2,

@@ -17,7 +17,7 @@ def share_table(prob=0.25) -> pd.DataFrame:
         pd.DataFrame(
             [
                 {
-                    "model": "logit_ols_pooled",
+                    "model": "logit_ols_actuals_only",
                     "year": 2028,
                     "median_share_pct": 50.0,
                     "lower_80_share_pct": 40.0,
