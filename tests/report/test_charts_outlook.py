@@ -6,7 +6,8 @@ import pandas as pd
 
 from assets.report import charts
 from assets.report.ledger import claims_ledger
-from assets.report.outlook import Forecasts, article_text, cell, outlook_markdown, span
+from assets.report.outlook import Forecasts, article_text, cell, span
+from assets.report.pages import Page, report_pages
 from tests.report.test_ledger import inputs
 from tests.report.test_power_claims import obs, table
 
@@ -37,11 +38,12 @@ def test_power_chart_needs_a_power_row():
     assert charts.power_chart(no_power) is None
 
 
-def test_page_names_every_contradicted_claim_and_the_gaps():
+def test_pages_name_every_contradicted_claim_and_the_gaps():
     led = ledger()
-    text = outlook_markdown(
-        led, Forecasts(), {"chip_claims": "outlook_chip_claims.png"}, "2026-11-23"
+    pages = report_pages(
+        Page(led, Forecasts(), {"chip_claims": "outlook_chip_claims.png"}, "2026-11-23")
     )
+    main, text = pages["outlook.md"], pages["ledger.md"]
     contradicted = led.loc[led["verdict"] == "contradicted", "claim_id"]
     assert len(contradicted) >= 2
     wrong = text.split("## What the article gets wrong")[1].split("## What the article gets right")[
@@ -49,7 +51,9 @@ def test_page_names_every_contradicted_claim_and_the_gaps():
     ]
     for claim_id in contradicted:
         assert f"| {claim_id} |" in wrong
-    assert "![article vs sourced chip specs](outlook_chip_claims.png)" in text
+        assert claim_id in main.split("- contradicted:")[1].split("\n")[0]
+    assert "![article vs sourced chip specs](outlook_chip_claims.png)" in pages["chips.md"]
+    assert "![The article's chip table against vendor datasheets](outlook_chip_claims.png)" in main
     assert "needs training_scenarios (MFU by chip, cluster and model): claims C4" in text
     assert "china_share_forecast: not materialized for this vintage" in text
 
