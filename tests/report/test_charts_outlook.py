@@ -157,3 +157,24 @@ def test_headlines_carry_each_forecast_with_its_interval():
     assert "7.1 expected" not in text
     assert "2028: 93.2% (80%: 87-96.5%, 95%: 79.8-97.9%)" in text
     assert "Power: MW for 50,000 H100 GPUs: 60-100 MW" in text
+
+
+def test_main_page_is_small_links_its_detail_pages_and_shows_charts_inline(tmp_path):
+    from assets.report.pages import DETAIL_PAGES, MAIN_PAGE, inline_charts
+    from tests.report.report_links import assert_links_resolve
+
+    led = ledger()
+    png = charts.chip_claims_chart(led)
+    files = {"chip_claims": "outlook_chip_claims.png"}
+    pages = report_pages(Page(led, Forecasts(), files, "2026-11-23"))
+    assert list(pages) == [MAIN_PAGE, *DETAIL_PAGES]
+    assert len(pages[MAIN_PAGE].encode("utf-8")) <= 15 * 1024
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / files["chip_claims"]).write_bytes(png)
+    assert_links_resolve(tmp_path)
+    for name in DETAIL_PAGES:
+        assert f"]({name})" in pages[MAIN_PAGE]
+    shown = inline_charts(pages[MAIN_PAGE], {"chip_claims": png}, files)
+    assert "](outlook_chip_claims.png)" not in shown
+    assert "](data:image/png;base64," in shown
