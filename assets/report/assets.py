@@ -52,7 +52,7 @@ LEDGER_TABLES = (
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
 #: Unpartitioned inputs of the outlook pages besides the ledger (a section reads them from
 #: ``Page.tables``); add a table here with one line.
-REPORT_TABLES = ("datacenter_power",)
+REPORT_TABLES = ("datacenter_power", "training_scenarios")
 #: Vintage-partitioned forecast inputs of the outlook page.
 REPORT_FORECASTS = (
     "api_price_grid",
@@ -231,6 +231,10 @@ def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict
     power = charts.power_chart(ledger, tables.get("datacenter_power"))
     if power is not None:
         out["power"] = power
+    if tables.get("training_scenarios") is not None:
+        mfu = charts.mfu_gap_chart(ledger, tables["training_scenarios"])
+        if mfu is not None:
+            out["mfu_gap"] = mfu
     grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
     if grid is not None and forecast is not None:
         out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input")

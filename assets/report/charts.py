@@ -135,3 +135,55 @@ def power_chart(ledger: pd.DataFrame, datacenter_power: pd.DataFrame | None = No
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     return png_bytes(fig)
+
+
+def mfu_gap_chart(ledger: pd.DataFrame, training_scenarios: pd.DataFrame) -> bytes | None:
+    """Modelled MFU (with its 5th-95th percentile band) of the two clusters the article's MFU-gap
+    claim compares, and the MFU the claim implies for the second one; None without that claim."""
+    rows = ledger[(ledger["rule"] == "training_mfu_gap") & ledger["pipeline_value"].notna()]
+    if rows.empty:
+        return None
+    claim = rows.iloc[0]
+    ids = re.findall(r"train-[\w.-]+", str(claim["evidence"]))
+    table = training_scenarios.set_index("scenario_id")
+    ids = [i for i in ids if i in table.index]
+    if len(ids) != 2:
+        return None
+    chip, reference = table.loc[ids[0]], table.loc[ids[1]]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    for i, r in enumerate((reference, chip)):
+        ax.barh(
+            i,
+            r["mfu_pct_p95"] - r["mfu_pct_p5"],
+            left=r["mfu_pct_p5"],
+            color="tab:blue",
+            alpha=0.4,
+            label="model, 5th-95th pct" if i == 0 else None,
+        )
+        ax.plot(r["mfu_pct"], i, "o", color="tab:blue", label="model, central" if i == 0 else None)
+    low = reference["mfu_pct"] * (1 - claim["value_high"] / 100)
+    high = reference["mfu_pct"] * (1 - claim["value"] / 100)
+    ax.plot(
+        [low, high],
+        [1, 1],
+        color=VERDICT_COLORS.get(claim["verdict"], "tab:gray"),
+        linewidth=5,
+        alpha=0.8,
+        label=f"article: {claim['value']:g}-{claim['value_high']:g}% lower than the H100 cluster",
+    )
+    ax.set_yticks(
+        [0, 1],
+        [
+            f"{reference['chip_id']} x{int(reference['chips']):,}",
+            f"{chip['chip_id']} x{int(chip['chips']):,}",
+        ],
+        fontsize=8,
+    )
+    ax.set_xlabel(f"MFU, % ({chip['model_id']}, {chip['precision']})")
+    ax.set_xlim(left=0)
+    ax.set_title("Model FLOPs utilisation of the two clusters the article compares")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_ylim(-0.6, 2.2)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return png_bytes(fig)

@@ -227,7 +227,7 @@ def mfu_headline(page: Page) -> Headline | None:
         directional(r["pipeline_value"], unit),
         "model band "
         + directional_range(r["pipeline_value_low"], r["pipeline_value_high"], "lower"),
-        "",
+        "mfu_gap",
         evidence_summary(rows),
         "chips.md",
     )

@@ -178,3 +178,10 @@ def test_main_page_is_small_links_its_detail_pages_and_shows_charts_inline(tmp_p
     shown = inline_charts(pages[MAIN_PAGE], {"chip_claims": png}, files)
     assert "](outlook_chip_claims.png)" not in shown
     assert "](data:image/png;base64," in shown
+
+
+def test_mfu_chart_needs_the_mfu_gap_claim_and_both_scenarios():
+    led = ledger()
+    assert charts.mfu_gap_chart(led[led["rule"] != "training_mfu_gap"], pd.DataFrame()) is None
+    empty = pd.DataFrame({"scenario_id": pd.Series(dtype="string")})
+    assert charts.mfu_gap_chart(led, empty) is None
