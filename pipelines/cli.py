@@ -50,25 +50,16 @@ def run() -> int:
 
     if not _checked_instance():
         return 1
+    from pipelines import recovery
+
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
-    failed = []
-    for job_name in pipeline_jobs(defs):
-        job = defs.resolve_job_def(job_name)
-        partition_key = latest_partition_key(job, instance)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-        label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
-        print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
-        if not result.success:
-            failed.append(job_name)
-            for event in result.all_events:
-                if event.is_step_failure and event.step_failure_data.error is not None:
-                    print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    try:
+        with recovery.warehouse_lock():
+            failed = run_jobs(defs, instance)
+    except recovery.WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     print(f"\nmaterialized in {seconds:.1f} s; Dagster instance: {os.environ['DAGSTER_HOME']}")
     print(f"Parquet warehouse: {settings.warehouse_dir()}")
@@ -87,6 +78,42 @@ def run() -> int:
                 )
     print("Open the UI with: make ui   (http://127.0.0.1:3000)")
     return 1 if failed else 0
+
+
+def run_jobs(defs, instance) -> list[str]:
+    """Recovers from a killed run, then runs every job upstream first; a job whose upstream job
+    failed in this run is skipped (its inputs were not updated). Returns the failed jobs."""
+    from pipelines import recovery
+
+    removed, marked = recovery.recover(instance)
+    for path in removed:
+        print(f"removed a temporary file a killed run left: {path}")
+    for run_id in marked:
+        print(f"marked run {run_id} failed: its process was killed before it finished")
+    failed: list[str] = []
+    for job_name in pipeline_jobs(defs):
+        if failed:
+            print(
+                f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its inputs are stale"
+            )
+            continue
+        job = defs.resolve_job_def(job_name)
+        partition_key = latest_partition_key(job, instance)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            tags=recovery.run_tags(),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
+        print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
+        if not result.success:
+            failed.append(job_name)
+            for event in result.all_events:
+                if event.is_step_failure and event.step_failure_data.error is not None:
+                    print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    return failed
 
 
 def pipeline_jobs(defs) -> list[str]:
@@ -176,15 +203,23 @@ def what_if(args: argparse.Namespace) -> int:
 
     from assets.derived.what_if_assets import RUNS_ASSET, runs_path
 
+    from pipelines import recovery
+
     config = what_if_config(args)
-    result = defs.resolve_job_def("what_if").execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        run_config={
-            "ops": {RUNS_ASSET: {"config": config}},
-            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        },
-        raise_on_error=False,
-    )
+    try:
+        # One writer at a time: the append to what_if_runs never races a run or another what-if.
+        with recovery.warehouse_lock():
+            result = defs.resolve_job_def("what_if").execute_in_process(
+                instance=dg.DagsterInstance.get(),
+                run_config={
+                    "ops": {RUNS_ASSET: {"config": config}},
+                    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                },
+                raise_on_error=False,
+            )
+    except recovery.WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data.error is not None:

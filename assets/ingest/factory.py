@@ -9,11 +9,13 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
+from assets.ingest import source_file
 from assets.ingest.schema import (
     Problem,
     SourceSchema,
     Validated,
     normalise_alias,
+    rejected_frame,
     validate_file,
 )
 from pipelines import io, settings
@@ -29,12 +31,43 @@ Transform = Callable[..., pd.DataFrame]
 
 @dataclass(frozen=True)
 class Check:
-    """An asset check over the clean table: returns (passed, description, metadata)."""
+    """An asset check over the clean table: returns (passed, description, metadata). ``needs``
+    names upstream tables passed to ``fn`` as keyword arguments. A blocking check runs before
+    the table is published: if it fails, the published table stays as it was."""
 
     name: str
     description: str
-    fn: Callable[[pd.DataFrame], tuple[bool, str, dict]]
+    fn: Callable[..., tuple[bool, str, dict]]
     blocking: bool = True
+    needs: tuple[str, ...] = ()
+
+    def audit(self, table: pd.DataFrame, **tables: pd.DataFrame) -> list[str]:
+        """The check as a blocking audit: its description when it fails, nothing when it passes."""
+        passed, description, _ = self.fn(table, **{n: tables[n] for n in self.needs})
+        return [] if passed else [description]
+
+
+def check_results(
+    checks: Sequence[Check], table: pd.DataFrame, tables: dict[str, pd.DataFrame]
+) -> tuple[list[dg.AssetCheckResult], list[str]]:
+    """Every check's result on a table, and the reasons of the blocking checks that failed."""
+    results, refused = [], []
+    for check in checks:
+        passed, description, meta = check.fn(table, **{n: tables[n] for n in check.needs})
+        results.append(
+            dg.AssetCheckResult(
+                check_name=check.name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if check.blocking
+                else dg.AssetCheckSeverity.WARN,
+                description=description,
+                metadata=meta,
+            )
+        )
+        if check.blocking and not passed:
+            refused.append(f"{check.name}: {description}")
+    return results, refused
 
 
 def rejected_path(asset: str) -> UPath:
@@ -49,6 +82,9 @@ def record_rejected(asset: str, validated: Validated) -> None:
         io.write_parquet_atomic(io.arrow_table(validated.rejected.astype(str)), path)
     elif path.exists():
         path.unlink()
+    staged = io.staged_path(asset)
+    if validated.ok and staged.exists():
+        staged.unlink()
 
 
 def aliases_map(chip_aliases: pd.DataFrame) -> dict[str, str]:
@@ -66,27 +102,21 @@ def load_source(
     rules: Sequence[RowRule] = (),
 ) -> Validated:
     """Validates one source file from the configured folder, then applies the file's row rules."""
-    path = settings.sources_dir() / schema.file
+    folder = settings.sources_dir()
+    path = folder / schema.file
+    unusable = source_file.folder_problem(str(folder))
+    if unusable is not None:
+        problem = Problem(str(folder), 0, "", unusable)
+        return Validated(pd.DataFrame(), [problem], rejected_frame([problem]))
     validated = validate_file(path, schema, aliases)
     if validated.ok:
         extra = [p for rule in rules for p in rule(validated.table, str(path))]
         if extra:
             bad_lines = {p.line for p in extra}
-            rows = [
-                {
-                    "file": p.file,
-                    "line": p.line,
-                    "column": p.column,
-                    "reason": p.reason,
-                    "value": p.value,
-                    "raw_row": "",
-                }
-                for p in extra
-            ]
             validated = Validated(
                 validated.table[~validated.table["source_line"].isin(bad_lines)],
                 extra,
-                pd.DataFrame(rows),
+                rejected_frame(extra),
             )
     return validated
 
@@ -128,7 +158,11 @@ def ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     """One ingest asset: the file is validated (fail with file/line/column/reason, rejected rows kept
     in ``warehouse/rejected/``, last good Parquet untouched), transformed, written, and checked."""
     schema = spec.schema
-    inputs = (["chip_aliases"] if spec.uses_aliases else []) + list(spec.upstream)
+    needed = [n for c in spec.checks for n in c.needs if n not in spec.upstream]
+    inputs = (["chip_aliases"] if spec.uses_aliases else []) + list(spec.upstream) + needed
+    for check in spec.checks:
+        if check.blocking and not check.needs:
+            io.register_audit(schema.asset, check.name, check.audit)
     check_specs = [
         dg.AssetCheckSpec(
             c.name, asset=schema.asset, description=c.description, blocking=c.blocking
@@ -165,36 +199,50 @@ def ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             )
         table = validated.table
         if spec.transform is not None:
-            extra = {k: v for k, v in upstream_tables.items() if k != "chip_aliases"}
+            extra = {k: upstream_tables[k] for k in spec.upstream}
             table = spec.transform(table, **extra)
+        results, refused = check_results(spec.checks, table, upstream_tables)
+        yield from results
+        if refused:
+            raise io.refuse_publish(
+                table, schema.asset, refused, table_schema(schema, spec.added_columns)
+            )
         source = settings.sources_dir() / schema.file
         yield dg.Output(table, metadata={"source_file": dg.MetadataValue.path(str(source))})
-        for check in spec.checks:
-            passed, description, meta = check.fn(table)
-            yield dg.AssetCheckResult(
-                check_name=check.name,
-                passed=passed,
-                severity=dg.AssetCheckSeverity.ERROR
-                if check.blocking
-                else dg.AssetCheckSeverity.WARN,
-                description=description,
-                metadata=meta,
-            )
 
     return _asset
 
 
 def validate_all(specs: Sequence[SourceSpec]) -> list[Problem]:
-    """Validates every source file outside Dagster (for the command line); aliases first."""
+    """Validates every source file outside Dagster (for the command line) exactly as a run would:
+    the file's rows, its cross-row rules, its transform and its blocking checks, upstream first."""
+    folder = settings.sources_dir()
+    unusable = source_file.folder_problem(str(folder))
+    if unusable is not None:
+        return [Problem(str(folder), 0, "", unusable)]
     problems: list[Problem] = []
-    aliases = None
-    for spec in specs:
-        if spec.schema.asset == "chip_aliases":
-            result = load_source(spec.schema, None, spec.rules)
-            aliases = aliases_map(result.table) if result.ok else {}
-            problems += result.problems
-    for spec in specs:
-        if spec.schema.asset != "chip_aliases":
-            use = aliases if spec.uses_aliases else None
-            problems += load_source(spec.schema, use, spec.rules).problems
+    tables: dict[str, pd.DataFrame] = {}
+    ordered = sorted(specs, key=lambda s: s.schema.asset != "chip_aliases")
+    for spec in ordered:
+        aliases = None
+        if spec.uses_aliases:
+            aliases = aliases_map(tables["chip_aliases"]) if "chip_aliases" in tables else {}
+        result = load_source(spec.schema, aliases, spec.rules)
+        problems += result.problems
+        if not result.ok:
+            continue
+        table = result.table
+        needed = set(spec.upstream) | {n for c in spec.checks for n in c.needs}
+        if not needed <= set(tables):
+            continue
+        if spec.transform is not None:
+            table = spec.transform(table, **{k: tables[k] for k in spec.upstream})
+        _, refused = check_results(spec.checks, table, tables)
+        file = str(settings.sources_dir() / spec.schema.file)
+        problems += [
+            Problem(file, 0, "", f"blocking check {reason}; the run would not publish this table")
+            for reason in refused
+        ]
+        if not refused:
+            tables[spec.schema.asset] = table
     return problems

@@ -225,6 +225,43 @@ def one_default_per_chip(table: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
+def alias_is_not_another_chip(table: pd.DataFrame, file: str) -> list[Problem]:
+    """An alias may not name another chip's id (exactly, or once case, spaces, hyphens and
+    underscores are ignored), and two chip ids may not differ only that way: either would
+    silently move one chip's rows onto another."""
+    ids = {}
+    problems = []
+    for chip in sorted(set(table["chip_id"])):
+        key = normalise_alias(chip)
+        if key in ids and ids[key] != chip:
+            line = int(table.loc[table["chip_id"] == chip, "source_line"].min())
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "chip_id",
+                    f"chip id '{chip}' differs from chip id '{ids[key]}' only in case or separators",
+                    chip,
+                )
+            )
+        ids.setdefault(key, chip)
+    for r in table.itertuples():
+        other = ids.get(normalise_alias(r.alias))
+        if other is not None and other != r.chip_id:
+            same = "is" if r.alias == other else "differs only in case or separators from"
+            problems.append(
+                Problem(
+                    file,
+                    int(r.source_line),
+                    "alias",
+                    f"alias '{r.alias}' {same} the id of another chip ('{other}') but maps to "
+                    f"'{r.chip_id}'",
+                    r.alias,
+                )
+            )
+    return problems
+
+
 def unique_normalised_alias(table: pd.DataFrame, file: str) -> list[Problem]:
     """No two aliases may collide once case, spaces and hyphens are ignored, unless they agree."""
     keys = table.assign(key=table["alias"].map(normalise_alias))
@@ -293,7 +330,9 @@ def chips_have_compute(table: pd.DataFrame) -> tuple[bool, str, dict]:
     )
 
 
-CHIP_ALIASES_SPEC = SourceSpec(CHIP_ALIASES, rules=(unique_normalised_alias,))
+CHIP_ALIASES_SPEC = SourceSpec(
+    CHIP_ALIASES, rules=(unique_normalised_alias, alias_is_not_another_chip)
+)
 HARDWARE_SPECS_SPEC = SourceSpec(
     HARDWARE_SPECS,
     uses_aliases=True,

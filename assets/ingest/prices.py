@@ -122,6 +122,25 @@ PRICE_DECLINE_ESTIMATES = SourceSchema(
 )
 
 
+def end_not_before_start(start: str, end: str):
+    """A rule: a period's end date is not before its start date."""
+
+    def rule(table: pd.DataFrame, file: str) -> list[Problem]:
+        bad = table[table[start].notna() & table[end].notna() & (table[end] < table[start])]
+        return [
+            Problem(
+                file,
+                int(r.source_line),
+                end,
+                f"period ends {getattr(r, end).date()}, before it starts "
+                f"({start} {getattr(r, start).date()})",
+            )
+            for r in bad.itertuples()
+        ]
+
+    return rule
+
+
 def dated_needs_date(table: pd.DataFrame, file: str) -> list[Problem]:
     """A row is either dated (with a precision) or explicitly undated (precision 'unknown')."""
     bad_dated = table["effective_date"].isna() & (table["date_precision"] != "unknown")
@@ -229,4 +248,6 @@ API_PRICES_SPEC = SourceSpec(
         ),
     ),
 )
-PRICE_DECLINE_ESTIMATES_SPEC = SourceSpec(PRICE_DECLINE_ESTIMATES)
+PRICE_DECLINE_ESTIMATES_SPEC = SourceSpec(
+    PRICE_DECLINE_ESTIMATES, rules=(end_not_before_start("period_start", "period_end"),)
+)

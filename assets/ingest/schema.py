@@ -6,7 +6,9 @@ rejected rows so the caller can fail the asset and still show the user every bad
 
 from __future__ import annotations
 
+import collections
 import csv
+import datetime
 import difflib
 import io
 import math
@@ -16,12 +18,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.ingest import characters, source_file
+
 KINDS = ("spec", "measured", "estimate", "claim")
 PRECISIONS = ("day", "month", "quarter", "half", "year", "unknown")
 CONFIDENCE = ("high", "medium", "low")
 NOT_DATED = "n.d."
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
+#: The one number format: ASCII digits, an optional sign, decimal point and exponent.
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+#: The range a date column holds (pandas nanosecond timestamps).
+DATE_MIN = pd.Timestamp.min.ceil("D")
+DATE_MAX = pd.Timestamp.max.floor("D")
 _MAX_MESSAGE_PROBLEMS = 20
+#: Longest unknown chip name for which a close match is suggested (keeps the search linear).
+_MAX_SUGGEST_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,13 @@ class Column:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] | None = None
+    #: The column records something that already happened: not later than the run date.
+    past: bool = False
+
+    @property
+    def identifier(self) -> bool:
+        """Whether the cell is matched or parsed exactly (so a lookalike character changes it)."""
+        return self.dtype != "str" or self.choices is not None or self.name.endswith("_id")
 
 
 PROVENANCE = (
@@ -46,6 +64,7 @@ PROVENANCE = (
         "published",
         "Publication date of the source (YYYY[-MM[-DD]] or n.d.)",
         required=True,
+        past=True,
     ),
     Column("kind", "str", "spec | measured | estimate | claim", required=True, choices=KINDS),
     Column("quote", "str", "Short exact quote from the source supporting the row"),
@@ -97,6 +116,8 @@ class Validated:
     table: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Cells examined (header and rows): the validator's work, linear in the file's size.
+    cells_read: int = 0
 
     @property
     def ok(self) -> bool:
@@ -130,16 +151,43 @@ def parse_date(text: str) -> pd.Timestamp:
         raise ValueError(f"'{text}' is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
     try:
-        return pd.Timestamp(year=year, month=month, day=day)
+        datetime.date(year, month, day)
     except ValueError as err:
         raise ValueError(f"'{text}' is not a valid calendar date ({err})") from None
+    stamp = pd.Timestamp(year=year, month=month, day=day)
+    if not DATE_MIN <= stamp <= DATE_MAX:
+        raise ValueError(
+            f"'{text}' is outside the dates a date column holds "
+            f"({DATE_MIN.date()} to {DATE_MAX.date()})"
+        )
+    return stamp
+
+
+def run_date() -> pd.Timestamp:
+    """The date of this run: dates of things that already happened may not be later."""
+    return pd.Timestamp(datetime.datetime.now(datetime.UTC).date())
+
+
+def _not_future(text: str, stamp: pd.Timestamp, today: pd.Timestamp) -> None:
+    if stamp > today:
+        raise ValueError(
+            f"'{text}' is after the run date {today.date()}; this column records something "
+            "that already happened"
+        )
 
 
 def _parse_float(text: str, col: Column) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
+    if not _NUMBER.match(text):
+        low = text.lower().lstrip("+-")
+        if low in ("nan", "inf", "infinity"):
+            raise ValueError(
+                f"'{text}' is not a finite number (NaN/inf are not allowed; leave the cell empty for unknown)"
+            )
+        hint = ""
+        if "_" in text or "," in text or " " in text:
+            hint = " (write digits without _ , or space separators, e.g. 1234.5)"
+        raise ValueError(f"'{text}' is not a number{hint}")
+    value = float(text)
     if not math.isfinite(value):
         raise ValueError(
             f"'{text}' is not a finite number (NaN/inf are not allowed; leave the cell empty for unknown)"
@@ -152,8 +200,11 @@ def _parse_float(text: str, col: Column) -> float:
     return value
 
 
-def _parse_cell(text: str, col: Column, aliases: dict[str, str] | None):
+def _parse_cell(
+    text: str, col: Column, aliases: dict[str, str] | None, today: pd.Timestamp | None = None
+):
     """One non-empty cell as a typed value, or ValueError with the reason."""
+    today = run_date() if today is None else today
     if col.choices is not None and text not in col.choices:
         raise ValueError(f"'{text}' is not one of {', '.join(col.choices)}")
     if col.dtype == "str":
@@ -171,17 +222,26 @@ def _parse_cell(text: str, col: Column, aliases: dict[str, str] | None):
             raise ValueError(f"'{text}' is not true or false")
         return low == "true"
     if col.dtype == "date":
-        return parse_date(text)
+        stamp = parse_date(text)
+        if col.past:
+            _not_future(text, stamp, today)
+        return stamp
     if col.dtype == "published":
         if text != NOT_DATED:
-            parse_date(text)
+            stamp = parse_date(text)
+            if col.past:
+                _not_future(text, stamp, today)
         return text
     if col.dtype == "chip":
         if aliases is None:
             return text
         chip = aliases.get(normalise_alias(text))
         if chip is None:
-            close = difflib.get_close_matches(normalise_alias(text), list(aliases), n=1)
+            close = (
+                difflib.get_close_matches(normalise_alias(text), list(aliases), n=1)
+                if len(text) <= _MAX_SUGGEST_CHARS
+                else []
+            )
             hint = f" (did you mean '{aliases[close[0]]}'?)" if close else ""
             raise ValueError(f"unknown chip '{text}': not in chip_aliases.csv{hint}")
         return chip
@@ -190,6 +250,15 @@ def _parse_cell(text: str, col: Column, aliases: dict[str, str] | None):
 
 def decode(raw: bytes, file: str) -> tuple[str, list[Problem]]:
     """UTF-8 text of a file (a leading BOM is dropped), or the line holding the first bad byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "", [
+            Problem(
+                file,
+                1,
+                "",
+                "file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8",
+            )
+        ]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:
@@ -213,38 +282,135 @@ def _header_problems(header: list[str], schema: SourceSchema, file: str) -> list
                 f"header is one field; the file looks {shown}-delimited, expected commas",
             )
         ]
+    present, wanted = set(header), set(expected)
     problems = [
         Problem(file, 1, name, "required column is missing")
         for name in expected
-        if name not in header
+        if name not in present
     ]
     problems += [
         Problem(file, 1, name, f"unexpected column (expected: {', '.join(expected)})")
         for name in header
-        if name not in expected
+        if name not in wanted
     ]
-    dupes = {h for h in header if header.count(h) > 1}
+    counts = collections.Counter(header)
+    dupes = {h for h, n in counts.items() if n > 1}
     problems += [Problem(file, 1, name, "column appears more than once") for name in sorted(dupes)]
     return problems
 
 
+def _long_line(text: str, file: str) -> Problem | None:
+    """The first physical line over ``MAX_LINE_CHARS`` (found in one linear pass), or None."""
+    start, line = 0, 1
+    while True:
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end
+        if stop - start > source_file.MAX_LINE_CHARS:
+            return Problem(
+                file,
+                line,
+                "",
+                f"line is {stop - start:,} characters long, over the "
+                f"{source_file.MAX_LINE_CHARS:,}-character limit (is this a CSV file?)",
+            )
+        if end < 0:
+            return None
+        start, line = end + 1, line + 1
+
+
+def read_records(text: str, file: str) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    """The CSV records with the line each starts on; a syntax error is reported on the line where
+    the broken record (often an unclosed quote) begins."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return records, []
+        except csv.Error as err:
+            hint = " (a quote opened on this line is never closed)"
+            if "expected" in str(err) and "after" in str(err):
+                hint = (
+                    " (a quote opened on this line is never closed, or a quote inside a quoted"
+                    ' field is not doubled as "")'
+                )
+            return records, [Problem(file, start, "", f"CSV syntax error: {err}{hint}")]
+        if len(records) == 0 and len(cells) > source_file.MAX_COLUMNS:
+            return records, [
+                Problem(
+                    file,
+                    start,
+                    "",
+                    f"header has {len(cells):,} columns, over the {source_file.MAX_COLUMNS}-column limit",
+                )
+            ]
+        records.append((start, cells))
+
+
+def _cell_problem(text: str, col: Column | None) -> str | None:
+    """Why a raw cell cannot be read at all: too long, invisible characters, ASCII lookalikes."""
+    if len(text) > source_file.MAX_FIELD_CHARS:
+        return (
+            f"field is {len(text):,} characters long, over the "
+            f"{source_file.MAX_FIELD_CHARS:,}-character limit"
+        )
+    reason = characters.invisible_problem(text)
+    if reason is None and col is not None and col.identifier:
+        reason = characters.lookalike_problem(text)
+    return reason
+
+
 def validate_text(
-    text: str, schema: SourceSchema, file: str, aliases: dict[str, str] | None = None
+    text: str,
+    schema: SourceSchema,
+    file: str,
+    aliases: dict[str, str] | None = None,
+    today: pd.Timestamp | None = None,
 ) -> Validated:
-    """Validates decoded CSV text against its schema."""
+    """Validates decoded CSV text against its schema (work linear in the text's length)."""
+    today = run_date() if today is None else today
     if not text.strip():
         return _failed(
             file, [Problem(file, 0, "", "file is empty (expected a header row and data rows)")]
         )
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as err:
-        return _failed(file, [Problem(file, 0, "", f"not parseable as CSV: {err}")])
-    header = [h.strip() for h in records[0]]
+    end = text.find("\n")
+    fields = text[: end if end >= 0 else len(text)].count(",") + 1
+    if fields > source_file.MAX_COLUMNS:
+        return _failed(
+            file,
+            [
+                Problem(
+                    file,
+                    1,
+                    "",
+                    f"header has {fields:,} columns, over the {source_file.MAX_COLUMNS}-column limit",
+                )
+            ],
+        )
+    long = _long_line(text, file)
+    if long is not None:
+        return _failed(file, [long])
+    records, syntax = read_records(text, file)
+    if syntax:
+        return _failed(file, syntax)
+    if not records:
+        return _failed(file, [Problem(file, 0, "", "file has no header row")])
+    header_line, raw_header = records[0]
+    marks = []
+    for name in raw_header:
+        reason = _cell_problem(name, None)
+        if reason is not None:
+            shown = characters.strip_invisible(name).strip()
+            marks.append(Problem(file, header_line, shown, f"header {reason}", shown))
+    if marks:
+        return _failed(file, marks)
+    header = [h.strip() for h in raw_header]
     header_problems = _header_problems(header, schema, file)
     if header_problems:
         return _failed(file, header_problems)
-    rows = [(i + 2, r) for i, r in enumerate(records[1:]) if any(cell.strip() for cell in r)]
+    rows = [(line, r) for line, r in records[1:] if any(cell.strip() for cell in r)]
     if not rows:
         return _failed(file, [Problem(file, 0, "", "file has a header but no data rows")])
 
@@ -253,7 +419,9 @@ def validate_text(
     good: list[dict] = []
     rejected: list[dict] = []
     seen_keys: dict[tuple, int] = {}
+    cells_read = len(header)
     for line, cells in rows:
+        cells_read += len(cells) + len(columns)
         row_problems: list[Problem] = []
         raw = dict(zip(header, (c.strip() for c in cells), strict=False))
         if len(cells) != len(header):
@@ -268,13 +436,19 @@ def validate_text(
         typed: dict = {}
         for col in columns:
             text = raw.get(col.name, "")
+            unreadable = _cell_problem(text, col)
+            if unreadable is not None:
+                shown = text[:80] + ("..." if len(text) > 80 else "")
+                row_problems.append(Problem(file, line, col.name, unreadable, shown))
+                typed[col.name] = None
+                continue
             if text == "":
                 if col.required:
                     row_problems.append(Problem(file, line, col.name, "value is required", text))
                 typed[col.name] = None
                 continue
             try:
-                typed[col.name] = _parse_cell(text, col, aliases)
+                typed[col.name] = _parse_cell(text, col, aliases, today)
             except ValueError as err:
                 row_problems.append(Problem(file, line, col.name, str(err), text))
         if not row_problems:
@@ -293,6 +467,7 @@ def validate_text(
                 seen_keys[key] = line
         if row_problems:
             problems.extend(row_problems)
+            raw_row = ",".join(cells)
             for p in row_problems:
                 rejected.append(
                     {
@@ -301,22 +476,26 @@ def validate_text(
                         "column": p.column,
                         "reason": p.reason,
                         "value": p.value,
-                        "raw_row": ",".join(cells),
+                        "raw_row": raw_row[: source_file.MAX_FIELD_CHARS],
                     }
                 )
         else:
             typed["source_line"] = line
             good.append(typed)
     return Validated(
-        _typed_frame(good, columns), problems, pd.DataFrame(rejected, columns=_REJECTED_COLUMNS)
+        _typed_frame(good, columns),
+        problems,
+        pd.DataFrame(rejected, columns=_REJECTED_COLUMNS),
+        cells_read,
     )
 
 
 _REJECTED_COLUMNS = ["file", "line", "column", "reason", "value", "raw_row"]
 
 
-def _failed(file: str, problems: list[Problem]) -> Validated:
-    rejected = pd.DataFrame(
+def rejected_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The rejected-rows table of problems found outside a row's own cells."""
+    return pd.DataFrame(
         [
             {
                 "file": p.file,
@@ -330,7 +509,10 @@ def _failed(file: str, problems: list[Problem]) -> Validated:
         ],
         columns=_REJECTED_COLUMNS,
     )
-    return Validated(pd.DataFrame(), problems, rejected)
+
+
+def _failed(file: str, problems: list[Problem]) -> Validated:
+    return Validated(pd.DataFrame(), problems, rejected_frame(problems))
 
 
 _PANDAS_TYPES = {
@@ -351,24 +533,20 @@ def _typed_frame(rows: list[dict], columns: tuple[Column, ...]) -> pd.DataFrame:
 
 
 def validate_file(
-    path: Path, schema: SourceSchema, aliases: dict[str, str] | None = None
+    path: Path,
+    schema: SourceSchema,
+    aliases: dict[str, str] | None = None,
+    today: pd.Timestamp | None = None,
 ) -> Validated:
-    """Reads and validates one source file; a missing or vanished file is a problem, not a crash."""
+    """Reads and validates one source file; anything that is not a readable regular file inside
+    the sources folder (missing, a FIFO, a device, a symlink loop, too large) is a problem, not a
+    crash or a hang."""
     file = str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return _failed(
-            file,
-            [
-                Problem(
-                    file, 0, "", "file not found (missing, or removed while the run was reading it)"
-                )
-            ],
-        )
-    except IsADirectoryError:
-        return _failed(file, [Problem(file, 0, "", "is a directory, expected a CSV file")])
+        raw = source_file.read_source_bytes(file, str(path.parent))
+    except source_file.Unreadable as exc:
+        return _failed(file, [Problem(file, 0, "", exc.reason)])
     text, problems = decode(raw, file)
     if problems:
         return _failed(file, problems)
-    return validate_text(text, schema, file, aliases)
+    return validate_text(text, schema, file, aliases, today)

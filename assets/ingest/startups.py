@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dagster as dg
 import pandas as pd
 
-from assets.ingest.factory import SourceSpec
+from assets.ingest.factory import Check, SourceSpec
 from assets.ingest.schema import PRECISIONS, Column, SourceSchema
 
 STATUSES = ("active", "ipo", "acquired", "acquihired", "pivoted", "shutdown")
@@ -29,7 +28,12 @@ STARTUPS = SourceSchema(
         Column("company_id", "str", "Unique company id (slug)", required=True),
         Column("name", "str", "Company name", required=True),
         Column("country", "str", "Country code of headquarters", required=True),
-        Column("founded", "date", "Founding date (first day of the period for partial dates)"),
+        Column(
+            "founded",
+            "date",
+            "Founding date (first day of the period for partial dates)",
+            past=True,
+        ),
         Column(
             "founded_precision", "str", "Precision of `founded`", required=True, choices=PRECISIONS
         ),
@@ -45,8 +49,13 @@ STARTUPS = SourceSchema(
             max=1e12,
         ),
         Column("status", "str", "Current status", required=True, choices=STATUSES),
-        Column("status_date", "date", "Date the current status began"),
-        Column("last_seen_active", "date", "Latest date a source shows the company operating"),
+        Column("status_date", "date", "Date the current status began", past=True),
+        Column(
+            "last_seen_active",
+            "date",
+            "Latest date a source shows the company operating",
+            past=True,
+        ),
     ),
     key=("company_id",),
 )
@@ -58,7 +67,7 @@ STARTUP_EVENTS = SourceSchema(
     columns=(
         Column("event_id", "str", "Unique event id", required=True),
         Column("company_id", "str", "Company id (see startups)", required=True),
-        Column("date", "date", "Event date (first day of the period for partial dates)"),
+        Column("date", "date", "Event date (first day of the period for partial dates)", past=True),
         Column("date_precision", "str", "Precision of `date`", required=True, choices=PRECISIONS),
         Column("event_type", "str", "Kind of event", required=True, choices=EVENT_TYPES),
         Column("amount_usd", "float", "Amount raised or paid", unit="USD", min=0, max=1e12),
@@ -89,23 +98,28 @@ def unknown_companies(events: pd.DataFrame, startups: pd.DataFrame) -> list[str]
     return sorted(set(events["company_id"]) - set(startups["company_id"]))
 
 
-@dg.asset_check(
-    asset="startup_events",
-    additional_ins={"startups": dg.AssetIn("startups")},
-    blocking=True,
-    description="Every event names a company in startups.csv (survival analysis joins on it).",
-)
 def events_name_known_companies(
     startup_events: pd.DataFrame, startups: pd.DataFrame
-) -> dg.AssetCheckResult:
+) -> tuple[bool, str, dict]:
+    """Every event names a company in startups.csv (survival analysis joins on it)."""
     unknown = unknown_companies(startup_events, startups)
-    return dg.AssetCheckResult(
-        passed=not unknown,
-        description=f"{len(unknown)} event company id(s) not in startups.csv",
-        metadata={"unknown": ", ".join(unknown)},
+    return (
+        not unknown,
+        f"{len(unknown)} event company id(s) not in startups.csv",
+        {"unknown": ", ".join(unknown)},
     )
 
 
 STARTUPS_SPEC = SourceSpec(STARTUPS)
-STARTUP_EVENTS_SPEC = SourceSpec(STARTUP_EVENTS)
+STARTUP_EVENTS_SPEC = SourceSpec(
+    STARTUP_EVENTS,
+    checks=(
+        Check(
+            "events_name_known_companies",
+            "Every event names a company in startups.csv (survival analysis joins on it).",
+            events_name_known_companies,
+            needs=("startups",),
+        ),
+    ),
+)
 MODEL_COUNTS_SPEC = SourceSpec(MODEL_COUNTS)

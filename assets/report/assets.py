@@ -31,6 +31,8 @@ from pipelines import io, settings
 GROUP = "report"
 OWNERS = ["team:compute-outlook"]
 REPORT_FILE = "outlook.md"
+#: The ledger's Parquet file, published together with the page that shows it.
+LEDGER_FILE = "claims_ledger.parquet"
 #: Unpartitioned inputs of the ledger (ingest and derived tables).
 LEDGER_TABLES = (
     "claims",
@@ -166,6 +168,7 @@ def ledger_problems(ledger: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     metadata={
         "dagster/column_schema": LEDGER_SCHEMA,
         "primary_key": ["claim_id"],
+        io.PUBLISHED_BY_KEY: "outlook_report",
         "missing_inputs": ", ".join(MISSING_INPUTS),
     },
 )
@@ -176,6 +179,15 @@ def claims_ledger(context, **tables: pd.DataFrame):
     known = {k: v for k, v in tables.items() if k in LedgerInputs.names()}
     tolerance = float(rust_core.calibration()["leave_one_out_mae_mfu_pp"])
     ledger = build_ledger(LedgerInputs(**known, mfu_tolerance_pp=tolerance))
+    problems = ledger_problems(ledger, tables["claims"])
+    yield dg.AssetCheckResult(
+        check_name=LEDGER_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or f"{len(ledger)} claims, each with a verdict",
+    )
+    if problems:
+        raise io.refuse_publish(ledger, "claims_ledger", problems, LEDGER_SCHEMA)
     counts = ledger["verdict"].value_counts()
     yield dg.Output(
         ledger,
@@ -189,13 +201,6 @@ def claims_ledger(context, **tables: pd.DataFrame):
                 ].to_markdown(index=False)
             ),
         },
-    )
-    problems = ledger_problems(ledger, tables["claims"])
-    yield dg.AssetCheckResult(
-        check_name=LEDGER_CHECK,
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(problems) or f"{len(ledger)} claims, each with a verdict",
     )
 
 
@@ -299,7 +304,8 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     files = [(name, "markdown", text.encode("utf-8")) for name, text in texts.items()]
     files += [(names[n], "png", b) for n, b in pngs.items()]
     for name, _, data in files:
-        write_bytes_atomic(data, folder / name)
+        write_bytes_atomic(data, io.pending_path(folder / name))
+    io.publish_together(folder, [LEDGER_FILE, *(f[0] for f in files)])
     main = texts[pages.MAIN_PAGE]
     context.add_output_metadata(
         {
