@@ -426,11 +426,15 @@ def startup_survival_backtest(
     **COMMON,
 )
 def china_share_forecast(
-    context: dg.AssetExecutionContext, china_chip_share: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    china_chip_share: pd.DataFrame,
+    domestic_share_observed: pd.DataFrame,
 ) -> pd.DataFrame:
     as_of = _as_of(context)
+    observed = known_as_of(domestic_share_observed, as_of, None)
     with single_threaded_blas():
-        table = _stamp(SH.share_table(known_as_of(china_chip_share, as_of, None)), as_of)
+        table = SH.share_table(known_as_of(china_chip_share, as_of, None), observed)
+        table = _stamp(table, as_of)
     png = charts.share_chart(table)
     context.add_output_metadata(
         {
@@ -449,10 +453,14 @@ def china_share_forecast(
     **COMMON,
 )
 def china_share_backtest(
-    context: dg.AssetExecutionContext, china_chip_share: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    china_chip_share: pd.DataFrame,
+    domestic_share_observed: pd.DataFrame,
 ) -> pd.DataFrame:
     as_of = _as_of(context)
-    return _stamp(B.share_backtest(known_as_of(china_chip_share, as_of, None), as_of), as_of)
+    share = known_as_of(china_chip_share, as_of, None)
+    observed = known_as_of(domestic_share_observed, as_of, None)
+    return _stamp(B.share_backtest(share, as_of, observed=observed), as_of)
 
 
 def _coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.AssetChecksDefinition:

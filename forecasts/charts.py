@@ -93,27 +93,47 @@ def price_fan_chart(
         ax.tick_params(axis="x", labelrotation=45)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("USD per 1M tokens (log)")
-    axes[0].legend(fontsize=7)
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), fontsize=7, loc="lower center", ncol=4)
     ages = (
         forecast.loc[forecast["model"] == model, "data_age_days"]
         if "data_age_days" in forecast
         else []
     )
     age = f", data {int(min(ages))}-{int(max(ages))} days old" if len(ages) else ""
-    fig.suptitle(f"API price: cheapest at or above tier, {model} from the last observation{age}")
-    fig.tight_layout()
+    fig.suptitle(
+        f"API price: cheapest at or above tier, {model} from the last observation{age}, 80/95 % bands"
+    )
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return _png(fig)
 
 
-def survival_chart(table: pd.DataFrame, cohort: str = "all") -> bytes:
+def max_age_years(table: pd.DataFrame) -> float:
+    """The oldest company age any cohort's curve reaches (a shared x-axis for every cohort)."""
+    ages = table.loc[table["status"] == "ok", "age_years"].dropna()
+    return float(ages.max()) if len(ages) else 1.0
+
+
+def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | None = None) -> bytes:
     """Kaplan-Meier survival (independent) with its 95 % band, and cumulative incidence of each
-    exit type, against company age."""
+    exit type, against company age; both panels (and every cohort's chart) share the age axis."""
     t = table[(table["cohort"] == cohort) & (table["status"] == "ok")]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    max_age = max_age_years(table) if max_age is None else max_age
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     km = t[t["quantity"] == "survival_independent"].sort_values("age_years")
     if len(km):
         x = np.concatenate([[0.0], km["age_years"].to_numpy()])
-        a1.step(x, np.concatenate([[1.0], km["value"].to_numpy()]), where="post", color="k")
+        a1.step(
+            x,
+            np.concatenate([[1.0], km["value"].to_numpy()]),
+            where="post",
+            color="k",
+            label="still independent (95 % band shaded)",
+        )
         a1.fill_between(
             x,
             np.concatenate([[1.0], km["lower_95"].to_numpy()]),
@@ -141,8 +161,12 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all") -> bytes:
     a2.set_ylabel("cumulative incidence")
     a2.set_title("Competing exits")
     a2.legend(fontsize=8)
+    if len(km):
+        a1.legend(fontsize=8, loc="lower left")
     for ax in (a1, a2):
         ax.grid(alpha=0.3)
+        ax.set_xlim(0, max_age * 1.02)
+    fig.suptitle(f"AI-model startups, cohort {cohort}: survival and exits by company age")
     fig.tight_layout()
     return _png(fig)
 
@@ -191,6 +215,7 @@ def share_chart(table: pd.DataFrame) -> bytes:
     ax.set_ylim(0, 100)
     ax.set_xlabel("year")
     ax.set_ylabel("domestic share of China's AI-accelerator market (%)")
+    ax.set_title("Domestic chips' share of China's AI-accelerator market: figures and forecasts")
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -203,12 +228,25 @@ def backtest_chart(
     """A backtest metric by horizon for each model (one series, e.g. all price series pooled)."""
     fig, ax = plt.subplots(figsize=(7, 4))
     s = scores[(scores["series"] == series) & (scores["status"] == "ok")]
-    for model, grp in s.groupby("model", sort=True):
-        grp = grp.sort_values("horizon_months")
-        ax.plot(grp["horizon_months"], grp[metric], marker="o", label=model)
-    ax.set_xlabel("horizon (months)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"Backtest {metric}, {series}")
+    styles = ("-", "--", ":", "-.")
+    markers = ("o", "s", "^", "D", "v", "x")
+    models = sorted(s["model"].unique())
+    # Lines that coincide stay visible: each model has its own dash, marker and a small x offset.
+    for i, model in enumerate(models):
+        grp = s[s["model"] == model].sort_values("horizon_months")
+        offset = (i - (len(models) - 1) / 2) * 0.15
+        ax.plot(
+            grp["horizon_months"] + offset,
+            grp[metric],
+            linestyle=styles[i % len(styles)],
+            marker=markers[i % len(markers)],
+            markerfacecolor="none",
+            linewidth=1.5,
+            label=model,
+        )
+    ax.set_xlabel("horizon (months; models offset slightly so none hides another)")
+    ax.set_ylabel(f"{metric} (lower is better; unitless)")
+    ax.set_title(f"Backtest {metric} by horizon, series {series}")
     ax.grid(alpha=0.3)
     if len(s):
         ax.legend(fontsize=7)

@@ -6,8 +6,8 @@ import dagster as dg
 
 UPSTREAM = dg.AssetSelection.groups("upstream")
 INGEST = dg.AssetSelection.groups("ingest", "staging")
-#: The derived grid; the what-if asset only runs from its own job with the user's launchpad config.
-DERIVED = dg.AssetSelection.groups("derived") - dg.AssetSelection.assets("what_if_training")
+#: The derived grid; the what-if table only grows from its own job (launchpad or ``cli what-if``).
+DERIVED = dg.AssetSelection.groups("derived") - dg.AssetSelection.assets("what_if_runs")
 REPORT = dg.AssetSelection.groups("report")
 
 upstream_job = dg.define_asset_job(
@@ -35,12 +35,6 @@ report_job = dg.define_asset_job(
 )
 
 #: The jobs the command line runs, in order, to materialize every asset (forecast_job for the
-#: newest vintage; what_if with its default launchpad config as a worked example).
-PIPELINE_JOBS = (
-    "upstream_job",
-    "ingest_job",
-    "derived_job",
-    "forecast_job",
-    "report_job",
-    "what_if",
-)
+#: newest vintage). The what_if job is not among them: a run never adds to or rewrites a user's
+#: what_if_runs.
+PIPELINE_JOBS = ("upstream_job", "ingest_job", "derived_job", "forecast_job", "report_job")

@@ -1,8 +1,8 @@
 """Derived metrics computed by rust_core from the clean tables (``warehouse/derived/``)."""
 
-from assets.derived import perf_assets
+from assets.derived import perf_assets, what_if_assets
 from assets.derived.chip_metrics import chip_metrics
 from assets.derived.chip_specs import chip_specs
 
-ASSETS = [chip_specs, chip_metrics, *perf_assets.ASSETS]
-JOBS: list = [*perf_assets.JOBS]
+ASSETS = [chip_specs, chip_metrics, *perf_assets.ASSETS, *what_if_assets.ASSETS]
+JOBS: list = [*what_if_assets.JOBS]

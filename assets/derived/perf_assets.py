@@ -1,5 +1,5 @@
 """Dagster assets for the rust_core performance model: training grid, inference costs, cluster
-equivalence, data-centre power, and the what_if job a user configures in the launchpad."""
+equivalence and data-centre power (the what-if a user drives is in what_if_assets)."""
 
 import dagster as dg
 import pandas as pd
@@ -7,7 +7,6 @@ import pandas as pd
 import rust_core
 from assets.derived import performance as pf
 from assets.derived import scenario_inputs as si
-from assets.derived.workloads import TRAINING_MODELS
 from pipelines.io import column_schema
 
 _BAND = [
@@ -283,140 +282,9 @@ def datacenter_power(
     )
 
 
-class WhatIfConfig(dg.Config):
-    """A training scenario typed into the launchpad: a chip from chip_specs or a custom spec."""
-
-    chip_id: str = "nvidia-h100-sxm"
-    precision: str = "bf16"
-    model_id: str = "llama2-70b"
-    chips: int = 1024
-    price_usd_per_chip_hour: float | None = None
-    peak_tflops: float | None = None
-    memory_gb: float | None = None
-    memory_bw_gbps: float | None = None
-    scale_up_gbps: float | None = None
-    scale_up_domain_chips: int | None = None
-    scale_out_gbps: float | None = None
-    power_w_per_chip: float | None = None
-
-
-def what_if_frame(config: WhatIfConfig, chips: pd.DataFrame) -> pd.DataFrame:
-    """One training scenario: the chip's resolved row with the config's overrides applied."""
-    rows = chips[(chips["chip_id"] == config.chip_id) & (chips["precision"] == config.precision)]
-    if rows.empty:
-        custom = {
-            "chip_id": config.chip_id,
-            "precision": config.precision,
-            "assumptions": "custom spec",
-        }
-        custom |= {
-            "power_w_low": float("nan"),
-            "power_w_high": float("nan"),
-            "pue_low": 1.0,
-            "pue_high": 1.0,
-        }
-        custom |= {
-            "price_usd_per_chip_hour": float("nan"),
-            "price_low": float("nan"),
-            "price_high": float("nan"),
-        }
-        custom |= {"power_basis": "", "pue_basis": "", "price_basis": "", "spec_sources": "{}"}
-        custom |= {"assumed_scale_out": False}
-        efficiency, basis = si.compute_efficiency(config.chip_id, config.precision)
-        custom |= {"compute_efficiency": efficiency, "compute_efficiency_basis": basis}
-        rows = pd.DataFrame([custom])
-    row = rows.iloc[[0]].copy()
-    overrides = {
-        k: v
-        for k, v in config.model_dump().items()
-        if k not in ("chip_id", "precision", "model_id", "chips", "power_w_per_chip")
-        and v is not None
-    }
-    for key, value in overrides.items():
-        row[key] = value
-    if config.power_w_per_chip is not None:
-        row["power_w_low"] = row["power_w_high"] = config.power_w_per_chip
-    if config.price_usd_per_chip_hour is not None:
-        row["price_low"] = row["price_high"] = config.price_usd_per_chip_hour
-    missing = [
-        c
-        for c in ("peak_tflops", *si.REQUIRED_SPECS, "scale_up_domain_chips", "scale_out_gbps")
-        if c not in row or pd.isna(row[c].iloc[0])
-    ]
-    if missing:
-        raise ValueError(
-            f"what_if: chip '{config.chip_id}' ({config.precision}) needs {', '.join(missing)}"
-        )
-    models = TRAINING_MODELS[TRAINING_MODELS["model_id"] == config.model_id]
-    if models.empty:
-        known = ", ".join(TRAINING_MODELS["model_id"])
-        raise ValueError(f"what_if: unknown model_id '{config.model_id}' (known: {known})")
-    grid = si.with_known_or_unit(row).merge(models, how="cross")
-    grid["chips"] = config.chips
-    grid = si.with_grown_batch(grid)
-    grid["scenario_id"] = (
-        f"what-if-{config.chip_id}-{config.precision}-{config.model_id}-n{config.chips}"
-    )
-    grid["mc_samples"] = si.MC_SAMPLES
-    grid["mc_seed"] = grid["scenario_id"].map(si.seed_of)
-    return grid
-
-
-@dg.asset(
-    metadata={"dagster/column_schema": TRAINING_SCHEMA, "primary_key": ["scenario_id"]},
-    **_COMMON,
-)
-def what_if_training(
-    config: WhatIfConfig,
-    chip_specs: pd.DataFrame,
-    power_observations: pd.DataFrame,
-    gpu_rental_prices: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
-    """One training scenario from the launchpad (chip or custom spec, chips, model, precision,
-    price), written beside the grid as warehouse/derived/what_if_training.parquet."""
-    chips, _ = _chips(chip_specs, power_observations, gpu_rental_prices)
-    out = _ordered(pf.training_table(what_if_frame(config, chips)), TRAINING_SCHEMA)
-    r = out.iloc[0]
-
-    def num(value) -> float | None:
-        return None if pd.isna(value) else float(value)
-
-    layout = (
-        f"tp={r['tp']} pp={r['pp']} dp={r['dp']} ep={r['ep']} mb={r['micro_batch']} "
-        f"zero={r['zero_stage']} recompute={r['recompute']}"
-        if r["feasible"]
-        else "no layout fits in memory"
-    )
-    return dg.Output(
-        out,
-        metadata={
-            "scenario_id": str(r["scenario_id"]),
-            "feasible": bool(r["feasible"]),
-            "best_layout": layout,
-            "mfu_pct": num(r["mfu_pct"]),
-            "mfu_pct_p5_p95": f"{num(r['mfu_pct_p5'])} - {num(r['mfu_pct_p95'])}",
-            "days_to_train": num(r["days_to_train"]),
-            "cost_usd": num(r["cost_usd"]),
-            "energy_mwh": num(r["energy_mwh"]),
-            "assumptions": str(r["assumptions"]),
-        },
-    )
-
-
-what_if = dg.define_asset_job(
-    "what_if",
-    selection=dg.AssetSelection.assets(what_if_training),
-    description=(
-        "Predict one training scenario: fill chip_id (or a custom spec), chips, model_id, precision "
-        "and price in the launchpad config of what_if_training."
-    ),
-)
-
 ASSETS = [
     training_scenarios,
     inference_costs,
     cluster_equivalence,
     datacenter_power,
-    what_if_training,
 ]
-JOBS = [what_if]

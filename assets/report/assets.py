@@ -21,11 +21,11 @@ import assets.ingest
 import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
-from assets.report import charts, china_compute, sources_block
+from assets.report import charts, china_compute, pages, sources_block
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
-from assets.report.outlook import Forecasts, outlook_markdown
+from assets.report.outlook import Forecasts
 from assets.upstream.registry import DATASETS as UPSTREAM_DATASETS
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines import io, settings
@@ -57,6 +57,9 @@ LEDGER_TABLES = (
 )
 #: Vintage-partitioned forecast inputs of the ledger.
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
+#: Unpartitioned inputs of the outlook pages besides the ledger (a section reads them from
+#: ``Page.tables``); add a table here with one line.
+REPORT_TABLES = ("datacenter_power", "training_scenarios")
 #: Vintage-partitioned forecast inputs of the outlook page.
 REPORT_FORECASTS = (
     "api_price_grid",
@@ -87,7 +90,7 @@ def defined_keys() -> tuple[set[str], set[str]]:
 PLAIN, PARTITIONED = defined_keys()
 #: Inputs each report asset wants but the code location does not define yet.
 MISSING_INPUTS = sorted(
-    {n for n in LEDGER_TABLES if n not in PLAIN}
+    {n for n in (*LEDGER_TABLES, *REPORT_TABLES) if n not in PLAIN}
     | {n for n in (*LEDGER_FORECASTS, *REPORT_FORECASTS) if n not in PARTITIONED}
 )
 
@@ -241,17 +244,23 @@ def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict
         "chip_claims": charts.chip_claims_chart(ledger),
         "verdicts": charts.verdict_chart(ledger),
     }
-    power = charts.power_chart(ledger)
+    power = charts.power_chart(ledger, tables.get("datacenter_power"))
     if power is not None:
         out["power"] = power
+    if tables.get("training_scenarios") is not None:
+        mfu = charts.mfu_gap_chart(ledger, tables["training_scenarios"])
+        if mfu is not None:
+            out["mfu_gap"] = mfu
     grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
     if grid is not None and forecast is not None:
         model = forecast_report.published_model(forecast)
         out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input", model=model)
         out["price_fan_output"] = fc.price_fan_chart(grid, forecast, side="output", model=model)
     if tables.get("startup_survival") is not None:
-        out["survival_all"] = fc.survival_chart(tables["startup_survival"], "all")
-        out["survival_cn"] = fc.survival_chart(tables["startup_survival"], "CN")
+        survival = tables["startup_survival"]
+        age = fc.max_age_years(survival)
+        out["survival_all"] = fc.survival_chart(survival, "all", age)
+        out["survival_cn"] = fc.survival_chart(survival, "CN", age)
     if tables.get("china_share_forecast") is not None:
         out["share"] = fc.share_chart(tables["china_share_forecast"])
     if tables.get("api_price_backtest") is not None:
@@ -274,7 +283,7 @@ REPORT_INDEX_SCHEMA = io.column_schema(
     io_manager_key="report_io",
     ins={
         "claims_ledger": dg.AssetIn("claims_ledger"),
-        **_ins(china_compute.TABLES, REPORT_FORECASTS),
+        **_ins((*REPORT_TABLES, *china_compute.TABLES), REPORT_FORECASTS),
     },
     deps=[dg.AssetKey(entry.asset_name) for entry in UPSTREAM_DATASETS],
     metadata={
@@ -283,9 +292,9 @@ REPORT_INDEX_SCHEMA = io.column_schema(
     },
 )
 def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame) -> pd.DataFrame:
-    """Writes ``warehouse/report/outlook.md`` and its PNG charts (headline numbers, the ledger's
-    verdicts, forecasts with intervals, backtests, data gaps) and shows the charts in the UI;
-    returns the index of files written."""
+    """Writes ``warehouse/report/outlook.md`` (headline findings, each with its number, interval,
+    chart and evidence line) and its detail pages and PNG charts beside it, shows the main page
+    with its charts inline in the UI, and returns the index of files written."""
     pngs = report_charts(claims_ledger, tables)
     pngs.update(china_compute.china_compute_charts(tables))
     names = {name: f"outlook_{name}.png" for name in pngs}
@@ -300,22 +309,28 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         **{k: v for k, v in tables.items() if k in Forecasts.__dataclass_fields__},
         extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
     )
-    china = china_compute.china_compute_markdown(tables, names)
-    text = outlook_markdown(claims_ledger, forecasts, names, ", ".join(vintages) or "none", china)
-    text = report_with_sources(context.instance, text)
+    page = pages.Page(
+        ledger=claims_ledger,
+        forecasts=forecasts,
+        charts=names,
+        vintage=", ".join(vintages) or "none",
+        tables=tables,
+    )
+    texts = pages.report_pages(page)
+    texts[REPORT_FILE] = report_with_sources(context.instance, texts[REPORT_FILE])
     folder = UPath(settings.layer_dir("report"))
-    files = [(REPORT_FILE, "markdown", text.encode("utf-8"))] + [
-        (names[n], "png", b) for n, b in pngs.items()
-    ]
+    files = [(name, "markdown", text.encode("utf-8")) for name, text in texts.items()]
+    files += [(names[n], "png", b) for n, b in pngs.items()]
     for name, _, data in files:
         write_bytes_atomic(data, io.pending_path(folder / name))
     io.publish_together(folder, [LEDGER_FILE, *(f[0] for f in files)])
+    main = texts[pages.MAIN_PAGE]
     context.add_output_metadata(
         {
+            "outlook": dg.MetadataValue.md(pages.inline_charts(main, pngs, names)),
             "report": dg.MetadataValue.path(str(folder / REPORT_FILE)),
-            "charts": dg.MetadataValue.md(
-                "\n\n".join(f"### {n}\n" + fc_image(b, n) for n, b in pngs.items())
-            ),
+            "main_page_bytes": len(main.encode("utf-8")),
+            "detail_pages": ", ".join(n for n in texts if n != pages.MAIN_PAGE),
         }
     )
     return pd.DataFrame(
@@ -341,13 +356,6 @@ def report_with_sources(instance: dg.DagsterInstance, text: str) -> str:
     upstream = sources_block.upstream_as_of(latest)
     rows = upstream + sources_block.clean_series_as_of(today)
     return sources_block.with_sources(text, rows, upstream, today)
-
-
-def fc_image(png: bytes, alt: str) -> str:
-    """A PNG as a base64 Markdown image for the Dagster UI."""
-    from forecasts.charts import markdown_image
-
-    return markdown_image(png, alt)
 
 
 ASSETS = [claims_ledger, outlook_report]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 
@@ -85,23 +86,104 @@ def verdict_chart(ledger: pd.DataFrame) -> bytes:
     return png_bytes(fig)
 
 
-def power_chart(ledger: pd.DataFrame) -> bytes | None:
-    """Claimed cluster megawatts against the sourced range (None when the ledger has none)."""
+def power_chart(ledger: pd.DataFrame, datacenter_power: pd.DataFrame | None = None) -> bytes | None:
+    """The article's cluster megawatts against the sourced all-in range of the same cluster, and
+    beside it the modelled all-in megawatts of that many chips of every other kind (5th-95th
+    percentile bars); None when the ledger has no power row."""
     rows = ledger[(ledger["rule"] == "cluster_power") & ledger["pipeline_value"].notna()]
     if rows.empty:
         return None
-    fig, ax = plt.subplots(figsize=(6, 1 + 0.6 * len(rows)))
+    claim = rows.iloc[0]
+    size = re.search(r"-n(\d+)", str(claim["evidence"]))
+    bands = pd.DataFrame()
+    if datacenter_power is not None and size is not None:
+        bands = datacenter_power[datacenter_power["chips"] == int(size.group(1))]
+        bands = bands.sort_values("facility_mw", kind="mergesort")
+    labels = [f"{r.claim_id} {r.subject}: sourced range" for r in rows.itertuples()]
+    labels += [f"{c} (model)" for c in bands.get("chip_id", [])]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * len(labels)))
     for i, r in enumerate(rows.itertuples()):
-        ax.plot(
-            [r.pipeline_value_low, r.pipeline_value_high], [i, i], color="tab:blue", linewidth=6
+        ax.barh(
+            i,
+            r.pipeline_value_high - r.pipeline_value_low,
+            left=r.pipeline_value_low,
+            color="tab:blue",
+            alpha=0.6,
+            label="sourced range (observed W per GPU x PUE)" if i == 0 else None,
         )
-        ax.plot(r.pipeline_value, i, "o", color="white", markeredgecolor="tab:blue")
-        ax.plot(r.value, i, "D", color=VERDICT_COLORS.get(r.verdict, "tab:gray"))
-    ax.set_yticks(
-        range(len(rows)), [f"{r.claim_id} {r.subject}" for r in rows.itertuples()], fontsize=7
+        ax.plot(r.value, i, "D", color=VERDICT_COLORS.get(r.verdict, "tab:gray"), markersize=8)
+    for j, b in enumerate(bands.itertuples(), start=len(rows)):
+        ax.barh(
+            j,
+            b.facility_mw_p95 - b.facility_mw_p5,
+            left=b.facility_mw_p5,
+            color="tab:gray",
+            alpha=0.5,
+            label="modelled all-in MW, 5th-95th pct" if j == len(rows) else None,
+        )
+        ax.plot(b.facility_mw, j, "|", color="black", markersize=10)
+    ax.axvline(
+        claim["value"], color="tab:red", linestyle="--", label=f"article: {claim['value']:g} MW"
     )
-    ax.set_xlabel("MW (bar: sourced range, circle: central, diamond: article)")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    chips = f"{int(size.group(1)):,}-chip" if size is not None else "cluster"
+    ax.set_title(f"All-in power of a {chips} cluster: the article against sourced figures")
+    ax.set_xlabel("facility power, MW (IT load x PUE)")
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="center right")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def mfu_gap_chart(ledger: pd.DataFrame, training_scenarios: pd.DataFrame) -> bytes | None:
+    """Modelled MFU (with its 5th-95th percentile band) of the two clusters the article's MFU-gap
+    claim compares, and the MFU the claim implies for the second one; None without that claim."""
+    rows = ledger[(ledger["rule"] == "training_mfu_gap") & ledger["pipeline_value"].notna()]
+    if rows.empty:
+        return None
+    claim = rows.iloc[0]
+    ids = re.findall(r"train-[\w.-]+", str(claim["evidence"]))
+    table = training_scenarios.set_index("scenario_id")
+    ids = [i for i in ids if i in table.index]
+    if len(ids) != 2:
+        return None
+    chip, reference = table.loc[ids[0]], table.loc[ids[1]]
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    for i, r in enumerate((reference, chip)):
+        ax.barh(
+            i,
+            r["mfu_pct_p95"] - r["mfu_pct_p5"],
+            left=r["mfu_pct_p5"],
+            color="tab:blue",
+            alpha=0.4,
+            label="model, 5th-95th pct" if i == 0 else None,
+        )
+        ax.plot(r["mfu_pct"], i, "o", color="tab:blue", label="model, central" if i == 0 else None)
+    low = reference["mfu_pct"] * (1 - claim["value_high"] / 100)
+    high = reference["mfu_pct"] * (1 - claim["value"] / 100)
+    ax.plot(
+        [low, high],
+        [1, 1],
+        color=VERDICT_COLORS.get(claim["verdict"], "tab:gray"),
+        linewidth=5,
+        alpha=0.8,
+        label=f"article: {claim['value']:g}-{claim['value_high']:g}% lower than the H100 cluster",
+    )
+    ax.set_yticks(
+        [0, 1],
+        [
+            f"{reference['chip_id']} x{int(reference['chips']):,}",
+            f"{chip['chip_id']} x{int(chip['chips']):,}",
+        ],
+        fontsize=8,
+    )
+    ax.set_xlabel(f"MFU, % ({chip['model_id']}, {chip['precision']})")
+    ax.set_xlim(left=0)
+    ax.set_title("Model FLOPs utilisation of the two clusters the article compares")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_ylim(-0.6, 2.2)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return png_bytes(fig)

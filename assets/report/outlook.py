@@ -1,5 +1,5 @@
-"""The outlook page: headline numbers, what the article gets right and wrong, forecasts with
-intervals, backtest scores and data gaps, as Markdown for an analyst who reads only this page."""
+"""Building blocks of the report pages: Markdown tables of the ledger's verdicts, the chip table,
+predictions, forecasts with intervals, backtest scores and data gaps (pages.py lays them out)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from assets.report.charts import chip_rows
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, fmt
+from assets.report.wording import OPPOSITE, directional, directional_range
 from forecasts import report as forecast_report
 
 HEADLINE_TIERS = (("gpt4_class", "US"), ("gpt4_class", "CN"), ("frontier", "US"), ("small", "CN"))
@@ -79,9 +80,25 @@ def ours(row) -> str:
         return ""
     rng = ""
     ends = (row.pipeline_value_low, row.pipeline_value_high)
+    unit = "" if pd.isna(row.pipeline_unit) else str(row.pipeline_unit)
+    word = unit.lstrip("% ").split(" ")[0].lower()
     if all(pd.notna(e) for e in ends) and ends[0] != ends[1]:
-        rng = f" ({span(row.pipeline_value_low, row.pipeline_value_high)})"
+        if word in OPPOSITE:
+            rng = f" (range {directional_range(ends[0], ends[1], word)})"
+        else:
+            rng = f" ({span(row.pipeline_value_low, row.pipeline_value_high)})"
+    if word in OPPOSITE and pd.notna(row.pipeline_value):
+        return f"{directional(row.pipeline_value, unit)}{rng}"
     return f"{fmt(row.pipeline_value)}{rng} {cell(row.pipeline_unit)}".strip()
+
+
+def short_evidence(text: object, keep: int = 3) -> str:
+    """The first few items of an evidence list ('; '-separated) and "and N more"; the whole list
+    stays in the ledger's evidence column."""
+    items = [] if text is None or text is pd.NA else [t for t in str(text).split("; ") if t]
+    if len(items) <= keep:
+        return "; ".join(items)
+    return f"{'; '.join(items[:keep])}; and {len(items) - keep} more"
 
 
 def _image(charts: dict[str, str], name: str, alt: str) -> str:
@@ -170,7 +187,7 @@ def verdict_section(ledger: pd.DataFrame, verdict: str) -> str:
                 "article figure": [claimed(r) for r in rows.itertuples()],
                 "pipeline": [ours(r) for r in rows.itertuples()],
                 "why": rows["reason"],
-                "evidence": rows["evidence"],
+                "evidence": rows["evidence"].map(short_evidence),
             }
         )
     )
@@ -303,75 +320,3 @@ def gaps_section(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
             out.append(f"- {name}: {len(grp)} row(s) refused or failed: {reason}.")
     out += [f"- {g}" for g in f.extra_gaps]
     return out
-
-
-def outlook_markdown(
-    ledger: pd.DataFrame,
-    forecasts: Forecasts,
-    charts: dict[str, str],
-    vintage: str,
-    china_section: str = "",
-) -> str:
-    """The whole page; ``charts`` maps chart names to the PNG file names written beside it."""
-    lines = [
-        "# Compute Outlook",
-        "",
-        f"Forecast vintage {vintage}. Every figure below comes from the pipeline's sourced data "
-        "(`warehouse/`); the claims ledger is `warehouse/report/claims_ledger.parquet`.",
-        "",
-        "## Headline numbers",
-        *headline_lines(ledger, forecasts),
-        "",
-        china_section,
-        "## What the article gets wrong",
-        verdict_section(ledger, CONTRADICTED),
-        "",
-        "## What the article gets right",
-        verdict_section(ledger, CONSISTENT),
-        "",
-        "## The article's chip table against the datasheets",
-        _image(charts, "chip_claims", "article vs sourced chip specs"),
-        chip_table(ledger),
-        "",
-        "## Predictions and their probability",
-        predictions_section(ledger),
-        "",
-        "## Forecasts",
-        "### API prices (USD per 1M tokens, the model with the best backtest, from the last observation)",
-        _image(charts, "price_fan_input", "API price fan chart, input")
-        + _image(charts, "price_fan_output", "API price fan chart, output"),
-        price_forecast_table(forecasts.api_price_forecast)
-        if forecasts.api_price_forecast is not None
-        else "_(not materialized)_",
-        "",
-        "### Startup survival and competing exits",
-        _image(charts, "survival_all", "survival and cumulative incidence, all")
-        + _image(charts, "survival_cn", "survival and cumulative incidence, China"),
-        "",
-        "### China's domestic accelerator share",
-        _image(charts, "share", "domestic share forecast"),
-        share_forecast_table(forecasts.china_share_forecast)
-        if forecasts.china_share_forecast is not None
-        else "_(not materialized)_",
-        "",
-        "## Backtests (rolling origin, expanding window)",
-        _image(charts, "backtest_prices", "price backtest MASE"),
-        backtest_table(
-            [
-                forecasts.api_price_backtest,
-                forecasts.startup_survival_backtest,
-                forecasts.china_share_backtest,
-            ]
-        ),
-        "",
-        "## Open claims",
-        verdict_section(ledger[ledger["probability"].isna()], OPEN),
-        "",
-        "## Data gaps",
-        *gaps_section(ledger, forecasts),
-        "",
-        "## Verdicts by section",
-        _image(charts, "verdicts", "verdicts by section"),
-        _image(charts, "power", "cluster power"),
-    ]
-    return "\n".join(lines).rstrip() + "\n"

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, Finding, cite, fmt
+from assets.report.wording import directional, directional_range
 
 #: The precision of MFU comparisons: every chip in the article's table has BF16 (the 910B has no FP8).
 MFU_PRECISION = "bf16"
@@ -134,12 +135,7 @@ def check_mfu_gap(
     gap_lo, gap_hi = 100 * (1 - b_hi / a_lo), 100 * (1 - b_lo / a_hi)
     gap_lo, gap_hi = min(gap_lo, gap), max(gap_hi, gap)
     agree = _overlap(low_pct, high_pct, gap_lo, gap_hi)
-    if gap_lo >= 0:
-        said = f"{fmt(gap)}% lower (band {fmt(gap_lo)}-{fmt(gap_hi)}% lower)"
-    elif gap_hi <= 0:
-        said = f"{fmt(-gap)}% higher (band {fmt(-gap_hi)}-{fmt(-gap_lo)}% higher)"
-    else:
-        said = f"{fmt(gap)}% lower (band {fmt(gap_lo)} to {fmt(gap_hi)}% lower)"
+    said = f"{directional(gap, '% lower')} (band {directional_range(gap_lo, gap_hi, 'lower')})"
     return Finding(
         CONSISTENT if agree else CONTRADICTED,
         f"on {fmt(chips)} chips ({row_a['model_id']}, {MFU_PRECISION}) the model predicts MFU "
@@ -151,7 +147,7 @@ def check_mfu_gap(
         pipeline_value=gap,
         pipeline_value_low=gap_lo,
         pipeline_value_high=gap_hi,
-        pipeline_unit="% lower MFU than the reference (band)",
+        pipeline_unit="% lower MFU than the reference",
     )
 
 

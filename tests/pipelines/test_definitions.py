@@ -56,6 +56,9 @@ def test_full_run_writes_every_contract_dataset(pipeline_run):
     for result in pipeline_run.results.values():
         assert result.success, failure_messages(result)
     warehouse = pipeline_run.warehouse
+    # what_if_runs grows only from its own job (the launchpad or `cli what-if`).
+    result = defs.resolve_job_def("what_if").execute_in_process(instance=pipeline_run.instance)
+    assert result.success, failure_messages(result)
 
     for d in contract.datasets(defs):
         pattern = str(warehouse / d["path"].replace("YYYY-MM-DD", "*"))

@@ -6,7 +6,8 @@ import pandas as pd
 
 from assets.report import charts
 from assets.report.ledger import claims_ledger
-from assets.report.outlook import Forecasts, article_text, cell, outlook_markdown, span
+from assets.report.outlook import Forecasts, article_text, cell, span
+from assets.report.pages import Page, report_pages
 from tests.report.test_ledger import inputs
 from tests.report.test_power_claims import obs, table
 
@@ -37,11 +38,12 @@ def test_power_chart_needs_a_power_row():
     assert charts.power_chart(no_power) is None
 
 
-def test_page_names_every_contradicted_claim_and_the_gaps():
+def test_pages_name_every_contradicted_claim_and_the_gaps():
     led = ledger()
-    text = outlook_markdown(
-        led, Forecasts(), {"chip_claims": "outlook_chip_claims.png"}, "2026-11-23"
+    pages = report_pages(
+        Page(led, Forecasts(), {"chip_claims": "outlook_chip_claims.png"}, "2026-11-23")
     )
+    main, text = pages["outlook.md"], pages["ledger.md"]
     contradicted = led.loc[led["verdict"] == "contradicted", "claim_id"]
     assert len(contradicted) >= 2
     wrong = text.split("## What the article gets wrong")[1].split("## What the article gets right")[
@@ -49,7 +51,9 @@ def test_page_names_every_contradicted_claim_and_the_gaps():
     ]
     for claim_id in contradicted:
         assert f"| {claim_id} |" in wrong
-    assert "![article vs sourced chip specs](outlook_chip_claims.png)" in text
+        assert claim_id in main.split("- contradicted:")[1].split("\n")[0]
+    assert "![article vs sourced chip specs](outlook_chip_claims.png)" in pages["chips.md"]
+    assert "![The article's chip table against vendor datasheets](outlook_chip_claims.png)" in main
     assert "needs training_scenarios (MFU by chip, cluster and model): claims C4" in text
     assert "china_share_forecast: not materialized for this vintage" in text
 
@@ -153,3 +157,31 @@ def test_headlines_carry_each_forecast_with_its_interval():
     assert "7.1 expected" not in text
     assert "2028: 93.2% (80%: 87-96.5%, 95%: 79.8-97.9%)" in text
     assert "Power: MW for 50,000 H100 GPUs: 60-100 MW" in text
+
+
+def test_main_page_is_small_links_its_detail_pages_and_shows_charts_inline(tmp_path):
+    from assets.report.pages import DETAIL_PAGES, MAIN_PAGE, inline_charts
+    from tests.report.report_links import assert_links_resolve
+
+    led = ledger()
+    png = charts.chip_claims_chart(led)
+    files = {"chip_claims": "outlook_chip_claims.png"}
+    pages = report_pages(Page(led, Forecasts(), files, "2026-11-23"))
+    assert list(pages) == [MAIN_PAGE, *DETAIL_PAGES]
+    assert len(pages[MAIN_PAGE].encode("utf-8")) <= 15 * 1024
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / files["chip_claims"]).write_bytes(png)
+    assert_links_resolve(tmp_path)
+    for name in DETAIL_PAGES:
+        assert f"]({name})" in pages[MAIN_PAGE]
+    shown = inline_charts(pages[MAIN_PAGE], {"chip_claims": png}, files)
+    assert "](outlook_chip_claims.png)" not in shown
+    assert "](data:image/png;base64," in shown
+
+
+def test_mfu_chart_needs_the_mfu_gap_claim_and_both_scenarios():
+    led = ledger()
+    assert charts.mfu_gap_chart(led[led["rule"] != "training_mfu_gap"], pd.DataFrame()) is None
+    empty = pd.DataFrame({"scenario_id": pd.Series(dtype="string")})
+    assert charts.mfu_gap_chart(led, empty) is None

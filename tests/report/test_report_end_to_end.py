@@ -10,9 +10,11 @@ import assets.china.assets
 import assets.derived
 import assets.ingest
 import assets.report
-import assets.staging.assets
+from assets.report.outlook import ours, short_evidence
+from assets.report.wording import wording_problems
 from forecasts.assets import ASSETS as FORECAST_ASSETS
 from pipelines.definitions import defs as pipeline_defs
+from tests.report.report_links import assert_links_resolve
 
 
 def _job():
@@ -84,17 +86,30 @@ def test_shipped_data_gives_a_ledger_row_per_claim_and_a_page_naming_each_contra
     assert share["verdict"] == "open" and 0 <= share["probability"] <= 1
     assert "domestic_share_observed: years 2024, 2025" in share["evidence"]
 
-    page = (warehouse / "report" / "outlook.md").read_text(encoding="utf-8")
-    wrong = page.split("## What the article gets wrong")[1].split("## What the article gets right")[
-        0
-    ]
+    report = warehouse / "report"
+    page = (report / "outlook.md").read_text(encoding="utf-8")
+    assert len(page.encode("utf-8")) <= 15 * 1024
+    assert_links_resolve(report)
+    for r in ledger.itertuples():
+        for text in (ours(r), r.reason, short_evidence(r.evidence)):
+            assert not wording_problems(str(text)), (r.claim_id, text)
+    for name in ("ledger.md", "chips.md", "forecasts.md", "backtests.md", "outlook.md"):
+        assert not wording_problems((report / name).read_text(encoding="utf-8")), name
+    ledger_page = (report / "ledger.md").read_text(encoding="utf-8")
+    wrong = ledger_page.split("## What the article gets wrong")[1].split(
+        "## What the article gets right"
+    )[0]
     for claim_id in ledger.loc[ledger["verdict"] == "contradicted", "claim_id"]:
         assert f"| {claim_id} |" in wrong
     index = pd.read_parquet(warehouse / "report" / "outlook_report.parquet")
     for name in index["file"]:
         assert (warehouse / "report" / name).exists()
         if name.endswith(".png"):
-            assert f"]({name})" in page
+            assert any(
+                f"]({name})" in (report / md).read_text(encoding="utf-8")
+                for md in index["file"]
+                if md.endswith(".md")
+            ), name
     assert {"outlook_price_fan_input.png", "outlook_survival_all.png", "outlook_share.png"} <= set(
         index["file"]
     )

@@ -182,16 +182,45 @@ def test_assets_materialize_from_shipped_sources(pipeline_run, warehouse_copy, i
     assert 40 < power.at["power-nvidia-h100-sxm-n50000", "facility_mw"] < 120
     from pipelines.definitions import defs
 
-    run = defs.resolve_job_def("what_if").execute_in_process(
-        instance=instance,
-        run_config={"ops": {"what_if_training": {"config": {"chip_id": "custom", "chips": 64, "model_id": "llama2-7b", "peak_tflops": 500.0, "memory_gb": 96.0, "memory_bw_gbps": 3000.0, "scale_up_gbps": 400.0, "scale_up_domain_chips": 8, "scale_out_gbps": 50.0, "price_usd_per_chip_hour": 2.5}}}},
-    )  # fmt: skip
+    def what_if(config: dict):
+        return defs.resolve_job_def("what_if").execute_in_process(
+            instance=instance, run_config={"ops": {"what_if_runs": {"config": config}}}
+        )
+
+    custom = {"chip_id": "custom", "chips": 64, "model_id": "llama2-7b", "peak_tflops": 500.0, "memory_gb": 96.0, "memory_bw_gbps": 3000.0, "scale_up_gbps": 400.0, "scale_up_domain_chips": 8, "scale_out_gbps": 50.0, "price_usd_per_chip_hour": 2.5}  # fmt: skip
+    run = what_if(custom)
     assert run.success
-    what_if = pd.read_parquet(warehouse_copy / "derived" / "what_if_training.parquet").iloc[0]
-    assert what_if["scenario_id"] == "what-if-custom-bf16-llama2-7b-n64"
-    assert what_if["feasible"] and math.isclose(what_if["cost_usd"], what_if["chip_hours"] * 2.5)
-    meta = run.asset_materializations_for_node("what_if_training")[0].metadata
+    first = pd.read_parquet(warehouse_copy / "derived" / "what_if_runs.parquet")
+    assert len(first) == 1
+    row = first.iloc[0]
+    assert row["scenario_id"].startswith("what-if-custom-bf16-llama2-7b-n64-")
+    assert row["feasible"] and math.isclose(row["cost_usd"], row["chip_hours"] * 2.5)
+    assert row["price_kind"] == "user-set"
+    meta = run.asset_materializations_for_node("what_if_runs")[0].metadata
     assert meta["best_layout"].value.startswith("tp=")
+
+    # An alias, a chip without a rental price, and the knobs: appended beside the first run.
+    assert what_if({"chip_id": "Ascend 910B", "chips": 1024, "model_id": "Llama 2 70B", "global_batch_tokens": 8388608, "training_tokens": 1.0e12}).success  # fmt: skip
+    runs = pd.read_parquet(warehouse_copy / "derived" / "what_if_runs.parquet")
+    assert len(runs) == 2
+    pd.testing.assert_frame_equal(runs.iloc[[0]], first)
+    ascend = runs.iloc[1]
+    assert ascend["chip_id"] == "huawei-ascend-910b" and ascend["chip_requested"] == "Ascend 910B"
+    assert ascend["global_batch_tokens"] == 8388608 and ascend["training_tokens"] == 1.0e12
+    assert ascend["price_kind"] == "ownership estimate"
+    assert ascend["price_basis"].startswith("ESTIMATE")
+    assert "life_years: user-set assumption" in ascend["price_basis"]
+    hourly = (
+        ascend["capital_usd_per_chip_hour"]
+        + ascend["energy_usd_per_chip_hour"]
+        + ascend["hosting_usd_per_chip_hour"]
+    )
+    assert math.isclose(ascend["price_usd_per_chip_hour"], hourly)
+    assert math.isclose(ascend["cost_usd"], ascend["chip_hours"] * hourly, rel_tol=1e-9)
+    assert math.isclose(
+        ascend["capital_usd_per_chip_hour"],
+        ascend["chip_price_usd"] / (ascend["life_years"] * 8760),
+    )
     assert isinstance(dg.MetadataValue.float(1.0), dg.FloatMetadataValue)
 
 
