@@ -187,7 +187,7 @@ def share_chart(table: pd.DataFrame) -> bytes:
             grp["median_share_pct"],
             marker=markers.get((basis, kind), "x"),
             facecolors="none" if kind == "forecast" else "k",
-            edgecolors="k",
+            edgecolors="k" if markers.get((basis, kind), "x") != "x" else None,
             label=f"{basis}, {kind}",
         )
     for model, color in (

@@ -348,10 +348,39 @@ def gaps_summary(page: Page) -> list[str]:
     return ["## Data gaps", "", f"{len(gaps)} gaps listed in [ledger](ledger.md#data-gaps).", ""]
 
 
+def china_full(page: Page) -> list[str]:
+    """China's compute from Epoch AI's data: every table with its caveats (the detail page)."""
+    return china_compute.china_compute_markdown(page.tables, page.charts).splitlines()
+
+
+#: Sub-sections of the China block whose tables stay on the main page (short, the headline series).
+CHINA_MAIN_TABLES = ("### Compute stock", "### Domestic share")
+
+
 def china_section(page: Page) -> list[str]:
     """China's compute stock, the domestic share of its chip supply, power per H100e and the chip
-    comparison, from Epoch AI's data (credited)."""
-    return china_compute.china_compute_markdown(page.tables, page.charts).splitlines()
+    comparison (charts, the two headline tables, Epoch credited); the rest is on china.md."""
+    out: list[str] = []
+    keep_tables = False
+    for line in china_full(page):
+        if line.startswith("#"):
+            keep_tables = line.startswith(CHINA_MAIN_TABLES)
+        shown = line.startswith(("#", "![", "Data: Epoch AI"))
+        table = keep_tables and line.startswith("|")
+        gap = not line.strip() and bool(out) and bool(out[-1].strip())
+        if shown or table or gap:
+            out += [line]
+    # a heading whose charts and tables all moved to the detail page goes with them
+    content = [i for i, line in enumerate(out) if line.strip()]
+    empty = {
+        i
+        for i, j in zip(content, [*content[1:], None], strict=True)
+        if out[i].startswith("#")
+        and (j is None or out[j].startswith(out[i].split(" ")[0] + " "))
+        or out[i].startswith("####")
+    }
+    out = [line for i, line in enumerate(out) if i not in empty]
+    return [*out, "", "Every table with Epoch's caveats: [China's compute](china.md).", ""]
 
 
 #: The main page, in order. Add a section with one line here.
@@ -474,6 +503,7 @@ DETAIL_PAGES: dict[str, tuple[str, tuple[Section, ...]]] = {
         (ledger_wrong, ledger_right, ledger_open, ledger_gaps, ledger_verdict_chart),
     ),
     "chips.md": ("Chips", (chips_table, chips_scenarios)),
+    "china.md": ("China's compute", (china_full,)),
     "forecasts.md": (
         "Forecasts",
         (
