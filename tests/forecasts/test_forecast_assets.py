@@ -95,6 +95,23 @@ def _upstream() -> list[dg.AssetsDefinition]:
             }
         ),
         "china_chip_share": _share_rows,
+        # observed yearly shares in the schema of the derived domestic_share_observed table
+        "domestic_share_observed": lambda: pd.DataFrame(
+            {
+                "year": [2024, 2025],
+                "domestic_share_pct": [40.0, 55.0],
+                "domestic_share_pct_low": [30.0, 45.0],
+                "domestic_share_pct_high": [50.0, 65.0],
+                "domestic_h100e": [40_000.0, 55_000.0],
+                "total_h100e": [100_000.0, 100_000.0],
+                "basis": ["H100e sold into China", "H100e sold into China"],
+                "source": ["Sim sales", "Sim sales"],
+                "source_url": ["https://example.org/sales", "https://example.org/sales"],
+                "published": ["2026-01-15", "2026-01-15"],
+                "kind": ["estimate", "estimate"],
+                "note": ["", ""],
+            }
+        ),
     }
 
     def make(name, fn):
