@@ -131,14 +131,19 @@ def cheapest_price_changes(
     tiers: tuple[str, ...],
     region: str,
 ) -> pd.DataFrame:
-    """Percent change of the cheapest price at or above each tier (monthly grid, carried forward)
-    from the month of ``start`` to the month of ``end``, per tier and price side."""
+    """Percent change of the cheapest price at or above each tier (monthly grid, each list price
+    carried forward while in effect, up to ``end``) from the month of ``start`` to the month of
+    ``end``, per tier and price side."""
     rows = []
     m0 = start.to_period("M").to_timestamp()
     m1 = end.to_period("M").to_timestamp()
     for tier in tiers:
         for side in PRICE_SIDES:
             grid = monthly_grid(api_prices, tier, region, side, end).set_index("month")
+            if len(grid) and grid.index.max() < m1:
+                # A list price stays in effect until it changes: a claim dated after the last
+                # observation is checked against the prices in effect then (not a forecast target).
+                grid = grid.reindex(pd.date_range(grid.index.min(), m1, freq="MS")).ffill()
             if m0 not in grid.index or m1 not in grid.index:
                 continue
             p0, p1 = (
