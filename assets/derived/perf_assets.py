@@ -14,6 +14,61 @@ _BAND = [
     for name, unit, what in [("mfu_pct", "%", "MFU"), ("cost_usd", "USD", "Run cost")]
     for q in pf.PCTS
 ]
+
+
+def practitioner_schema(prefix: str = "", of: str = "") -> list[tuple[str, str, str, str]]:
+    """Columns of the practitioner layout beside a searched best (docs/model.md, "Practitioner
+    layouts"); ``of`` names the side in equivalence tables."""
+    layout = [
+        ("tp", "chips", "tensor parallel"),
+        ("cp", "chips", "context parallel"),
+        ("pp", "stages", "pipeline parallel"),
+        ("vpp", "chunks", "virtual pipeline chunks per stage"),
+        ("dp", "replicas", "data parallel"),
+        ("ep", "chips", "expert parallel"),
+        ("micro_batch", "sequences", "micro-batch"),
+        ("zero_stage", "", "ZeRO stage 0-3"),
+    ]
+    return [
+        (
+            f"{prefix}practitioner_family",
+            "string",
+            "",
+            f"Layout family practitioners use at this scale{of}: fsdp (dense <= 20B, chips <= "
+            "batch) | megatron | megatron-moe (with EP, as DeepSeek-V3)",
+        ),
+        (f"{prefix}practitioner_rule", "string", "", f"The family's rule and its picks{of}"),
+        *[
+            (f"{prefix}practitioner_{name}", "int64", unit, f"Practitioner layout{of}: {what}")
+            for name, unit, what in layout
+        ],
+        (
+            f"{prefix}practitioner_recompute",
+            "string",
+            "",
+            f"Practitioner layout{of}: recomputation selective | full",
+        ),
+        (
+            f"{prefix}practitioner_mfu_pct",
+            "double",
+            "%",
+            f"MFU of the practitioner layout{of}, same model as the search (NaN: none fits)",
+        ),
+        (
+            f"{prefix}mfu_gap_vs_practitioner_pts",
+            "double",
+            "MFU points",
+            f"Searched-best MFU minus practitioner MFU{of} (>= 0)",
+        ),
+        (
+            f"{prefix}searched_vs_practitioner_layout",
+            "string",
+            "",
+            f"Knobs the searched best changes, practitioner->searched{of}",
+        ),
+    ]
+
+
 _SOURCES = [
     (
         "power_basis",
@@ -83,6 +138,7 @@ TRAINING_SCHEMA = column_schema(
     ("chip_hours", "double", "chip-hours", "All chips x run time"),
     ("mfu_pct", "double", "%", "Model FLOPs utilisation (no recomputation FLOPs)"),
     ("hfu_pct", "double", "%", "Hardware FLOPs utilisation (with recomputation)"),
+    *practitioner_schema(),
     ("energy_mwh", "double", "MWh", "Facility energy incl. PUE (NaN: no power figure)"),
     ("cost_usd", "double", "USD", "Rental cost (NaN: no price observed for the chip)"),
     *_BAND,
@@ -172,6 +228,8 @@ EQUIVALENCE_SCHEMA = column_schema(
     ("mfu_a_pct", "double", "%", "MFU of N_A chips A"),
     ("mfu_b_needed_pct", "double", "%", "MFU of chips_b_needed chips B"),
     ("mfu_b_eval_pct", "double", "%", "MFU of chips_b_eval chips B"),
+    *practitioner_schema("a_", " (N_A chips A)"),
+    *practitioner_schema("b_eval_", " (chips_b_eval chips B)"),
     ("assumptions", "string", "", "Assumed values of either chip"),
 )
 

@@ -74,6 +74,9 @@ def training_table(grid: pd.DataFrame) -> pd.DataFrame:
         out[col] = best[col]
     out["mfu_pct"] = best["mfu"] * 100
     out["hfu_pct"] = best["hfu"] * 100
+    prac = practitioner_columns(best)
+    for col in prac.columns:
+        out[col] = prac[col]
     out["energy_mwh"] = best["energy_mwh"].where(grid["power_known"])
     out["cost_usd"] = best["cost_usd"].where(grid["price_known"])
     for q in PCTS:
@@ -82,6 +85,66 @@ def training_table(grid: pd.DataFrame) -> pd.DataFrame:
     for col in ("power_basis", "pue_basis", "price_basis", "spec_sources", "model_source"):
         out[col] = grid[col].astype("string")
     out["assumptions"] = grid["assumptions"].astype("string")
+    return out
+
+
+PRACTITIONER_LAYOUT = ("tp", "cp", "pp", "vpp", "dp", "ep", "micro_batch", "zero_stage")
+RECOMPUTE = {0: "none", 1: "selective", 2: "full"}
+
+
+def practitioner_rule(row: pd.Series) -> str:
+    """The practitioner rule of one row, in words, with the values it picked."""
+    family = row["practitioner_family"]
+    if pd.isna(row["practitioner_tp"]):
+        return f"{family}: no layout of the family fits in memory"
+    rec = RECOMPUTE[int(row["practitioner_recompute"])]
+    if family == "fsdp":
+        return (
+            f"fsdp (dense <= 20B, chips <= batch): ZeRO-3 over all {row['practitioner_dp']} chips, "
+            f"largest micro-batch that fits ({row['practitioner_micro_batch']}), {rec} recompute"
+        )
+    ep = f", EP {row['practitioner_ep']} (<= 64)" if family == "megatron-moe" else ""
+    return (
+        f"{family}: TP {row['practitioner_tp']} (largest divisor of heads <= 8 and the node), "
+        f"CP {row['practitioner_cp']} (<= 16,384 tokens a rank), PP {row['practitioner_pp']} "
+        f"(smallest that fits), {row['practitioner_vpp']} interleaved chunks, "
+        f"DP {row['practitioner_dp']}{ep}, ZeRO-1, micro-batch 1, {rec} recompute"
+    )
+
+
+def layout_difference(row: pd.Series) -> str:
+    """Which layout knobs the searched best changes from the practitioner layout (searched first)."""
+    if pd.isna(row["practitioner_tp"]) or pd.isna(row["tp"]):
+        return ""
+    names = (*PRACTITIONER_LAYOUT, "recompute")
+
+    def show(name: str, value) -> str:
+        return RECOMPUTE[int(value)] if name == "recompute" else str(value)
+
+    diffs = [
+        f"{name} {show(name, row['practitioner_' + name])}->{show(name, row[name])}"
+        for name in names
+        if row[name] != row[f"practitioner_{name}"]
+    ]
+    return ", ".join(diffs)
+
+
+def practitioner_columns(best: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
+    """The practitioner layout beside train_scenarios' searched best (same Rust model): family, the
+    rule in words, its layout, MFU (%) and the gap to the searched best (MFU points)."""
+    out = pd.DataFrame(index=best.index)
+    out[f"{prefix}practitioner_family"] = best["practitioner_family"]
+    out[f"{prefix}practitioner_rule"] = best.apply(practitioner_rule, axis=1).astype("string")
+    for name in PRACTITIONER_LAYOUT:
+        out[f"{prefix}practitioner_{name}"] = best[f"practitioner_{name}"]
+    out[f"{prefix}practitioner_recompute"] = (
+        best["practitioner_recompute"].map(RECOMPUTE).astype("string")
+    )
+    out[f"{prefix}practitioner_mfu_pct"] = best["practitioner_mfu"] * 100
+    out[f"{prefix}mfu_gap_vs_practitioner_pts"] = best["mfu_gap_pts"]
+    out[f"{prefix}searched_vs_practitioner_layout"] = best.apply(layout_difference, axis=1).astype(
+        "string"
+    )
     return out
 
 
@@ -220,6 +283,9 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
     out["mfu_a_pct"] = out.pop("mfu_a") * 100
     out["mfu_b_needed_pct"] = out.pop("mfu_b_needed") * 100
     out["mfu_b_eval_pct"] = out.pop("mfu_b_eval") * 100
+    prac = equivalence_practitioner(grid, grown)
+    for col in prac.columns:
+        out[col] = prac[col]
     out["assumptions"] = grid["assumptions"].astype("string")
     for col in ("scenario_id", "chip_a", "chip_b", "model_id"):
         out[col] = out[col].astype("string")
@@ -239,19 +305,40 @@ def _side(rows: pd.DataFrame, prefix: str, chips: np.ndarray, batch: np.ndarray)
     return frame
 
 
+def _grown_batch(rows: pd.DataFrame, chips: np.ndarray) -> np.ndarray:
+    """The global batch each row's model grows to on a cluster of ``chips``."""
+    return grown_batch_tokens(
+        chips,
+        rows["seq_len"].to_numpy(),
+        rows["published_batch_tokens"].to_numpy(),
+        rows["active_params_b"].to_numpy(),
+        rows["training_tokens"].to_numpy(),
+    )
+
+
+def equivalence_practitioner(grid: pd.DataFrame, grown: np.ndarray) -> pd.DataFrame:
+    """The practitioner layout beside the searched best of N_A chips A and of chips_b_eval chips B,
+    each at the batch of its row's basis (A's batch for equal batch, its own cluster's for grown)."""
+    n_a = grid["chips_a"].to_numpy(dtype=float)
+    n_b = grid["chips_b_eval"].to_numpy(dtype=float)
+    batch = grid["global_batch_tokens"].to_numpy(dtype=float)
+    batch_a = np.where(grown, _grown_batch(grid, n_a), batch)
+    batch_b = np.where(grown, _grown_batch(grid, n_b), batch)
+    sides = []
+    for prefix, chips, tokens in (("a_", n_a, batch_a), ("b_eval_", n_b, batch_b)):
+        best = rust_core.train_scenarios(_side(grid, prefix[:2], chips, tokens))
+        best.index = grid.index
+        sides.append(practitioner_columns(best, prefix))
+    return pd.concat(sides, axis=1)
+
+
 def grown_batch_equivalence(rows: pd.DataFrame) -> pd.DataFrame:
     """cluster_equivalence's columns with each side at the batch its own cluster grows to: the
     smallest N_B whose searched throughput at its grown batch reaches N_A's at theirs (doubling,
     then bisection, all rows together; assumes throughput does not fall as chips are added)."""
 
     def batch_at(chips: np.ndarray) -> np.ndarray:
-        return grown_batch_tokens(
-            chips,
-            rows["seq_len"].to_numpy(),
-            rows["published_batch_tokens"].to_numpy(),
-            rows["active_params_b"].to_numpy(),
-            rows["training_tokens"].to_numpy(),
-        )
+        return _grown_batch(rows, chips)
 
     def best_b(chips: np.ndarray) -> pd.DataFrame:
         return rust_core.train_scenarios(_side(rows, "b_", chips, batch_at(chips)))

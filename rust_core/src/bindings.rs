@@ -12,7 +12,7 @@ use crate::inference::{inference_batch, InferenceInput, InferenceResult};
 use crate::montecarlo::{
     power_batch, train_uncertainty_batch, PowerInput, TrainUncertaintyInput, PERCENTILES,
 };
-use crate::search::train_batch;
+use crate::search::{train_batch, TrainResult};
 use crate::training::{Evaluation, RunTotals, TrainInput};
 
 fn value_error(err: InputError) -> PyErr {
@@ -318,11 +318,58 @@ fn train_scenarios<'py>(
     put(&out, "tokens_per_s", best(|e| e.tokens_per_s))?;
     put(&out, "mfu", best(|e| e.mfu))?;
     put(&out, "hfu", best(|e| e.hfu))?;
+    put_practitioner(&out, &results)?;
     put(&out, "days_to_train", total(|t| t.days_to_train))?;
     put(&out, "chip_hours", total(|t| t.chip_hours))?;
     put(&out, "energy_mwh", total(|t| t.energy_mwh))?;
     put(&out, "cost_usd", total(|t| t.cost_usd))?;
     Ok(out)
+}
+
+/// The practitioner layout beside the searched best: family code, layout, memory and MFU.
+fn put_practitioner(out: &Bound<'_, PyDict>, results: &[TrainResult]) -> PyResult<()> {
+    let col = |f: fn(&Evaluation) -> f64| -> Vec<f64> {
+        results
+            .iter()
+            .map(|r| r.practitioner.best.as_ref().map_or(f64::NAN, f))
+            .collect()
+    };
+    put(
+        out,
+        "practitioner_family",
+        results
+            .iter()
+            .map(|r| f64::from(r.practitioner.family as u8))
+            .collect(),
+    )?;
+    put(out, "practitioner_tp", col(|e| f64::from(e.layout.tp)))?;
+    put(out, "practitioner_cp", col(|e| f64::from(e.layout.cp)))?;
+    put(out, "practitioner_pp", col(|e| f64::from(e.layout.pp)))?;
+    put(out, "practitioner_vpp", col(|e| f64::from(e.layout.vpp)))?;
+    put(out, "practitioner_dp", col(|e| f64::from(e.layout.dp)))?;
+    put(out, "practitioner_ep", col(|e| f64::from(e.layout.ep)))?;
+    put(
+        out,
+        "practitioner_micro_batch",
+        col(|e| f64::from(e.layout.micro_batch)),
+    )?;
+    put(
+        out,
+        "practitioner_zero_stage",
+        col(|e| f64::from(e.layout.zero_stage)),
+    )?;
+    put(
+        out,
+        "practitioner_recompute",
+        col(|e| f64::from(e.layout.recompute as u8)),
+    )?;
+    put(
+        out,
+        "practitioner_memory_per_chip_gb",
+        col(|e| e.memory_per_chip_gb),
+    )?;
+    put(out, "practitioner_tokens_per_s", col(|e| e.tokens_per_s))?;
+    put(out, "practitioner_mfu", col(|e| e.mfu))
 }
 
 /// Monte Carlo percentiles of MFU and cost (see `rust_core.train_uncertainty`).

@@ -13,6 +13,8 @@ use crate::training::{
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainResult {
     pub best: Option<Evaluation>,
+    /// The layout practitioners would run at this scale (see `practitioner`).
+    pub practitioner: Practitioner,
     pub totals: Option<RunTotals>,
     pub layouts_evaluated: u64,
 }
@@ -105,6 +107,135 @@ pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
     (best, evaluated)
 }
 
+/// Dense models up to this many parameters run as FSDP / ZeRO-3 (when every chip gets a sequence).
+pub const FSDP_MAX_PARAMS: f64 = 20e9;
+/// Largest tensor-parallel group practitioners use: one 8-GPU node.
+pub const PRACTITIONER_MAX_TP: u32 = 8;
+/// Largest expert-parallel group practitioners use (DeepSeek-V3: EP 64).
+pub const PRACTITIONER_MAX_EP: u32 = 64;
+/// Longest sequence slice practitioners keep per rank before adding context parallelism.
+pub const PRACTITIONER_CP_TOKENS: f64 = 16384.0;
+
+/// The layout family practitioners use at a scenario's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Family {
+    /// ZeRO-3 / FSDP data parallel, no model parallelism.
+    Fsdp = 1,
+    /// Megatron-style: TP within a node, PP so the model fits, interleaved stages, DP the rest.
+    Megatron = 2,
+    /// Megatron-style with expert parallelism for the MoE layers (as DeepSeek-V3).
+    MegatronMoe = 3,
+}
+
+/// The practitioner layout of a scenario: its family and, if one fits, its evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Practitioner {
+    pub family: Family,
+    pub best: Option<Evaluation>,
+}
+
+/// The layout practitioners would run (docs/model.md, "Practitioner layouts"), evaluated by the
+/// same model as the search; the first candidate that fits in memory, in rule order.
+///
+/// * FSDP (dense, <= `FSDP_MAX_PARAMS`, chips <= batch sequences): tp = cp = pp = 1, dp = chips,
+///   ZeRO-3; the largest micro-batch of 16, 8, 4, 2, 1 (within the per-replica batch) that fits,
+///   selective before full recompute.
+/// * Megatron (otherwise): tp = largest divisor of heads <= min(8, scale-up domain, chips);
+///   cp = smallest of 1, 2, 4, 8 keeping <= 16,384 tokens per rank; pp = smallest divisor of
+///   layers that fits; vpp = largest of 1..=6 with pp vpp | layers (1 when pp = 1);
+///   dp = min(chips / (tp cp pp), batch); ep (MoE) = largest divisor of gcd(dp, experts) <= 64;
+///   ZeRO-1 (distributed optimizer); micro-batch 1; selective then full recompute.
+pub fn practitioner(s: &Scenario) -> Practitioner {
+    let m = &s.model;
+    let n = s.chips;
+    let batch = s.batch_seqs;
+    let recomputes = [Recompute::Selective, Recompute::Full];
+    let fits = |base: Layout, micro_batches: &[u32]| {
+        micro_batches.iter().find_map(|&micro_batch| {
+            recomputes.iter().find_map(|&recompute| {
+                s.evaluate(&Layout {
+                    micro_batch,
+                    recompute,
+                    ..base
+                })
+            })
+        })
+    };
+    // FSDP / ZeRO-3 base; the Megatron family changes the parallel sizes and the ZeRO stage.
+    let mut l = Layout {
+        tp: 1,
+        cp: 1,
+        pp: 1,
+        vpp: 1,
+        dp: n,
+        ep: 1,
+        micro_batch: 1,
+        zero_stage: 3,
+        recompute: Recompute::Selective,
+    };
+    if m.experts == 1 && m.params_total <= FSDP_MAX_PARAMS && f64::from(n) <= batch {
+        let per_replica = (batch / f64::from(n)).ceil();
+        let sizes: Vec<u32> = MICRO_BATCHES
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&mb| mb == 1 || f64::from(mb) <= per_replica)
+            .collect();
+        return Practitioner {
+            family: Family::Fsdp,
+            best: fits(l, &sizes),
+        };
+    }
+    let family = if m.experts > 1 {
+        Family::MegatronMoe
+    } else {
+        Family::Megatron
+    };
+    let tp_cap = PRACTITIONER_MAX_TP.min(s.domain as u32).min(n).max(1);
+    let tp = divisors(m.heads)
+        .into_iter()
+        .filter(|&d| d <= tp_cap)
+        .max()
+        .unwrap_or(1);
+    let cp = CONTEXT_PARALLEL
+        .iter()
+        .copied()
+        .find(|&c| m.seq_len / f64::from(c) <= PRACTITIONER_CP_TOKENS)
+        .unwrap_or(CONTEXT_PARALLEL[CONTEXT_PARALLEL.len() - 1]);
+    for pp in divisors(m.layers) {
+        let group = u64::from(tp) * u64::from(cp) * u64::from(pp);
+        if group > u64::from(n) {
+            break;
+        }
+        // dp <= batch (>= 1) and <= chips, so it fits in u32.
+        let dp = ((u64::from(n) / group) as f64).min(batch) as u32;
+        let vpp = if pp == 1 {
+            1
+        } else {
+            VIRTUAL_STAGES
+                .iter()
+                .copied()
+                .filter(|&v| m.layers % (pp * v) == 0)
+                .max()
+                .unwrap_or(1)
+        };
+        let ep = divisors(gcd(dp, m.experts))
+            .into_iter()
+            .filter(|&e| e <= PRACTITIONER_MAX_EP)
+            .max()
+            .unwrap_or(1);
+        (l.tp, l.cp, l.pp, l.vpp, l.dp, l.ep, l.zero_stage) = (tp, cp, pp, vpp, dp, ep, 1);
+        if let Some(ev) = fits(l, &[1]) {
+            return Practitioner {
+                family,
+                best: Some(ev),
+            };
+        }
+    }
+    Practitioner { family, best: None }
+}
+
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 {
         a
@@ -121,6 +252,7 @@ pub fn train_one(s: &Scenario) -> TrainResult {
     };
     TrainResult {
         best,
+        practitioner: practitioner(s),
         totals: best.map(|b| run_totals(s, b.tokens_per_s)),
         layouts_evaluated,
     }
@@ -171,6 +303,30 @@ mod tests {
         assert_eq!(f.layouts_evaluated, 1);
         assert!(f.best.unwrap().mfu <= best.mfu);
         assert!(best.mfu > 0.0 && best.mfu <= 1.0);
+    }
+
+    #[test]
+    fn practitioner_layout_by_rule_and_never_beats_search() {
+        // 175B on 1,024 A100s: Megatron, TP 8 in the node, smallest PP that fits, interleaved.
+        let x = a100_gpt(96, 12288.0, 96, 1024, 1536.0);
+        let r = train_one(&Scenario::new(0, &x).unwrap());
+        let p = r.practitioner.best.unwrap();
+        assert_eq!(r.practitioner.family, Family::Megatron);
+        let l = p.layout;
+        assert_eq!(
+            (l.tp, l.cp, l.ep, l.micro_batch, l.zero_stage),
+            (8, 1, 1, 1, 1)
+        );
+        assert_eq!(l.dp, 1024 / (8 * l.pp));
+        assert!(l.pp > 1 && 96 % (l.pp * l.vpp) == 0);
+        assert!(p.mfu <= r.best.unwrap().mfu);
+        // 1.3B on 8 chips: FSDP, ZeRO-3 over every chip.
+        let x = a100_gpt(24, 2048.0, 16, 8, 64.0);
+        let r = train_one(&Scenario::new(0, &x).unwrap());
+        assert_eq!(r.practitioner.family, Family::Fsdp);
+        let l = r.practitioner.best.unwrap().layout;
+        assert_eq!((l.tp, l.pp, l.dp, l.zero_stage), (1, 1, 8, 3));
+        assert!(r.practitioner.best.unwrap().mfu <= r.best.unwrap().mfu);
     }
 
     #[test]

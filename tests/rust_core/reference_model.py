@@ -254,3 +254,44 @@ def train(sc: dict) -> dict:
             "cost_usd": n * hours * sc["price_usd_per_chip_hour"],
         }
     return out
+
+
+FSDP_MAX_PARAMS = 20e9
+PRACTITIONER_MAX_TP, PRACTITIONER_MAX_EP = 8, 64
+PRACTITIONER_CP_TOKENS = 16384.0
+
+
+def practitioner(sc: dict) -> tuple[str, dict | None]:
+    """The practitioner layout family and its first fitting layout (docs/model.md, "Practitioner
+    layouts"): FSDP for small dense models, otherwise Megatron-style (with EP for MoE)."""
+    n = int(sc["chips"])
+    batch = math.floor(sc["global_batch_tokens"] / sc["seq_len"])
+    layers, experts = int(sc["layers"]), int(sc["experts"])
+    if experts == 1 and sc["params_b"] * 1e9 <= FSDP_MAX_PARAMS and n <= batch:
+        per_replica = math.ceil(batch / n)
+        for mb in reversed(MICRO_BATCHES):
+            if mb > 1 and mb > per_replica:
+                continue
+            for rec in (SELECTIVE, FULL):
+                ev = evaluate(sc, Layout(1, 1, n, 1, mb, 3, rec))
+                if ev is not None:
+                    return "fsdp", ev
+        return "fsdp", None
+    family = "megatron-moe" if experts > 1 else "megatron"
+    cap = max(1, min(PRACTITIONER_MAX_TP, int(sc["scale_up_domain_chips"]), n))
+    tp = max(k for k in divisors(int(sc["heads"])) if k <= cap)
+    cp = next(
+        (c for c in CONTEXT_PARALLEL if sc["seq_len"] / c <= PRACTITIONER_CP_TOKENS),
+        CONTEXT_PARALLEL[-1],
+    )
+    for pp in divisors(layers):
+        if tp * cp * pp > n:
+            break
+        dp = min(n // (tp * cp * pp), batch)
+        vpp = 1 if pp == 1 else max(v for v in VIRTUAL_STAGES if layers % (pp * v) == 0)
+        ep = max(k for k in divisors(math.gcd(dp, experts)) if k <= PRACTITIONER_MAX_EP)
+        for rec in (SELECTIVE, FULL):
+            ev = evaluate(sc, Layout(tp, pp, dp, ep, 1, 1, rec, vpp, cp))
+            if ev is not None:
+                return family, ev
+    return family, None

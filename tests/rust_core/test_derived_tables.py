@@ -101,6 +101,22 @@ def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
     assert ascend["cost_usd"].isna().all() and ascend["energy_mwh"].notna().any()
     h100 = ok[ok["chip_id"] == "nvidia-h100-sxm"]
     assert np.allclose(h100["cost_usd"], h100["chip_hours"] * 2.0)
+    # the practitioner layout beside the searched best: never above it, its rule in words
+    has = ok[ok["practitioner_mfu_pct"].notna()]
+    assert len(has) > 0.8 * len(ok)
+    assert np.allclose(
+        has["mfu_pct"] - has["practitioner_mfu_pct"], has["mfu_gap_vs_practitioner_pts"]
+    )
+    assert (has["mfu_gap_vs_practitioner_pts"] >= -1e-9).all()
+    assert all(
+        rule.startswith(family)
+        for rule, family in zip(has["practitioner_rule"], has["practitioner_family"], strict=True)
+    )
+    big = out[out["model_id"] == "llama3-405b"]
+    assert (big["practitioner_family"] == "megatron").all()
+    assert (
+        out.loc[out["model_id"] == "deepseek-v3-671b", "practitioner_family"] == "megatron-moe"
+    ).all()
 
 
 def test_power_table_by_hand() -> None:
@@ -155,6 +171,13 @@ def test_equivalence_table_solves_and_bands() -> None:
     assert grown["global_batch_tokens_a"] == row["global_batch_tokens_a"]
     assert grown["tokens_per_s_b_needed"] >= grown["tokens_per_s_a"]
     assert math.isclose(grown["tokens_per_s_a"], row["tokens_per_s_a"], rel_tol=1e-12)
+    # practitioner layouts of both sides, by the same model as mfu_a / mfu_b_eval
+    for side, mfu in (("a_", "mfu_a_pct"), ("b_eval_", "mfu_b_eval_pct")):
+        ok = out[out[f"{side}practitioner_mfu_pct"].notna()]
+        assert len(ok) > 0
+        gap = ok[mfu] - ok[f"{side}practitioner_mfu_pct"]
+        assert np.allclose(gap, ok[f"{side}mfu_gap_vs_practitioner_pts"], atol=1e-9)
+        assert (gap >= -1e-9).all()
 
 
 def test_training_batch_grows_with_the_cluster() -> None:

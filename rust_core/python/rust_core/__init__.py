@@ -121,6 +121,11 @@ _TRAIN_INT_OUTPUTS = (
     "recompute",
     "chips_used",
 )
+_PRACTITIONER_INT_OUTPUTS = tuple(
+    f"practitioner_{name}" for name in _TRAIN_INT_OUTPUTS if name != "chips_used"
+)
+#: The practitioner layout family by the native code (docs/model.md, "Practitioner layouts").
+PRACTITIONER_FAMILIES = {1: "fsdp", 2: "megatron", 3: "megatron-moe"}
 
 
 @cache
@@ -236,14 +241,23 @@ def train_scenarios(scenarios: Any) -> pd.DataFrame:
     layout (``tp`` ... ``recompute``, ``chips_used``), ``memory_per_chip_gb``, ``step_time_s``,
     ``tokens_per_s``, ``mfu`` and ``hfu`` (fractions of peak), ``days_to_train``, ``chip_hours``,
     ``energy_mwh`` (with PUE), ``cost_usd``; NaN / <NA> where no layout fits.
+    Beside the searched best, the layout practitioners would run at that scale, by the same model:
+    ``practitioner_family`` (``fsdp``, ``megatron``, ``megatron-moe``), its layout
+    (``practitioner_tp`` ... ``practitioner_recompute``), ``practitioner_memory_per_chip_gb``,
+    ``practitioner_tokens_per_s``, ``practitioner_mfu`` (fraction; NaN where it does not fit) and
+    ``mfu_gap_pts`` (searched minus practitioner MFU, percentage points, >= 0).
     """
     frame = _frame(scenarios)
     cols = _columns(frame, TRAIN_INPUT_COLUMNS, _train_defaults())
     out = pd.DataFrame(_native.train_scenarios(cols, len(frame)), index=frame.index)
     out["feasible"] = out["feasible"].astype(bool)
     out["layouts_evaluated"] = out["layouts_evaluated"].astype(np.int64)
-    for name in _TRAIN_INT_OUTPUTS:
+    for name in (*_TRAIN_INT_OUTPUTS, *_PRACTITIONER_INT_OUTPUTS):
         out[name] = out[name].astype("Int64")
+    out["practitioner_family"] = (
+        out["practitioner_family"].map(PRACTITIONER_FAMILIES).astype("string")
+    )
+    out["mfu_gap_pts"] = (out["mfu"] - out["practitioner_mfu"]) * 100
     return out
 
 
