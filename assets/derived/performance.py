@@ -148,14 +148,26 @@ def practitioner_columns(best: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
     return out
 
 
+def split_uniform(u: np.ndarray, low: float, centre: float, high: float) -> np.ndarray:
+    """Split uniform with its median at ``centre`` (clamped into [low, high]) from uniform draws
+    ``u`` in [0, 1): half in [low, centre], half in [centre, high] (rust_core's price draw)."""
+    c = min(max(centre, low), high)
+    return np.where(u < 0.5, low + (c - low) * 2 * u, c + (high - c) * (2 * u - 1))
+
+
 def _price_percentiles(frame: pd.DataFrame, seed_column: str) -> pd.DataFrame:
-    """Monte Carlo percentiles of a uniform price band per row (seeded per row)."""
+    """Monte Carlo percentiles of the price band per row (seeded per row), its median at the row's
+    price (the median of observations), so p5 <= price <= p95 however skewed the observations."""
     rows = []
-    for low, high, seed in zip(
-        frame["price_low"], frame["price_high"], frame[seed_column], strict=True
+    for low, high, price, seed in zip(
+        frame["price_low"],
+        frame["price_high"],
+        frame["price_usd_per_chip_hour"],
+        frame[seed_column],
+        strict=True,
     ):
-        draws = np.random.default_rng(seed).uniform(low, high, si.MC_SAMPLES)
-        rows.append(np.percentile(draws, PCTS))
+        u = np.random.default_rng(seed).uniform(0.0, 1.0, si.MC_SAMPLES)
+        rows.append(np.percentile(split_uniform(u, low, price, high), PCTS))
     return pd.DataFrame(rows, columns=[f"p{q}" for q in PCTS], index=frame.index)
 
 
@@ -278,6 +290,13 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
         pct = values.groupby(sampled["row"]).quantile([q / 100 for q in PCTS]).unstack()
         for q in PCTS:
             out[f"{name}_p{q}"] = pct[q / 100].reindex(out.index).to_numpy()
+        # The ratio and N_B are not monotone in the constants, so the draws' 5-95 % range can
+        # miss the nominal value by a hair; the band is widened to contain it (docs/model.md).
+        nominal = out[col].astype("float64").to_numpy()
+        has = np.isfinite(nominal)
+        low, high = out[f"{name}_p5"].to_numpy(), out[f"{name}_p95"].to_numpy()
+        out[f"{name}_p5"] = np.where(has, np.fmin(low, nominal), low)
+        out[f"{name}_p95"] = np.where(has, np.fmax(high, nominal), high)
     out["batch_basis"] = grid["batch_basis"].astype("string")
     out["global_batch_tokens_a"] = grid["global_batch_tokens"].astype(np.int64)
     out["mfu_a_pct"] = out.pop("mfu_a") * 100

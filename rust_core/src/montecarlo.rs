@@ -39,6 +39,19 @@ impl SplitMix64 {
     pub fn uniform(&mut self, band: Band) -> f64 {
         band.low + (band.high - band.low) * self.next_f64()
     }
+
+    /// Split uniform with its median at `centre` (clamped into the band): half the draws uniform
+    /// in [low, centre], half in [centre, high], so p5 <= centre <= p95 whatever the skew of
+    /// the band around it. One draw of the stream, as `uniform`.
+    pub fn split(&mut self, band: Band, centre: f64) -> f64 {
+        let c = centre.clamp(band.low, band.high);
+        let u = self.next_f64();
+        if u < 0.5 {
+            band.low + (c - band.low) * 2.0 * u
+        } else {
+            c + (band.high - c) * (2.0 * u - 1.0)
+        }
+    }
 }
 
 /// A uniform range of an uncertain input.
@@ -160,7 +173,8 @@ pub fn train_uncertainty_one(
         s.constants.scale_up_efficiency = rng.uniform(bands[1]);
         s.constants.scale_out_efficiency = rng.uniform(bands[2]);
         s.constants.dp_overlap_fraction = rng.uniform(bands[3]);
-        s.price_usd_per_chip_hour = rng.uniform(bands[4]);
+        // The row's price is the median of observations: the band's median stays at it.
+        s.price_usd_per_chip_hour = rng.split(bands[4], nominal.price_usd_per_chip_hour);
         if let Some(ev) = s.evaluate(&best.layout) {
             mfu.push(ev.mfu);
             cost.push(run_totals(&s, ev.tokens_per_s).cost_usd);
@@ -257,6 +271,22 @@ mod tests {
         assert_eq!(r.next_u64(), 3_203_168_211_198_807_973);
         let u = SplitMix64::new(7).next_f64();
         assert!((0.0..1.0).contains(&u));
+    }
+
+    #[test]
+    fn split_uniform_keeps_its_median_at_the_centre() {
+        let mut rng = SplitMix64::new(7);
+        let band = Band {
+            low: 1.0,
+            high: 10.0,
+        };
+        let mut draws: Vec<f64> = (0..2001).map(|_| rng.split(band, 1.5)).collect();
+        draws.sort_by(f64::total_cmp);
+        assert!(draws.iter().all(|&d| (1.0..=10.0).contains(&d)));
+        assert!(percentile(&draws, 5.0) <= 1.5 && percentile(&draws, 95.0) >= 1.5);
+        assert!((percentile(&draws, 50.0) - 1.5).abs() < 0.2);
+        // a centre outside the band is clamped into it
+        assert!(rng.split(band, 20.0) <= 10.0);
     }
 
     #[test]

@@ -161,8 +161,17 @@ def train_uncertainty(sc: dict, bands: dict, samples: int, seed: int) -> dict:
     )
     for _ in range(samples):
         s = dict(sc)
-        for name in order:
+        for name in order[:-1]:
             s[name] = draw(*bands[name])
+        # price: split uniform, median at the row's price (clamped into its band)
+        low, high = bands["price_usd_per_chip_hour"]
+        centre = min(max(sc["price_usd_per_chip_hour"], low), high)
+        u = draw(0.0, 1.0)
+        s["price_usd_per_chip_hour"] = (
+            low + (centre - low) * 2.0 * u
+            if u < 0.5
+            else centre + (high - centre) * (2.0 * u - 1.0)
+        )
         ev = train_ref.evaluate(s, best["layout"])
         hours = s["training_tokens"] / ev["tokens_per_s"] / 3600.0
         mfu.append(ev["mfu"])
