@@ -305,6 +305,12 @@ def what_if_frame(
     model = TRAINING_MODELS[TRAINING_MODELS["model_id"] == model_id].iloc[[0]].copy()
     if config.training_tokens is not None:
         model["training_tokens"] = float(config.training_tokens)
+    model["published_batch_tokens"] = model["global_batch_tokens"]
+    model["batch_basis"] = "user-set" if config.global_batch_tokens is not None else si.BATCH_RULE
+    if "compute_efficiency" not in row or row["compute_efficiency"].isna().any():
+        # a custom chip (or a table without it): the calibrated value of its family or the default
+        efficiency, basis = si.compute_efficiency(str(row["chip_id"].iloc[0]), config.precision)
+        row = row.assign(compute_efficiency=efficiency, compute_efficiency_basis=basis)
     model["global_batch_tokens"] = (
         config.global_batch_tokens
         if config.global_batch_tokens is not None

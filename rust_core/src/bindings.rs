@@ -407,9 +407,8 @@ fn train_uncertainty<'py>(
             seed: seed[i],
         })
         .collect();
-    let results = py
-        .detach(|| train_uncertainty_batch(&inputs))
-        .map_err(value_error)?;
+    // Each row runs a full layout search first: chunked, so Ctrl-C is honoured between chunks.
+    let results = chunked(py, &inputs, train_uncertainty_batch, |_| 0)?;
     let out = PyDict::new(py);
     for (j, q) in PERCENTILES.iter().enumerate() {
         put(

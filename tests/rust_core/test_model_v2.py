@@ -166,6 +166,15 @@ def test_band_columns_are_named_with_their_suffix() -> None:
         rust_core.train_uncertainty(pd.DataFrame([row]))
 
 
+def test_uncertainty_in_chunks_names_the_global_row() -> None:
+    """train_uncertainty runs in interruptible chunks of 64 rows; the row named stays global."""
+    small = a100_row(chips=8, params_b=1.3, active_params_b=1.3, layers=24, hidden=2048, heads=16)
+    rows = [{**small, "mc_samples": 5, "mc_seed": 1}] * 150
+    rows[130] = {**rows[0], "scale_out_efficiency_low": 2.0}
+    with pytest.raises(ValueError, match=r"row 130: field 'scale_out_efficiency_low'"):
+        rust_core.train_uncertainty(pd.DataFrame(rows))
+
+
 def test_chip_metrics_accepts_table_and_dict_and_rejects_duplicates() -> None:
     frame = pd.DataFrame(
         {

@@ -275,6 +275,8 @@ def train_uncertainty(scenarios: Any) -> pd.DataFrame:
     uniform band ``<name>_low`` / ``<name>_high`` for each of ``compute_efficiency``,
     ``scale_up_efficiency``, ``scale_out_efficiency``, ``dp_overlap_fraction`` (default: the bands in
     the calibration file, compute efficiency relative to the row's own value) and ``price_usd_per_chip_hour`` (default: the row's price, no spread).
+    The price is drawn from a split uniform with its median at the row's price (half the draws in
+    ``[low, price]``, half in ``[price, high]``), so the cost band contains the nominal cost.
     The nominal best layout is found first, then re-evaluated under each draw.
     Output: ``mfu_p5, mfu_p50, mfu_p95`` (fractions), ``cost_usd_p5, cost_usd_p50, cost_usd_p95``.
     """
