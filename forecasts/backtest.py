@@ -728,12 +728,7 @@ def share_backtest(
     if not rows:
         return typed_scores(
             pd.DataFrame(
-                [
-                    _empty_score(
-                        "china_domestic_share",
-                        "no cutoff had enough published figures before it and an actual figure after it",
-                    )
-                ]
+                [_empty_score("china_domestic_share", _share_too_few(share, observed, end))]
             )
         )
     df = pd.DataFrame(rows)
@@ -756,6 +751,33 @@ def share_backtest(
             }
         )
     return typed_scores(pd.DataFrame(out))
+
+
+def _share_too_few(share: pd.DataFrame, observed: pd.DataFrame | None, end: pd.Timestamp) -> str:
+    """Why the share backtest scored nothing, in plain words with the counts behind it."""
+    pts = SH.all_points(share, observed)
+    actual = pts[pts["kind_of_figure"] == "actual"]
+    pub = pd.concat(
+        [
+            df[["published"]].assign(kind=df.get("kind_of_figure", "actual"))
+            for df in (share, observed)
+            if df is not None and "published" in df.columns
+        ],
+        ignore_index=True,
+    )
+    pub = pub[pub["kind"] == "actual"]
+    dates = pd.to_datetime(pub["published"].astype(str), format="mixed", errors="coerce").dropna()
+    dated = (
+        f"{len(dates)} with a publication date (first {dates.min():%Y-%m-%d})"
+        if len(dates)
+        else "none with a publication date"
+    )
+    return (
+        f"too few points to judge: {len(actual)} actual share figures, {dated}; no year-end "
+        f"cutoff before {end:%Y-%m-%d} had a model's minimum of figures published by then and an "
+        "actual figure for a later year, so no share forecast could be scored (analyst "
+        "forecasts are never targets)"
+    )
 
 
 def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | None:

@@ -163,3 +163,35 @@ def test_calibrate_maps_leads_to_horizons_and_widens_beyond_them():
     assert out["lower_80_log"][12] == -3.0  # lead 13: wider of own (-0.1) and 12-month (-3)
     assert out["lower_80_log"][20] == -5.0  # own bound wider: kept
     assert np.all(q["lower_80_log"][:3] == -0.1)  # input untouched
+
+
+def test_share_guard_widening_matches_t_tables():
+    from forecasts import share as SH
+
+    # 5 figures, 2 coefficients: 3 residual df; the default guard needs 7 figures (5 df).
+    # Printed t tables: t(0.9, 3) = 1.638, t(0.9, 5) = 1.476, z(0.9) = 1.2816
+    text = SH.guard_widening(5, 3, 3.0)
+    assert "5 actual figures < 7" in text
+    assert "t(3 df) = 1.64, +11% vs t(5 df) = 1.48" in text
+    assert f"{1.638 / 1.2816 - 1:+.0%} vs normal 1.28" in text
+    assert SH.guard_widening(7, 3, 5.0) == ""
+
+
+def test_share_backtest_says_plainly_when_too_few_points():
+    share = pd.DataFrame(
+        {
+            "share_id": ["A1", "F1"],
+            "period": ["2025", "2028"],
+            "year": [2025, 2028],
+            "kind_of_figure": ["actual", "forecast"],
+            "basis": ["units", "revenue"],
+            "domestic_share_pct": [41.0, 93.0],
+            "source_org": ["IDC", "Bernstein"],
+            "published": ["2026-04-01", "n.d."],
+        }
+    )
+    out = B.share_backtest(share, "2026-11-30")
+    assert out["status"].tolist() == ["refused"]
+    reason = out["reason"].iloc[0]
+    assert reason.startswith("too few points to judge: 1 actual share figures")
+    assert "1 with a publication date (first 2026-04-01)" in reason
