@@ -445,7 +445,7 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
             chosen = conformal
         gain = 1 - cal_is.iloc[0] / own_is.iloc[0] if own_is.iloc[0] > 0 else np.nan
         interval = (
-            f"interval: {'split-conformal bounds' if chosen == conformal else 'the model own bounds'}"
+            f"interval: {'split-conformal bounds' if chosen == conformal else 'the model bounds of its own'}"
             f" (mean 80 % interval score {cal_is.iloc[0]:.2f} conformal vs "
             f"{own_is.iloc[0]:.2f} own, {gain:+.1%} for conformal)"
         )
