@@ -237,6 +237,22 @@ BACKTEST_SCHEMA = column_schema(
     ("skill_vs_rw_drift", "float64", "ratio", "1 - MAE/MAE(random walk with drift)"),
     ("expected_exits", "float64", "companies", "Predicted exits summed over forecasts (survival)"),
     ("observed_exits", "float64", "companies", "Observed exits (survival)"),
+    (
+        "n_forecasts_calibrated",
+        "int64",
+        "forecasts",
+        "Forecasts of a <model>+conformal row whose bounds came from earlier errors (prices)",
+    ),
+    (
+        "n_calibration_errors",
+        "int64",
+        "forecasts",
+        "Backtest errors behind the calib_* offsets (pooled conformal rows)",
+    ),
+    *(
+        (c, "float64", "log units", f"Conformal offset of the {k[:-4]} bound from the median")
+        for k, c in B.CALIB_COLUMNS.items()
+    ),
     ("status", "string", "", "ok | refused"),
     ("reason", "string", "", "Why nothing was scored, or how to read the row"),
     *AS_OF,
@@ -310,7 +326,14 @@ def api_price_forecast(
     published, verdict = B.select_published(api_price_backtest)
     with single_threaded_blas():
         table = _stamp(
-            P.forecast_table(known, as_of, published_model=published, verdict=verdict), as_of
+            P.forecast_table(
+                known,
+                as_of,
+                published_model=published,
+                verdict=verdict,
+                calibration=B.published_calibration(api_price_backtest, published),
+            ),
+            as_of,
         )
     grid = P.grid_table(known, as_of)
     png = charts.price_fan_chart(grid, table, side="input", model=published)

@@ -30,6 +30,18 @@ SURVIVAL_STEP_MONTHS = 6
 COVERAGE_TOLERANCE_PTS = 15.0
 #: Fewer evaluated forecasts than this give no coverage verdict.
 MIN_FORECASTS_FOR_CHECK = 5
+#: The split-conformal variant of a price model is named ``<model>+conformal``: same median, bounds
+#: from the model's own earlier backtest errors (see ``conformal_offsets``).
+CONFORMAL_SUFFIX = "+conformal"
+#: Bound column -> its quantile level among the errors (actual - median, log scale).
+CONFORMAL_LEVELS = {
+    "lower_80_log": 0.1,
+    "upper_80_log": 0.9,
+    "lower_95_log": 0.025,
+    "upper_95_log": 0.975,
+}
+#: Score columns holding the offsets (bound - median) learned from every error of a vintage.
+CALIB_COLUMNS = {k: "calib_" + k for k in CONFORMAL_LEVELS}
 
 
 def horizon_bucket(lead_months: np.ndarray) -> np.ndarray:
@@ -118,6 +130,74 @@ def price_backtest_rows(
     if not cols:
         return pd.DataFrame()
     return pd.DataFrame({name: np.concatenate(parts) for name, parts in cols.items()})
+
+
+def conformal_offsets(errors: np.ndarray) -> dict[str, float]:
+    """Split-conformal offsets (bound - median, log scale) from calibration errors
+    ``actual - median``: the lower bound at level p is the floor((n+1)p)-th smallest of the n
+    errors, the upper the ceil((n+1)p)-th, so a new exchangeable error falls below/above them
+    with probability at most p/1-p (finite-sample valid); NaN where that rank is outside 1..n
+    (too few errors to bound the level). Bounds always contain the median (offset 0)."""
+    e = np.sort(np.asarray(errors, dtype=float))
+    e = e[np.isfinite(e)]
+    n = len(e)
+    out: dict[str, float] = {}
+    for name, p in CONFORMAL_LEVELS.items():
+        lower = name.startswith("lower")
+        rank = int(np.floor((n + 1) * p + 1e-9) if lower else np.ceil((n + 1) * p - 1e-9))
+        if not 1 <= rank <= n:
+            out[name] = np.nan
+            continue
+        out[name] = min(e[rank - 1], 0.0) if lower else max(e[rank - 1], 0.0)
+    return out
+
+
+def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
+    """The backtest rows plus a ``<model>+conformal`` copy of each model whose bounds come from
+    the same model's errors at the same horizon (3/6/12), pooled over series, on targets dated
+    on or before the forecast's own origin month, so no forecast is calibrated on the future.
+    The 80 % and 95 % intervals are calibrated separately (the 95 % one needs 39 errors, the
+    80 % one 9); one with too few earlier errors keeps the model's own bounds (``calibrated``
+    says whether the 80 % one was calibrated), so both variants score the same forecasts."""
+    if rows.empty:
+        return rows
+    base = rows[~rows["model"].str.endswith(CONFORMAL_SUFFIX)]
+    parts = [base.assign(calibrated=False)]
+    for (model, _h), grp in base.groupby(["model", "horizon_months"], sort=True):
+        grp = grp.copy()
+        err = (grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float)
+        target = grp["target_month"].to_numpy()
+        cutoff = grp["cutoff_month"].to_numpy()
+        calibrated = np.zeros(len(grp), dtype=bool)
+        for c in np.unique(cutoff):
+            at = cutoff == c
+            off = conformal_offsets(err[target <= c])
+            for level in ("80", "95"):
+                pair = {k: v for k, v in off.items() if k.endswith(f"_{level}_log")}
+                if all(np.isfinite(v) for v in pair.values()):
+                    for name, v in pair.items():
+                        grp.loc[at, name] = grp.loc[at, "median_log"] + v
+                    calibrated[at] |= level == "80"
+        parts.append(grp.assign(model=model + CONFORMAL_SUFFIX, calibrated=calibrated))
+    return pd.concat(parts, ignore_index=True)
+
+
+def final_offsets(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per model and horizon: the conformal offsets from every backtest error of the vintage
+    (all targets are observed on or before it), the ones a published forecast uses."""
+    out = []
+    base = rows[~rows["model"].str.endswith(CONFORMAL_SUFFIX)] if len(rows) else rows
+    for (model, h), grp in base.groupby(["model", "horizon_months"], sort=True):
+        off = conformal_offsets((grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float))
+        out.append(
+            {
+                "model": model + CONFORMAL_SUFFIX,
+                "horizon_months": int(h),
+                **{CALIB_COLUMNS[k]: v for k, v in off.items()},
+                "n_calibration_errors": len(grp),
+            }
+        )
+    return pd.DataFrame(out)
 
 
 def interval_score(
@@ -217,6 +297,9 @@ def _with_errors(rows: pd.DataFrame) -> pd.DataFrame:
             "warned": rows["fit_warned"].to_numpy(dtype=float)
             if "fit_warned" in rows
             else np.zeros(len(rows)),
+            "calibrated": rows["calibrated"].to_numpy(dtype=float)
+            if "calibrated" in rows
+            else np.zeros(len(rows)),
         }
     )
 
@@ -252,6 +335,7 @@ def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
             interval_score_80_log=("is80", "mean"),
             interval_score_95_log=("is95", "mean"),
             n_cutoffs=("cutoff_month", "nunique"),
+            n_forecasts_calibrated=("calibrated", "sum"),
             sum_last=("base_last", "sum"),
             sum_last_model=("base_last_model", "sum"),
             sum_drift=("base_drift", "sum"),
@@ -282,15 +366,36 @@ def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def price_backtest(prices: pd.DataFrame, as_of: object) -> pd.DataFrame:
-    """The price backtest scores for a vintage."""
-    return score_price_backtest(price_backtest_rows(prices, as_of))
+    """The price backtest scores for a vintage, each model beside its split-conformal variant;
+    the pooled rows of a conformal variant carry the offsets a published forecast would use."""
+    rows = with_conformal(price_backtest_rows(prices, as_of))
+    scores = score_price_backtest(rows)
+    if rows.empty:
+        return scores
+    calib = final_offsets(rows).assign(series="all/all/all")
+    keys = ["series", "model", "horizon_months"]
+    merged = scores.drop(columns=[*CALIB_COLUMNS.values(), "n_calibration_errors"]).merge(
+        calib, on=keys, how="left"
+    )
+    conformal = merged["model"].str.endswith(CONFORMAL_SUFFIX)
+    merged.loc[conformal, "reason"] = (
+        merged.loc[conformal, "reason"]
+        + "; bounds from the model's own earlier errors at this horizon (split conformal over "
+        "rolling origins, targets on or before each origin), "
+        + merged.loc[conformal, "n_forecasts_calibrated"].astype(str)
+        + " of the forecasts calibrated, the rest keep the model's bounds"
+    )
+    return typed_scores(merged)
 
 
 def select_published(scores: pd.DataFrame) -> tuple[str, str]:
-    """The price model to publish and the verdict behind it. A challenger (ETS, jump model) is
-    published only if, on the forecasts both it and last value made (same series, origin and
-    target), its MAE is no worse than last value's at every horizon and better on average;
-    otherwise last value is published and the verdict says nothing beat it."""
+    """The price model to publish and the verdict behind it. The median: a challenger (ETS, jump
+    model) is chosen only if, on the forecasts both it and last value made (same series, origin
+    and target), its MAE is no worse than last value's at every horizon and better on average;
+    otherwise last value. The interval: the chosen model's own bounds or its split-conformal
+    variant (``<model>+conformal``), whichever has the lower mean 80 % interval score over the
+    horizons (then the 95 % one) on the same forecasts. The verdict says which won and by how
+    much."""
     pooled = scores[
         (scores["domain"] == "api_price")
         & (scores["series"] == "all/all/all")
@@ -302,30 +407,68 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
             "no backtest could be scored: last value published without a verdict",
         )
     by = pooled.set_index(["model", "horizon_months"]).sort_index()
+    models = set(by.index.get_level_values(0))
 
     def describe(model: str) -> str:
         rows = by.loc[model]
         cells = "; ".join(
             f"{h} m: MASE {r.mase_log:.2f}, skill vs last value {r.skill_vs_last_value:+.1%}, "
-            f"80 %/95 % cover {r.coverage_80_pct:.0f}/{r.coverage_95_pct:.0f} %, n={r.n_forecasts}"
+            f"80 %/95 % cover {r.coverage_80_pct:.0f}/{r.coverage_95_pct:.0f} %, "
+            f"interval score 80 % {r.interval_score_80_log:.2f}, n={r.n_forecasts}"
             for h, r in rows.iterrows()
         )
         return f"{model} ({cells})"
 
-    candidates = [m for m in (P.MODEL_ETS, P.MODEL_JUMP) if m in by.index.get_level_values(0)]
+    candidates = [m for m in (P.MODEL_ETS, P.MODEL_JUMP) if m in models]
     skill = {m: by.loc[m, "skill_vs_last_value"] for m in candidates}
     winners = [m for m in candidates if bool((skill[m] >= 0).all()) and float(skill[m].mean()) > 0]
     if winners:
         best = max(winners, key=lambda m: float(skill[m].mean()))
-        return best, (
-            f"{best} published: MAE {float(skill[best].mean()):.1%} below last value on average "
-            f"over 3/6/12 months; {describe(best)}; baseline {describe(P.BASELINE_LAST)}"
+        point = (
+            f"median: {best} wins, MAE {float(skill[best].mean()):.1%} below last value on "
+            f"average over 3/6/12 months"
         )
-    others = "; ".join(describe(m) for m in candidates) or "no challenger could be scored"
-    return P.BASELINE_LAST, (
-        "nothing beats last value at every horizon, so last value is published: "
-        f"{describe(P.BASELINE_LAST)}; challengers {others}"
+    else:
+        best = P.BASELINE_LAST
+        others = "; ".join(describe(m) for m in candidates) or "no challenger could be scored"
+        point = (
+            "median: nothing beats last value at every horizon, so last value is published "
+            f"(challengers {others})"
+        )
+    conformal = best + CONFORMAL_SUFFIX
+    chosen = best
+    if conformal in models:
+        own, cal = by.loc[best], by.loc[conformal]
+        key = ["interval_score_80_log", "interval_score_95_log"]
+        own_is, cal_is = own[key].mean(), cal[key].mean()
+        if tuple(cal_is) < tuple(own_is):
+            chosen = conformal
+        gain = 1 - cal_is.iloc[0] / own_is.iloc[0] if own_is.iloc[0] > 0 else np.nan
+        interval = (
+            f"interval: {'split-conformal bounds' if chosen == conformal else 'the model bounds of its own'}"
+            f" (mean 80 % interval score {cal_is.iloc[0]:.2f} conformal vs "
+            f"{own_is.iloc[0]:.2f} own, {gain:+.1%} for conformal)"
+        )
+    else:
+        interval = "interval: the model's own bounds (no conformal variant scored)"
+    return chosen, (
+        f"{chosen} published; {point}; {interval}; published {describe(chosen)}"
+        + ("" if chosen == P.BASELINE_LAST else f"; baseline {describe(P.BASELINE_LAST)}")
     )
+
+
+def published_calibration(scores: pd.DataFrame, model: str) -> dict[int, dict[str, float]]:
+    """Horizon (3/6/12) -> bound offsets (bound - median, log) of a conformal model from the
+    pooled backtest rows; empty for a model that is not a conformal variant."""
+    if not model.endswith(CONFORMAL_SUFFIX):
+        return {}
+    rows = scores[(scores["series"] == "all/all/all") & (scores["model"] == model)]
+    out = {}
+    for _, r in rows.iterrows():
+        off = {k: float(r[c]) for k, c in CALIB_COLUMNS.items()}
+        if all(np.isfinite(v) for v in off.values()):
+            out[int(r["horizon_months"])] = off
+    return out
 
 
 def survival_predictions_at(
@@ -585,12 +728,7 @@ def share_backtest(
     if not rows:
         return typed_scores(
             pd.DataFrame(
-                [
-                    _empty_score(
-                        "china_domestic_share",
-                        "no cutoff had enough published figures before it and an actual figure after it",
-                    )
-                ]
+                [_empty_score("china_domestic_share", _share_too_few(share, observed, end))]
             )
         )
     df = pd.DataFrame(rows)
@@ -613,6 +751,33 @@ def share_backtest(
             }
         )
     return typed_scores(pd.DataFrame(out))
+
+
+def _share_too_few(share: pd.DataFrame, observed: pd.DataFrame | None, end: pd.Timestamp) -> str:
+    """Why the share backtest scored nothing, in plain words with the counts behind it."""
+    pts = SH.all_points(share, observed)
+    actual = pts[pts["kind_of_figure"] == "actual"]
+    pub = pd.concat(
+        [
+            df[["published"]].assign(kind=df.get("kind_of_figure", "actual"))
+            for df in (share, observed)
+            if df is not None and "published" in df.columns
+        ],
+        ignore_index=True,
+    )
+    pub = pub[pub["kind"] == "actual"]
+    dates = pd.to_datetime(pub["published"].astype(str), format="mixed", errors="coerce").dropna()
+    dated = (
+        f"{len(dates)} with a publication date (first {dates.min():%Y-%m-%d})"
+        if len(dates)
+        else "none with a publication date"
+    )
+    return (
+        f"too few points to judge: {len(actual)} actual share figures, {dated}; no year-end "
+        f"cutoff before {end:%Y-%m-%d} had a model's minimum of figures published by then and an "
+        "actual figure for a later year, so no share forecast could be scored (analyst "
+        "forecasts are never targets)"
+    )
 
 
 def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | None:
@@ -710,6 +875,9 @@ SCORE_COLUMNS = {
     "skill_vs_rw_drift": "float64",
     "expected_exits": "float64",
     "observed_exits": "float64",
+    "n_forecasts_calibrated": "int64",
+    "n_calibration_errors": "int64",
+    **dict.fromkeys(CALIB_COLUMNS.values(), "float64"),
     "status": "string",
     "reason": "string",
 }

@@ -306,6 +306,34 @@ def origin_forecasts(
     return out
 
 
+def calibrate(
+    quantiles: dict[str, np.ndarray], offsets: dict[int, dict[str, float]]
+) -> dict[str, np.ndarray]:
+    """Bounds replaced by median + the backtest's conformal offset of each lead's horizon (leads
+    1-3 use horizon 3, 4-6 horizon 6, 7-12 horizon 12). Leads beyond the longest backtested
+    horizon were never scored: they take the wider of the model's own bound and the longest
+    horizon's calibrated one. Leads whose horizon has no offsets keep the model's bounds."""
+    out = {k: np.array(v, dtype=float) for k, v in quantiles.items()}
+    offsets = {h: o for h, o in offsets.items() if all(np.isfinite(v) for v in o.values())}
+    if not offsets:
+        return out
+    longest = max(offsets)
+    med = out["median_log"]
+    for i in range(len(med)):
+        lead = i + 1
+        h = min((h for h in offsets if h >= lead), default=None)
+        if h is None:
+            for name, v in offsets[longest].items():
+                b = med[i] + v
+                out[name][i] = (
+                    min(out[name][i], b) if name.startswith("lower") else max(out[name][i], b)
+                )
+            continue
+        for name, v in offsets[h].items():
+            out[name][i] = med[i] + v
+    return out
+
+
 def fit_model(model: str, grid: pd.DataFrame, horizon: int = HORIZON_MONTHS) -> dict:
     """One model on one grid, forecast from its last month (the last observation): log-scale
     quantiles for horizons 1..``horizon`` and its parameters, or a refusal/failure with its
@@ -372,12 +400,18 @@ def forecast_table(
     horizon: int = HORIZON_MONTHS,
     published_model: str = "",
     verdict: str = "",
+    calibration: dict[int, dict[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Price forecasts on the dollar scale for each tier, region, side and model, from the last
     observed month (the origin) with its data age: median and 80 %/95 % bounds per month ahead,
     or one row saying why a model refused. ``published_model`` (chosen by the backtest) is
     marked ``published`` with the backtest ``verdict``; a median below a tenth of the cheapest
-    price ever observed in the series is flagged ``below_floor``."""
+    price ever observed in the series is flagged ``below_floor``. A published model named
+    ``<model>+conformal`` is ``<model>`` with the backtest's ``calibration`` offsets
+    (``calibrate``), added as its own rows."""
+    base_name = published_model.split("+", 1)[0]
+    if published_model != base_name and published_model not in models:
+        models = (*models, published_model)
     rows = []
     as_of_ts = to_timestamp(as_of)
     for tier, region, side in series_keys(prices):
@@ -389,7 +423,9 @@ def forecast_table(
         last_price = float(grid["price_usd_per_mtok"].iloc[-1]) if len(grid) else np.nan
         floor = FLOOR_FRACTION * float(grid["price_usd_per_mtok"].min()) if len(grid) else np.nan
         for model in models:
-            fit = fit_model(model, grid, horizon)
+            fit = dict(fit_model(model.split("+", 1)[0], grid, horizon))
+            if model != model.split("+", 1)[0] and "quantiles" in fit:
+                fit["quantiles"] = calibrate(fit["quantiles"], calibration or {})
             base = {
                 "tier": tier,
                 "region": region,

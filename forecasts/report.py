@@ -106,3 +106,43 @@ def backtest_section(scores: pd.DataFrame, series: str) -> str:
         if name in rows and rows[name].notna().any():
             cols[label] = rows[name].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}")
     return _markdown(pd.DataFrame(cols))
+
+
+def backtest_verdict(scores: pd.DataFrame | None, what: str) -> str:
+    """One line under a forecast: its backtest verdict with the counts behind it. Survival: the
+    IPCW Brier of each model beside the no-exit (persistence) baseline per horizon; a domain
+    whose backtest scored nothing says so with the reason (e.g. too few points to judge)."""
+    if scores is None or scores.empty:
+        return f"Backtest verdict ({what}): no backtest materialized."
+    ok = scores[scores["status"] == "ok"]
+    if ok.empty:
+        return f"Backtest verdict ({what}): not judged: {scores['reason'].iloc[0]}."
+    if ok["brier"].notna().any():
+        cells = []
+        for h, grp in ok.sort_values(["horizon_months", "model"]).groupby("horizon_months"):
+            briers = ", ".join(f"{r.model} {r.brier:.3f}" for r in grp.itertuples())
+            cells.append(f"{h} months (n={int(grp['n_forecasts'].max())}): {briers}")
+        base = ok[ok["model"] == "baseline_persistence"]
+        rest = ok[ok["model"] != "baseline_persistence"].merge(
+            base[["horizon_months", "brier"]], on="horizon_months", suffixes=("", "_base")
+        )
+        beaten = int((rest["brier"] < rest["brier_base"]).sum())
+        return (
+            f"Backtest verdict ({what}): IPCW Brier by horizon (lower is better; "
+            f"baseline_persistence predicts no exit): {'; '.join(cells)}. Models beat the "
+            f"no-exit baseline in {beaten} of {len(rest)} model-horizon cells."
+        )
+    cells = "; ".join(
+        f"{r.model} {r.horizon_months} m: MAE {r.mae_log:.2f}, 80 % cover "
+        f"{r.coverage_80_pct:.0f} %, n={r.n_forecasts}"
+        for r in ok.itertuples()
+    )
+    return f"Backtest verdict ({what}): {cells}."
+
+
+def data_age_line(as_of: object, last_date: object, what: str) -> str:
+    """The age of the newest data point behind a forecast at its vintage."""
+    if pd.isna(last_date) or pd.isna(as_of):
+        return f"Data age ({what}): unknown."
+    age = (pd.Timestamp(as_of) - pd.Timestamp(last_date)).days
+    return f"Data age ({what}): newest figure dated {pd.Timestamp(last_date):%Y-%m-%d}, {age} days before the vintage {pd.Timestamp(as_of):%Y-%m-%d}."

@@ -13,7 +13,14 @@ import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit, logit
 
-from forecasts.common import STATUS_FAILED, STATUS_OK, STATUS_REFUSED, quiet_fit, refusal_reason
+from forecasts.common import (
+    MIN_EXTRA_POINTS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_REFUSED,
+    quiet_fit,
+    refusal_reason,
+)
 
 FIRST_YEAR = 2023
 LAST_YEAR = 2030
@@ -214,7 +221,34 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
         out.update(status=STATUS_FAILED, reason="non-finite prediction")
         return out
     out["slope_logit_per_year"] = slope
+    out["reason"] = guard_widening(len(sub), N_PARAMS[model], float(res.df_resid))
     return out
+
+
+def guard_widening(n_points: int, n_params: int, df_resid: float) -> str:
+    """What relaxing the fit guard costs: when the default guard (parameters + 4 points) would
+    refuse, how much wider the t predictive multiplier is with the residual degrees of freedom
+    these points leave than with those of the fewest points the default guard allows (same
+    model, ``need - n_points`` more degrees of freedom), and than the normal one; empty when
+    the default guard would fit anyway."""
+    need = n_params + MIN_EXTRA_POINTS
+    if n_points >= need:
+        return ""
+    df_guard = df_resid + (need - n_points)
+    cells = []
+    for level, p in (("80 %", 0.9), ("95 %", 0.975)):
+        t_now, t_guard = stats.t.ppf(p, df_resid), stats.t.ppf(p, df_guard)
+        z = stats.norm.ppf(p)
+        cells.append(
+            f"{level} multiplier t({df_resid:g} df) = {t_now:.2f}, {t_now / t_guard - 1:+.0%} "
+            f"vs t({df_guard:g} df) = {t_guard:.2f} at {need} points, {t_now / z - 1:+.0%} vs "
+            f"normal {z:.2f}"
+        )
+    return (
+        f"fit guard relaxed: {n_points} actual figures < {need} the default guard needs "
+        f"({n_params} parameters + {MIN_EXTRA_POINTS}); the interval pays for it on the logit "
+        "scale: " + "; ".join(cells)
+    )
 
 
 def share_table(share: pd.DataFrame, observed: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -286,10 +286,16 @@ def backtest_table(scores: list[pd.DataFrame]) -> str:
         "brier",
         "coverage_80_pct",
         "coverage_95_pct",
+        "interval_score_80_log",
+        "interval_score_95_log",
+        "n_forecasts_calibrated",
         "skill_vs_last_value",
         "skill_vs_rw_drift",
     ]
-    return table(s[[c for c in cols if c in s.columns]].dropna(axis=1, how="all"))
+    refused = pd.concat(parts, ignore_index=True)
+    refused = refused[refused["status"] != "ok"]
+    notes = "".join(f"\n\n- {r.domain}: not judged: {r.reason}." for r in refused.itertuples())
+    return table(s[[c for c in cols if c in s.columns]].dropna(axis=1, how="all")) + notes
 
 
 def gaps_section(ledger: pd.DataFrame, f: Forecasts) -> list[str]:

@@ -30,6 +30,7 @@ from assets.report.outlook import (
     verdict_section,
 )
 from assets.report.wording import directional, directional_range
+from forecasts import report as forecast_report
 
 MAIN_PAGE = "outlook.md"
 #: The article the ledger checks, as its text names itself: it states no title and no date.
@@ -466,6 +467,10 @@ def forecast_survival(page: Page) -> list[str]:
         "## Startup survival and competing exits",
         *_image(page, "survival_all", "survival and cumulative incidence, all"),
         *_image(page, "survival_cn", "survival and cumulative incidence, China"),
+        forecast_report.backtest_verdict(
+            page.forecasts.startup_survival_backtest, "startup survival"
+        ),
+        "",
     ]
 
 
@@ -477,7 +482,22 @@ def forecast_share(page: Page) -> list[str]:
         *_image(page, "share", "domestic share forecast"),
         share_forecast_table(sh) if sh is not None else "_(not materialized)_",
         "",
+        forecast_report.backtest_verdict(page.forecasts.china_share_backtest, "China share"),
+        "",
+        _share_age(sh),
+        "",
     ]
+
+
+def _share_age(sh: pd.DataFrame | None) -> str:
+    """Data age of the share forecast: its newest actual figure (a year: dated at its end)."""
+    if sh is None or sh.empty:
+        return ""
+    actual = sh[(sh["model"] == "source_figure") & (sh["kind_of_figure"] == "actual")]
+    last = pd.Timestamp(f"{int(actual['year'].max())}-12-31") if len(actual) else pd.NaT
+    return forecast_report.data_age_line(
+        sh["as_of_date"].max(), last, "China share, newest actual figure's year end"
+    )
 
 
 def forecast_predictions(page: Page) -> list[str]:
