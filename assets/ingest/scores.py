@@ -27,7 +27,13 @@ MODEL_SCORES = SourceSchema(
             choices=BENCHMARKS,
         ),
         Column(
-            "score_pct", "float", "Accuracy on the benchmark", unit="%", required=True, min=0, max=100
+            "score_pct",
+            "float",
+            "Accuracy on the benchmark",
+            unit="%",
+            required=True,
+            min=0,
+            max=100,
         ),
         Column("model_release_date", "date", "Release date of the model", past=True),
     ),
