@@ -21,6 +21,16 @@ REGIONS = ("world", "US", "CN")
 #: Fewest monthly points a decline rate is fitted on (slope, intercept and two residual d.o.f.).
 MIN_POINTS = 4
 DAYS_PER_YEAR = 365.25
+#: Columns of one index point.
+POINT_COLUMNS = (
+    "month",
+    "blended_usd_per_mtok",
+    "model",
+    "provider",
+    "score_pct",
+    "is_frontier",
+    "source_url",
+)
 #: Seller region of LiteLLM catalog providers (the seller's headquarters); others are left out.
 CATALOG_PROVIDER_REGION = {
     "openai": "US",
@@ -81,6 +91,7 @@ def price_observations(
                 dated["input_usd_per_mtok"], dated["output_usd_per_mtok"]
             ),
             "origin": "api_prices",
+            "source_url": dated["source_url"].astype(str) if "source_url" in dated else "",
         }
     )
     cat = catalog[
@@ -96,6 +107,7 @@ def price_observations(
                 cat["input_usd_per_mtok"], cat["output_usd_per_mtok"]
             ),
             "origin": "litellm_catalog",
+            "source_url": cat["source_url"].astype(str) if "source_url" in cat else "",
         }
     )
     out = pd.concat([hist, current], ignore_index=True)
@@ -133,12 +145,14 @@ def cheapest_by_month(
                 "is_frontier",
             ]
         )
+    if "source_url" not in obs:
+        obs = obs.assign(source_url="")
     best = obs.sort_values(["month", "blended_usd_per_mtok", "model"]).groupby("month").head(1)
     best = best.reset_index(drop=True)
     # A month sets the frontier when its cheapest price is below every earlier month's.
     earlier_min = best["blended_usd_per_mtok"].cummin().shift(1, fill_value=np.inf)
     best["is_frontier"] = best["blended_usd_per_mtok"] < earlier_min
-    return best[["month", "blended_usd_per_mtok", "model", "provider", "score_pct", "is_frontier"]]
+    return best[[*POINT_COLUMNS]]
 
 
 def newey_west_lags(n: int) -> int:
@@ -178,24 +192,17 @@ def index_table(observations: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFram
                 pts = cheapest_by_month(observations, by_key, threshold, region)
                 frames.append(pts.assign(benchmark=benchmark, threshold=threshold, region=region))
     out = pd.concat(frames, ignore_index=True)
-    return out[
-        [
-            "benchmark",
-            "threshold",
-            "region",
-            "month",
-            "blended_usd_per_mtok",
-            "model",
-            "provider",
-            "score_pct",
-            "is_frontier",
-        ]
-    ].astype(
+    return out[["benchmark", "threshold", "region", *POINT_COLUMNS]].astype(
         {
             "month": "datetime64[ns]",
             "blended_usd_per_mtok": float,
             "score_pct": float,
             "is_frontier": bool,
+            "model": "string",
+            "provider": "string",
+            "source_url": "string",
+            "benchmark": "string",
+            "region": "string",
         }
     )
 
@@ -220,6 +227,8 @@ def decline_table(index: pd.DataFrame) -> pd.DataFrame:
 
 def reconcile(decline: pd.DataFrame, published: pd.DataFrame) -> str:
     """One paragraph setting the measured world rates beside Epoch AI's and a16z's estimates."""
+    if decline.empty:
+        return "No threshold has enough dated monthly points to fit a decline rate."
     world = decline[(decline["region"] == "world") & (decline["status"] == "ok")]
     if world.empty:
         return "No threshold has enough dated monthly points to fit a decline rate."
@@ -240,3 +249,56 @@ def reconcile(decline: pd.DataFrame, published: pd.DataFrame) -> str:
         "of vendors and US/Chinese hosts only, so rates sit at the low end of Epoch's 9-900x "
         "range and near a16z's 10x."
     )
+
+
+def with_published(decline: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """The measured rates with the published estimates (Epoch AI, a16z, ...) as rows beside
+    them, each tagged by who estimated it."""
+    measured = decline.assign(
+        estimate_by="pipeline: constant-capability index, OLS with Newey-West HAC",
+        scope=decline["benchmark"] + " >= " + decline["threshold"].map("{:g}".format),
+        source="",
+        source_url="",
+    )
+    pubs = pd.DataFrame(
+        {
+            "estimate_by": "published: " + published["publisher"].astype(str),
+            "scope": published["scope"].astype(str),
+            "decline_x_per_year": published["decline_factor_per_year"].astype(float),
+            "decline_x_per_year_low_95": published["decline_factor_per_year_low"].astype(float),
+            "decline_x_per_year_high_95": published["decline_factor_per_year_high"].astype(float),
+            "first_month": pd.to_datetime(published["period_start"]),
+            "last_month": pd.to_datetime(published["period_end"]),
+            "status": "published",
+            "source": published["source"].astype(str),
+            "source_url": published["source_url"].astype(str),
+        }
+    )
+    out = pd.concat([measured, pubs], ignore_index=True)
+    return out.reindex(columns=list(DECLINE_COLUMNS)).astype(DECLINE_DTYPES)
+
+
+DECLINE_DTYPES = {
+    "estimate_by": "string",
+    "benchmark": "string",
+    "threshold": float,
+    "region": "string",
+    "scope": "string",
+    "n_points": "Int64",
+    "n_months_observed": "Int64",
+    "maxlags": float,
+    "log_slope_per_year": float,
+    "log_slope_se": float,
+    "decline_x_per_year": float,
+    "decline_x_per_year_low_80": float,
+    "decline_x_per_year_high_80": float,
+    "decline_x_per_year_low_95": float,
+    "decline_x_per_year_high_95": float,
+    "first_month": "datetime64[ns]",
+    "last_month": "datetime64[ns]",
+    "status": "string",
+    "reason": "string",
+    "source": "string",
+    "source_url": "string",
+}
+DECLINE_COLUMNS = tuple(DECLINE_DTYPES)

@@ -169,3 +169,42 @@ def test_index_matches_plain_loop(rows, threshold):
         frontier = got.loc[got["month"] == month, "is_frontier"].item()
         assert frontier == (expected[month] < running)
         running = min(running, expected[month])
+
+
+def test_assets_materialize_index_and_decline_beside_published(warehouse):
+    """The two assets run on a vintage: catalog prices dated by their snapshot, refusals for
+    short series, and the published estimate as a row beside the measured ones."""
+    import dagster as dg
+
+    from forecasts import assets as FA
+    from forecasts.vintage import read_vintages
+    from pipelines import settings
+    from tests.forecasts.test_forecast_assets import RESOURCES, _upstream
+
+    assert dg.materialize(_upstream(), resources=RESOURCES).success
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [*_upstream(), FA.capability_price_index, FA.capability_price_decline],
+        partition_key="2026-01-05",
+        resources=RESOURCES,
+        instance=instance,
+        selection=["capability_price_index", "capability_price_decline"],
+    )
+    assert result.success
+    layer = settings.layer_dir("forecasts")
+    index = read_vintages(layer, "capability_price_index")
+    world = index[(index["benchmark"] == "mmlu") & (index["threshold"] == 80.0)]
+    world = world[world["region"] == "world"]
+    # the catalog (snapshot 2026-01-01) gives the January point: host price 0.75*0.2+0.25*0.6
+    jan = world[world["month"] == pd.Timestamp("2026-01-01")]
+    assert jan["blended_usd_per_mtok"].item() == pytest.approx(0.3)
+    decline = read_vintages(layer, "capability_price_decline")
+    published = decline[decline["status"] == "published"]
+    assert published["estimate_by"].tolist() == ["published: Sim Lab"]
+    cn = decline[(decline["region"] == "CN") & (decline["benchmark"] == "mmlu")]
+    # the only CN model scores 72: fitted at MMLU >= 70, refused above it
+    assert cn.set_index("threshold")["status"].to_dict() == {
+        70.0: "ok",
+        80.0: "refused",
+        85.0: "refused",
+    }
