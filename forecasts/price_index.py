@@ -211,18 +211,28 @@ def decline_table(index: pd.DataFrame) -> pd.DataFrame:
     """Decline rate per benchmark threshold and region, fitted (as Epoch does) on the months that
     set a new lowest price at the threshold; ``n_months_observed`` counts every monthly point."""
     rows = []
-    for (benchmark, threshold, region), series in index.groupby(
-        ["benchmark", "threshold", "region"], sort=False
-    ):
-        pts = series[series["is_frontier"]]
-        fit = hac_decline(pts["month"], pts["blended_usd_per_mtok"])
-        first, last = pts["month"].min(), pts["month"].max()
-        rows.append(
-            {"benchmark": benchmark, "threshold": threshold, "region": region}
-            | fit
-            | {"n_months_observed": len(series), "first_month": first, "last_month": last}
-        )
+    for benchmark, thresholds in THRESHOLDS.items():
+        for threshold in thresholds:
+            for region in REGIONS:
+                series = index[
+                    (index["benchmark"] == benchmark)
+                    & (index["threshold"] == threshold)
+                    & (index["region"] == region)
+                ]
+                rows.append(_decline_row(benchmark, threshold, region, series))
     return pd.DataFrame(rows)
+
+
+def _decline_row(benchmark: str, threshold: float, region: str, series: pd.DataFrame) -> dict:
+    """One threshold and region's fit over its frontier months (refused when too few)."""
+    pts = series[series["is_frontier"].astype(bool)]
+    fit = hac_decline(pts["month"], pts["blended_usd_per_mtok"])
+    first, last = pts["month"].min(), pts["month"].max()
+    return (
+        {"benchmark": benchmark, "threshold": threshold, "region": region}
+        | fit
+        | {"n_months_observed": len(series), "first_month": first, "last_month": last}
+    )
 
 
 def reconcile(decline: pd.DataFrame, published: pd.DataFrame) -> str:
