@@ -647,3 +647,115 @@ ASSET_CHECKS = [
     _coverage_check(startup_survival_backtest, "startup_survival_interval_coverage"),
     _coverage_check(china_share_backtest, "china_share_interval_coverage"),
 ]
+
+
+# Constant-capability price index (issue 10 item 3): Epoch AI's method on dated list prices.
+from forecasts import price_index as PX  # noqa: E402
+
+CAPABILITY_INDEX_SCHEMA = column_schema(
+    ("benchmark", "string", "", "mmlu | gpqa"),
+    ("threshold", "float64", "%", "Score a model must reach to count"),
+    ("region", "string", "", "world | US | CN (seller's region)"),
+    ("month", "datetime64[ns]", "month", "Month a qualifying price was observed"),
+    ("blended_usd_per_mtok", "float64", "USD/Mtok", PX.BLEND_NOTE),
+    ("model", "string", "", "Model with the cheapest qualifying price that month"),
+    ("provider", "string", "", "Seller of that price (vendor or host)"),
+    ("score_pct", "float64", "%", "That model's score on the benchmark"),
+    ("is_frontier", "bool", "", "Cheaper than every earlier month: a point of the fitted trend"),
+    ("source_url", "string", "", "Source of the price"),
+    *AS_OF,
+)
+CAPABILITY_DECLINE_SCHEMA = column_schema(
+    ("estimate_by", "string", "", "pipeline (HAC fit) | published: <publisher>"),
+    ("benchmark", "string", "", "mmlu | gpqa (empty for published)"),
+    ("threshold", "float64", "%", "Capability threshold"),
+    ("region", "string", "", "world | US | CN"),
+    ("scope", "string", "", "What is held fixed"),
+    ("n_points", "Int64", "months", "Frontier months in the fit"),
+    ("n_months_observed", "Int64", "months", "Months with a qualifying observed price"),
+    ("maxlags", "float64", "months", "Newey-West lags, floor(4 (n/100)^(2/9))"),
+    ("log_slope_per_year", "float64", "1/year", "OLS slope of log blended price"),
+    ("log_slope_se", "float64", "1/year", "HAC standard error of the slope"),
+    ("decline_x_per_year", "float64", "x/year", "exp(-slope)"),
+    ("decline_x_per_year_low_80", "float64", "x/year", "80 % HAC interval, low"),
+    ("decline_x_per_year_high_80", "float64", "x/year", "80 % HAC interval, high"),
+    ("decline_x_per_year_low_95", "float64", "x/year", "95 % HAC interval (or published range)"),
+    ("decline_x_per_year_high_95", "float64", "x/year", "95 % HAC interval (or published range)"),
+    ("first_month", "datetime64[ns]", "month", "First point"),
+    ("last_month", "datetime64[ns]", "month", "Last point"),
+    ("status", "string", "", "ok | refused | published"),
+    ("reason", "string", "", "Why a fit refused"),
+    ("source", "string", "", "Publication of a published estimate"),
+    ("source_url", "string", "", "URL of a published estimate"),
+    *AS_OF,
+)
+
+
+def _capability_observations(
+    api_prices: pd.DataFrame, stg_litellm_prices: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Observed prices known on the vintage date: dated list prices and, when its snapshot is not
+    later than the vintage, the LiteLLM catalog's current prices dated by its snapshot."""
+    snapshot = pd.Timestamp(stg_litellm_prices["published"].max())
+    catalog = stg_litellm_prices if snapshot <= as_of else stg_litellm_prices.iloc[0:0]
+    return PX.price_observations(_prices_known(api_prices, as_of), catalog, snapshot)
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Constant-capability API price index (Epoch AI's method): for MMLU >= 70/80/85 "
+    "and GPQA >= 50/65, the cheapest blended price (3:1 input:output) among models at or above "
+    "the threshold in each month a price was observed, world and by seller region; no "
+    "carried-forward points.",
+    metadata={"dagster/column_schema": CAPABILITY_INDEX_SCHEMA},
+    **COMMON,
+)
+def capability_price_index(
+    context: dg.AssetExecutionContext,
+    api_prices: pd.DataFrame,
+    stg_litellm_prices: pd.DataFrame,
+    model_scores: pd.DataFrame,
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    obs = _capability_observations(api_prices, stg_litellm_prices, as_of)
+    table = _stamp(PX.index_table(obs, model_scores), as_of)
+    placed = {
+        b: int(obs["model_key"].isin(PX.model_scores_by_key(model_scores, b).index).sum())
+        for b in PX.THRESHOLDS
+    }
+    context.add_output_metadata(
+        {
+            "blend": PX.BLEND_NOTE,
+            "n_observations": len(obs),
+            "n_models_priced": int(obs["model"].nunique()),
+            "n_observations_placed": dg.MetadataValue.json(placed),
+        }
+    )
+    return table
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="x-fold price decline per year at constant capability: OLS of log blended price "
+    "on time over the months that set a new low at each threshold, with Newey-West (HAC) 80/95 % "
+    "intervals and n, beside the published estimates (Epoch AI, a16z).",
+    metadata={"dagster/column_schema": CAPABILITY_DECLINE_SCHEMA},
+    **COMMON,
+)
+def capability_price_decline(
+    context: dg.AssetExecutionContext,
+    capability_price_index: pd.DataFrame,
+    price_decline_estimates: pd.DataFrame,
+) -> pd.DataFrame:
+    as_of = _as_of(context)
+    index = capability_price_index.drop(columns=["as_of_date"])
+    decline = PX.decline_table(index)
+    published = known_as_of(price_decline_estimates, as_of, None)
+    table = _stamp(PX.with_published(decline, published), as_of)
+    context.add_output_metadata(
+        {"reconciliation": PX.reconcile(decline, published), "blend": PX.BLEND_NOTE}
+    )
+    return table
+
+
+ASSETS = [*ASSETS, capability_price_index, capability_price_decline]

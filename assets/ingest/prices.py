@@ -34,9 +34,9 @@ API_PRICES = SourceSchema(
         Column(
             "tier",
             "str",
-            "frontier | gpt4_class | small",
+            "frontier | gpt4_class | small | unclassified (placed by capability scores instead)",
             required=True,
-            choices=("frontier", "gpt4_class", "small"),
+            choices=("frontier", "gpt4_class", "small", "unclassified"),
         ),
         Column(
             "effective_date",

@@ -70,6 +70,8 @@ REPORT_FORECASTS = (
     "startup_survival_backtest",
     "china_share_forecast",
     "china_share_backtest",
+    "capability_price_index",
+    "capability_price_decline",
 )
 
 
@@ -263,6 +265,10 @@ def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict
         out["survival_cn"] = fc.survival_chart(survival, "CN", age)
     if tables.get("china_share_forecast") is not None:
         out["share"] = fc.share_chart(tables["china_share_forecast"])
+    if tables.get("capability_price_index") is not None:
+        from forecasts.price_index_report import index_chart
+
+        out["capability_index"] = index_chart(tables["capability_price_index"])
     if tables.get("api_price_backtest") is not None:
         out["backtest_prices"] = fc.backtest_chart(tables["api_price_backtest"], "mase_log")
     return out

@@ -12,6 +12,7 @@ from assets.report.charts import chip_rows
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, fmt
 from assets.report.wording import OPPOSITE, directional, directional_range
 from forecasts import report as forecast_report
+from forecasts.price_index_report import headline_line as capability_line
 
 HEADLINE_TIERS = (("gpt4_class", "US"), ("gpt4_class", "CN"), ("frontier", "US"), ("small", "CN"))
 SHARE_MODEL = "logit_ols_actuals_only"
@@ -29,6 +30,8 @@ class Forecasts:
     startup_survival_backtest: pd.DataFrame | None = None
     china_share_forecast: pd.DataFrame | None = None
     china_share_backtest: pd.DataFrame | None = None
+    capability_price_index: pd.DataFrame | None = None
+    capability_price_decline: pd.DataFrame | None = None
     extra_gaps: list[str] = field(default_factory=list)
 
 
@@ -108,6 +111,9 @@ def _image(charts: dict[str, str], name: str, alt: str) -> str:
 def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
     """One bullet per headline number, each with its interval and where it comes from."""
     out = []
+    capability = capability_line(f.capability_price_decline)
+    if capability:
+        out.append(f"- {capability}")
     d = f.api_price_decline
     if d is not None and len(d):
         pipe = d[(d["status"] == "ok") & (d["price_side"] == "input")]
@@ -119,7 +125,8 @@ def headline_lines(ledger: pd.DataFrame, f: Forecasts) -> list[str]:
                     f"- API prices, {tier} {region} (input, cheapest at or above tier): falling "
                     f"{fmt(r['decline_factor_per_year'])}x per year (95% CI "
                     f"{fmt(r['decline_factor_per_year_low'])}-{fmt(r['decline_factor_per_year_high'])}x, "
-                    f"{int(r['n_points'])} months with a price)."
+                    f"{int(r['n_points'])} months with a price). A vendor tier label, not "
+                    "constant capability: the constant-capability rate is the headline."
                 )
         published = d[d["status"] == "published"]
         pub = published["decline_factor_per_year"].dropna()

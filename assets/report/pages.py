@@ -27,9 +27,11 @@ from assets.report.outlook import (
     predictions_section,
     price_forecast_table,
     share_forecast_table,
+    table,
     verdict_section,
 )
 from assets.report.wording import directional, directional_range
+from forecasts import price_index, price_index_report
 from forecasts import report as forecast_report
 
 MAIN_PAGE = "outlook.md"
@@ -114,8 +116,38 @@ def _rows(page: Page, rules: tuple[str, ...]) -> pd.DataFrame:
     return page.ledger[page.ledger["rule"].isin(rules)]
 
 
+def capability_headline(page: Page) -> Headline | None:
+    """How fast the cheapest price at GPT-4-level capability (MMLU >= 80) falls, world, with its
+    Newey-West interval and n, beside Epoch AI's and a16z's published rates."""
+    d = page.forecasts.capability_price_decline
+    line = price_index_report.headline_line(d)
+    if line is None:
+        return None
+    bench, thr = price_index_report.HEADLINE
+    r = d[
+        (d["status"] == "ok")
+        & (d["region"] == "world")
+        & (d["benchmark"] == bench)
+        & (d["threshold"] == thr)
+    ].iloc[0]
+    return Headline(
+        f"API prices at constant capability ({bench.upper()} >= {thr:g}, cheapest model, 3:1 blend)",
+        f"falling {fmt(float(r['decline_x_per_year']))}x per year",
+        f"95% HAC CI {fmt(float(r['decline_x_per_year_low_95']))}-"
+        f"{fmt(float(r['decline_x_per_year_high_95']))}x; " + line.split("); ", 1)[-1],
+        "capability_index",
+        f"{int(r['n_points'])} months setting a new low, "
+        f"{int(r['n_months_observed'])} months with a qualifying price",
+        "forecasts.md",
+    )
+
+
 def price_headline(page: Page) -> Headline | None:
-    """How fast GPT-4-class API prices fall, US and China, with 95 % intervals."""
+    """The constant-capability rate when it exists; otherwise how fast GPT-4-class (vendor tier
+    label) API prices fall, US and China, with 95 % intervals."""
+    capability = capability_headline(page)
+    if capability is not None:
+        return capability
     d = page.forecasts.api_price_decline
     if d is None or d.empty:
         return None
@@ -461,6 +493,25 @@ def forecast_prices(page: Page) -> list[str]:
     ]
 
 
+def forecast_capability_index(page: Page) -> list[str]:
+    """The constant-capability price index: chart, decline rates beside the published ones, and
+    the reconciliation in words."""
+    d = page.forecasts.capability_price_decline
+    return [
+        "## API prices at constant capability (Epoch AI's method)",
+        "",
+        f"Cheapest price among models at or above each benchmark threshold ({price_index.BLEND_NOTE}), in "
+        "months with an observed list price only; the decline is an OLS of log price on time "
+        "over the months that set a new low, with Newey-West (HAC) intervals.",
+        "",
+        *_image(page, "capability_index", "constant-capability price index"),
+        table(price_index_report.decline_rows(d)) if d is not None else "_(not materialized)_",
+        "",
+        price_index_report.reconciliation(d) if d is not None else "",
+        "",
+    ]
+
+
 def forecast_survival(page: Page) -> list[str]:
     """Startup survival and competing exits, all and China."""
     return [
@@ -528,6 +579,7 @@ DETAIL_PAGES: dict[str, tuple[str, tuple[Section, ...]]] = {
         "Forecasts",
         (
             forecast_numbers,
+            forecast_capability_index,
             forecast_prices,
             forecast_survival,
             forecast_share,

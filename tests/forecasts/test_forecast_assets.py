@@ -85,6 +85,24 @@ def _upstream() -> list[dg.AssetsDefinition]:
                 "published": ["2025-03-12"],
             }
         ),
+        "stg_litellm_prices": lambda: pd.DataFrame(
+            {
+                "model_id": ["sim-model", "host/sim-model-instruct"],
+                "provider": ["openai", "together_ai"],
+                "mode": ["chat", "chat"],
+                "input_usd_per_mtok": [0.5, 0.2],
+                "output_usd_per_mtok": [1.5, 0.6],
+                "source_url": ["https://example.org/catalog"] * 2,
+                "published": ["2026-01-01"] * 2,
+            }
+        ),
+        "model_scores": lambda: pd.DataFrame(
+            {
+                "model": ["sim-model", "sim-model", "cn1", "m1"],
+                "benchmark": ["mmlu", "gpqa", "mmlu", "mmlu"],
+                "score_pct": [86.0, 66.0, 72.0, 88.0],
+            }
+        ),
         "startups": _startups,
         "startup_events": lambda: pd.DataFrame(
             {

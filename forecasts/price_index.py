@@ -1,0 +1,314 @@
+"""Constant-capability API price index (Epoch AI's method): for each benchmark threshold, the
+cheapest blended price among models scoring at or above it, in each month a price was observed,
+and its decline rate from a log-linear OLS with a Newey–West (HAC) interval."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+#: Blended price weights: 3 input tokens per output token (Epoch AI's and a16z's convention).
+INPUT_WEIGHT = 0.75
+OUTPUT_WEIGHT = 0.25
+BLEND_NOTE = "blended USD per 1M tokens = 0.75 x input + 0.25 x output (3:1 input:output)"
+#: Capability thresholds (score in %) per benchmark.
+THRESHOLDS: dict[str, tuple[float, ...]] = {"mmlu": (70.0, 80.0, 85.0), "gpqa": (50.0, 65.0)}
+REGIONS = ("world", "US", "CN")
+#: Fewest monthly points a decline rate is fitted on (slope, intercept and two residual d.o.f.).
+MIN_POINTS = 4
+DAYS_PER_YEAR = 365.25
+#: Columns of one index point.
+POINT_COLUMNS = (
+    "month",
+    "blended_usd_per_mtok",
+    "model",
+    "provider",
+    "score_pct",
+    "is_frontier",
+    "source_url",
+)
+#: Seller region of LiteLLM catalog providers (the seller's headquarters); others are left out.
+CATALOG_PROVIDER_REGION = {
+    "openai": "US",
+    "anthropic": "US",
+    "gemini": "US",
+    "xai": "US",
+    "together_ai": "US",
+    "fireworks_ai": "US",
+    "deepinfra": "US",
+    "groq": "US",
+    "cerebras": "US",
+    "sambanova": "US",
+    "hyperbolic": "US",
+    "baseten": "US",
+    "lambda_ai": "US",
+    "deepseek": "CN",
+    "dashscope": "CN",
+    "moonshot": "CN",
+    "zai": "CN",
+    "volcengine": "CN",
+    "minimax": "CN",
+    "tencent": "CN",
+}
+
+_DATE_SUFFIX = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|@.*)$")
+_DROP_SUFFIX = re.compile(r"(-instruct|-it|-chat|-latest|-preview)$")
+
+
+def model_key(name: str) -> str:
+    """A matching key for one model name across sources: last path segment, lower case, dots as
+    dashes, without a parenthetical, a date/version stamp or an -instruct/-chat/-preview suffix."""
+    key = str(name).strip().lower().split("/")[-1]
+    key = re.sub(r"\s*\(.*\)\s*", "", key).replace(".", "-").replace("_", "-").replace(" ", "-")
+    key = re.sub(r"^(meta-|accounts-fireworks-models-)", "", key)
+    for _ in range(3):
+        key = _DROP_SUFFIX.sub("", _DATE_SUFFIX.sub("", key))
+    return key
+
+
+def blended_usd_per_mtok(input_usd: pd.Series, output_usd: pd.Series) -> pd.Series:
+    """The 3:1 blended price; missing when either side is missing (never half a price)."""
+    return INPUT_WEIGHT * input_usd + OUTPUT_WEIGHT * output_usd
+
+
+def price_observations(
+    api_prices: pd.DataFrame, catalog: pd.DataFrame, snapshot_date: object
+) -> pd.DataFrame:
+    """Dated prices as observations: each dated row of ``api_prices`` at its effective date, and
+    each chat model of the current catalog (LiteLLM) at the catalog's snapshot date."""
+    dated = api_prices[api_prices["effective_date"].notna()]
+    hist = pd.DataFrame(
+        {
+            "model": dated["model"].astype(str),
+            "provider": dated["provider"].astype(str),
+            "region": dated["region"].astype(str),
+            "date": pd.to_datetime(dated["effective_date"]),
+            "blended_usd_per_mtok": blended_usd_per_mtok(
+                dated["input_usd_per_mtok"], dated["output_usd_per_mtok"]
+            ),
+            "origin": "api_prices",
+            "source_url": dated["source_url"].astype(str) if "source_url" in dated else "",
+        }
+    )
+    cat = catalog[
+        (catalog["mode"] == "chat") & catalog["provider"].isin(list(CATALOG_PROVIDER_REGION))
+    ]
+    current = pd.DataFrame(
+        {
+            "model": cat["model_id"].astype(str),
+            "provider": cat["provider"].astype(str),
+            "region": cat["provider"].map(CATALOG_PROVIDER_REGION),
+            "date": pd.Timestamp(snapshot_date),
+            "blended_usd_per_mtok": blended_usd_per_mtok(
+                cat["input_usd_per_mtok"], cat["output_usd_per_mtok"]
+            ),
+            "origin": "litellm_catalog",
+            "source_url": cat["source_url"].astype(str) if "source_url" in cat else "",
+        }
+    )
+    out = pd.concat([hist, current], ignore_index=True)
+    out = out[out["blended_usd_per_mtok"].notna() & (out["blended_usd_per_mtok"] > 0)]
+    out["model_key"] = out["model"].map(model_key)
+    out["month"] = out["date"].dt.to_period("M").dt.to_timestamp()
+    return out.reset_index(drop=True)
+
+
+def model_scores_by_key(scores: pd.DataFrame, benchmark: str) -> pd.Series:
+    """Score per model key on one benchmark; versions sharing a key keep their lowest score, so a
+    model is placed at a threshold only when every version of it reaches it."""
+    rows = scores[scores["benchmark"] == benchmark]
+    return rows.groupby(rows["model"].map(model_key))["score_pct"].min()
+
+
+def cheapest_by_month(
+    observations: pd.DataFrame, scores: pd.Series, threshold: float, region: str = "world"
+) -> pd.DataFrame:
+    """For each month with an observed price of a model scoring at or above ``threshold``, the
+    cheapest such price (and its model); months without an observation have no point."""
+    obs = observations.assign(score_pct=observations["model_key"].map(scores))
+    keep = obs["score_pct"] >= threshold
+    if region != "world":
+        keep &= obs["region"] == region
+    obs = obs[keep]
+    if obs.empty:
+        return pd.DataFrame(
+            columns=[
+                "month",
+                "blended_usd_per_mtok",
+                "model",
+                "provider",
+                "score_pct",
+                "is_frontier",
+            ]
+        )
+    if "source_url" not in obs:
+        obs = obs.assign(source_url="")
+    best = obs.sort_values(["month", "blended_usd_per_mtok", "model"]).groupby("month").head(1)
+    best = best.reset_index(drop=True)
+    # A month sets the frontier when its cheapest price is below every earlier month's.
+    earlier_min = best["blended_usd_per_mtok"].cummin().shift(1, fill_value=np.inf)
+    best["is_frontier"] = best["blended_usd_per_mtok"] < earlier_min
+    return best[[*POINT_COLUMNS]]
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey and West's (1994) rule of thumb for the Bartlett kernel: floor(4 (n/100)^(2/9))."""
+    return int(np.floor(4 * (n / 100) ** (2 / 9)))
+
+
+def hac_decline(months: pd.Series, prices: pd.Series, maxlags: int | None = None) -> dict:
+    """x-fold decline per year from OLS of log price on time in years, with Newey–West (HAC)
+    80 % and 95 % intervals; refuses below ``MIN_POINTS`` points or with a single month."""
+    t = (pd.to_datetime(months) - pd.Timestamp("2020-01-01")).dt.days.to_numpy() / DAYS_PER_YEAR
+    y = np.log(prices.to_numpy(dtype=float))
+    n = len(y)
+    out = {"n_points": n, "maxlags": np.nan, "status": "ok", "reason": ""}
+    if n < MIN_POINTS or np.ptp(t) == 0:
+        return out | {"status": "refused", "reason": f"{n} monthly point(s); needs {MIN_POINTS}"}
+    lags = newey_west_lags(n) if maxlags is None else maxlags
+    fit = sm.OLS(y, sm.add_constant(t)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    slope, se = float(fit.params[1]), float(fit.bse[1])
+    out |= {"maxlags": lags, "log_slope_per_year": slope, "log_slope_se": se}
+    out["decline_x_per_year"] = float(np.exp(-slope))
+    for level in (80, 95):
+        z = stats.norm.ppf(0.5 + level / 200)
+        # A faster fall (more negative slope) is the high end of the decline factor.
+        out[f"decline_x_per_year_low_{level}"] = float(np.exp(-(slope + z * se)))
+        out[f"decline_x_per_year_high_{level}"] = float(np.exp(-(slope - z * se)))
+    return out
+
+
+def index_table(observations: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The index points of every benchmark threshold and region."""
+    frames = []
+    for benchmark, thresholds in THRESHOLDS.items():
+        by_key = model_scores_by_key(scores, benchmark)
+        for threshold in thresholds:
+            for region in REGIONS:
+                pts = cheapest_by_month(observations, by_key, threshold, region)
+                frames.append(pts.assign(benchmark=benchmark, threshold=threshold, region=region))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["benchmark", "threshold", "region", *POINT_COLUMNS]].astype(
+        {
+            "month": "datetime64[ns]",
+            "blended_usd_per_mtok": float,
+            "score_pct": float,
+            "is_frontier": bool,
+            "model": "string",
+            "provider": "string",
+            "source_url": "string",
+            "benchmark": "string",
+            "region": "string",
+        }
+    )
+
+
+def decline_table(index: pd.DataFrame) -> pd.DataFrame:
+    """Decline rate per benchmark threshold and region, fitted (as Epoch does) on the months that
+    set a new lowest price at the threshold; ``n_months_observed`` counts every monthly point."""
+    rows = []
+    for benchmark, thresholds in THRESHOLDS.items():
+        for threshold in thresholds:
+            for region in REGIONS:
+                series = index[
+                    (index["benchmark"] == benchmark)
+                    & (index["threshold"] == threshold)
+                    & (index["region"] == region)
+                ]
+                rows.append(_decline_row(benchmark, threshold, region, series))
+    return pd.DataFrame(rows)
+
+
+def _decline_row(benchmark: str, threshold: float, region: str, series: pd.DataFrame) -> dict:
+    """One threshold and region's fit over its frontier months (refused when too few)."""
+    pts = series[series["is_frontier"].astype(bool)]
+    fit = hac_decline(pts["month"], pts["blended_usd_per_mtok"])
+    first, last = pts["month"].min(), pts["month"].max()
+    return (
+        {"benchmark": benchmark, "threshold": threshold, "region": region}
+        | fit
+        | {"n_months_observed": len(series), "first_month": first, "last_month": last}
+    )
+
+
+def reconcile(decline: pd.DataFrame, published: pd.DataFrame) -> str:
+    """One paragraph setting the measured world rates beside Epoch AI's and a16z's estimates."""
+    if decline.empty:
+        return "No threshold has enough dated monthly points to fit a decline rate."
+    world = decline[(decline["region"] == "world") & (decline["status"] == "ok")]
+    if world.empty:
+        return "No threshold has enough dated monthly points to fit a decline rate."
+    lo, hi = world["decline_x_per_year"].min(), world["decline_x_per_year"].max()
+    med = world["decline_x_per_year"].median()
+    pubs = "; ".join(
+        f"{r.publisher}: {r.decline_factor_per_year:g}x/yr ({r.scope})"
+        for r in published.itertuples()
+        if pd.notna(r.decline_factor_per_year)
+    )
+    return (
+        f"Measured world rates run {lo:.1f}x to {hi:.1f}x per year across thresholds (median "
+        f"{med:.1f}x), against published estimates of {pubs}. Epoch fits the cheapest model "
+        "at each threshold over the model's release dates with a per-benchmark window, so "
+        "early points at the launch of a threshold's first model dominate; here a point is a "
+        "month with an observed list price (launches, cuts, and the catalog's current prices), "
+        "which spans a longer window with more late, slow-moving months, and uses list prices "
+        "of vendors and US/Chinese hosts only, so rates sit at the low end of Epoch's 9-900x "
+        "range and near a16z's 10x."
+    )
+
+
+def with_published(decline: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """The measured rates with the published estimates (Epoch AI, a16z, ...) as rows beside
+    them, each tagged by who estimated it."""
+    measured = decline.assign(
+        estimate_by="pipeline: constant-capability index, OLS with Newey-West HAC",
+        scope=decline["benchmark"] + " >= " + decline["threshold"].map("{:g}".format),
+        source="",
+        source_url="",
+    )
+    pubs = pd.DataFrame(
+        {
+            "estimate_by": "published: " + published["publisher"].astype(str),
+            "scope": published["scope"].astype(str),
+            "decline_x_per_year": published["decline_factor_per_year"].astype(float),
+            "decline_x_per_year_low_95": published["decline_factor_per_year_low"].astype(float),
+            "decline_x_per_year_high_95": published["decline_factor_per_year_high"].astype(float),
+            "first_month": pd.to_datetime(published["period_start"]),
+            "last_month": pd.to_datetime(published["period_end"]),
+            "status": "published",
+            "source": published["source"].astype(str),
+            "source_url": published["source_url"].astype(str),
+        }
+    )
+    out = pd.concat([measured, pubs], ignore_index=True)
+    return out.reindex(columns=list(DECLINE_COLUMNS)).astype(DECLINE_DTYPES)
+
+
+DECLINE_DTYPES = {
+    "estimate_by": "string",
+    "benchmark": "string",
+    "threshold": float,
+    "region": "string",
+    "scope": "string",
+    "n_points": "Int64",
+    "n_months_observed": "Int64",
+    "maxlags": float,
+    "log_slope_per_year": float,
+    "log_slope_se": float,
+    "decline_x_per_year": float,
+    "decline_x_per_year_low_80": float,
+    "decline_x_per_year_high_80": float,
+    "decline_x_per_year_low_95": float,
+    "decline_x_per_year_high_95": float,
+    "first_month": "datetime64[ns]",
+    "last_month": "datetime64[ns]",
+    "status": "string",
+    "reason": "string",
+    "source": "string",
+    "source_url": "string",
+}
+DECLINE_COLUMNS = tuple(DECLINE_DTYPES)

@@ -1,0 +1,210 @@
+"""The constant-capability price index against hand calculations and a plain NumPy reference:
+cheapest qualifying price per observed month, frontier months, and Newey–West decline rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecasts import price_index as PI
+
+
+def _obs(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """Observations from (model, region, date, blended price) tuples."""
+    frame = pd.DataFrame(rows, columns=["model", "region", "date", "blended_usd_per_mtok"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["provider"] = "p"
+    frame["model_key"] = frame["model"].map(PI.model_key)
+    frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
+    return frame
+
+
+def _newey_west_slope_se(t: np.ndarray, y: np.ndarray, lags: int) -> tuple[float, float]:
+    """Plain NumPy OLS slope and its Bartlett-kernel (Newey–West) HAC standard error, without a
+    small-sample factor (statsmodels' HAC default)."""
+    x = np.column_stack([np.ones_like(t), t])
+    xtx_inv = np.linalg.inv(x.T @ x)
+    beta = xtx_inv @ x.T @ y
+    u = y - x @ beta
+    xu = x * u[:, None]
+    s = xu.T @ xu
+    for lag in range(1, lags + 1):
+        w = 1 - lag / (lags + 1)
+        gamma = xu[lag:].T @ xu[:-lag]
+        s += w * (gamma + gamma.T)
+    cov = xtx_inv @ s @ xtx_inv
+    return float(beta[1]), float(np.sqrt(cov[1, 1]))
+
+
+def test_blend_is_three_to_one():
+    """$3 in / $15 out blends to 0.75*3 + 0.25*15 = $6.00 per 1M tokens."""
+    got = PI.blended_usd_per_mtok(pd.Series([3.0, np.nan]), pd.Series([15.0, 1.0]))
+    assert got.iloc[0] == pytest.approx(6.0)
+    assert np.isnan(got.iloc[1])
+
+
+def test_model_key_matches_versions_across_sources():
+    """Dated snapshots, dotted versions, host paths and parentheticals meet on one key."""
+    assert PI.model_key("claude-3-5-sonnet-20241022") == PI.model_key("claude-3.5-sonnet")
+    assert PI.model_key("gpt-4o-2024-08-06") == "gpt-4o"
+    assert PI.model_key("deepinfra/meta-llama/Meta-Llama-3.1-70B-Instruct") == "llama-3-1-70b"
+    assert PI.model_key("gemini-1.5-pro (<=128k)") == "gemini-1-5-pro"
+
+
+def test_cheapest_by_month_hand_example():
+    """Only qualifying models count; months without an observation have no point; a month sets
+    the frontier only when cheaper than every earlier month."""
+    obs = _obs(
+        [
+            ("big", "US", "2024-01-10", 10.0),
+            ("weak", "US", "2024-01-12", 0.1),  # below the threshold: ignored
+            ("big", "US", "2024-03-05", 8.0),
+            ("mid", "CN", "2024-03-20", 4.0),
+            ("big", "US", "2024-06-01", 9.0),  # cheapest that month, but not a new low
+        ]
+    )
+    scores = pd.Series({"big": 90.0, "mid": 81.0, "weak": 50.0})
+    world = PI.cheapest_by_month(obs, scores, 80.0)
+    assert list(world["month"].dt.strftime("%Y-%m")) == ["2024-01", "2024-03", "2024-06"]
+    assert list(world["blended_usd_per_mtok"]) == [10.0, 4.0, 9.0]
+    assert list(world["model"]) == ["big", "mid", "big"]
+    assert list(world["is_frontier"]) == [True, True, False]
+    us = PI.cheapest_by_month(obs, scores, 80.0, "US")
+    assert list(us["blended_usd_per_mtok"]) == [10.0, 8.0, 9.0]
+    assert PI.cheapest_by_month(obs, scores, 95.0).empty
+
+
+def test_model_versions_keep_lowest_score():
+    """Two versions sharing a key: the model is placed by the lower score."""
+    scores = pd.DataFrame(
+        {
+            "model": ["gpt-4o-2024-05-13", "gpt-4o-2024-08-06", "x"],
+            "benchmark": ["mmlu", "mmlu", "gpqa"],
+            "score_pct": [88.7, 85.7, 40.0],
+        }
+    )
+    assert PI.model_scores_by_key(scores, "mmlu").to_dict() == {"gpt-4o": 85.7}
+
+
+def test_exact_exponential_decline_is_recovered():
+    """Prices falling exactly 10x a year give 10x with a zero-width interval."""
+    months = pd.Series(pd.date_range("2023-01-01", periods=6, freq="6MS"))
+    years = (months - pd.Timestamp("2020-01-01")).dt.days / PI.DAYS_PER_YEAR
+    prices = pd.Series(100.0 * 10.0 ** (-(years - years.iloc[0])))
+    fit = PI.hac_decline(months, prices)
+    assert fit["status"] == "ok" and fit["n_points"] == 6
+    assert fit["decline_x_per_year"] == pytest.approx(10.0, rel=1e-9)
+    assert fit["decline_x_per_year_low_95"] == pytest.approx(10.0, rel=1e-6)
+
+
+def test_refuses_short_series():
+    """Three points cannot carry a HAC interval: refused with the count."""
+    months = pd.Series(pd.date_range("2024-01-01", periods=3, freq="MS"))
+    fit = PI.hac_decline(months, pd.Series([3.0, 2.0, 1.0]))
+    assert fit["status"] == "refused" and fit["n_points"] == 3
+
+
+@given(
+    st.lists(st.floats(-3, 3), min_size=6, max_size=25),
+    st.floats(-2.5, 0.5),
+    st.integers(0, 3),
+)
+def test_hac_matches_numpy_newey_west(noise, slope, lags):
+    """Slope, Newey–West standard error and the 80/95 % bounds equal a NumPy reference."""
+    n = len(noise)
+    months = pd.Series(pd.date_range("2022-01-01", periods=n, freq="2MS"))
+    t = (months - pd.Timestamp("2020-01-01")).dt.days.to_numpy() / PI.DAYS_PER_YEAR
+    y = 2.0 + slope * t + 0.3 * np.asarray(noise)
+    fit = PI.hac_decline(months, pd.Series(np.exp(y)), maxlags=lags)
+    ref_slope, ref_se = _newey_west_slope_se(t, y, lags)
+    assert fit["log_slope_per_year"] == pytest.approx(ref_slope, rel=1e-7, abs=1e-9)
+    assert fit["log_slope_se"] == pytest.approx(ref_se, rel=1e-6, abs=1e-9)
+    assert fit["decline_x_per_year"] == pytest.approx(np.exp(-ref_slope), rel=1e-7)
+    assert fit["decline_x_per_year_high_95"] == pytest.approx(
+        np.exp(-(ref_slope - 1.959963984540054 * ref_se)), rel=1e-6
+    )
+    assert (
+        fit["decline_x_per_year_low_95"]
+        <= fit["decline_x_per_year_low_80"]
+        <= fit["decline_x_per_year"]
+        <= fit["decline_x_per_year_high_80"]
+        <= fit["decline_x_per_year_high_95"]
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d"]),
+            st.sampled_from(["US", "CN"]),
+            st.integers(0, 35),
+            st.floats(0.01, 100),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.floats(0, 100),
+)
+def test_index_matches_plain_loop(rows, threshold):
+    """The index equals a plain loop: per month, the minimum price over qualifying models."""
+    scores = pd.Series({"a": 90.0, "b": 75.0, "c": 60.0, "d": 85.0})
+    obs = _obs(
+        [
+            (m, r, (pd.Timestamp("2023-01-01") + pd.DateOffset(months=k)).strftime("%Y-%m-%d"), p)
+            for m, r, k, p in rows
+        ]
+    )
+    got = PI.cheapest_by_month(obs, scores, threshold)
+    expected: dict[pd.Timestamp, float] = {}
+    for m, _, k, p in rows:
+        if scores[m] >= threshold:
+            month = pd.Timestamp("2023-01-01") + pd.DateOffset(months=k)
+            expected[month] = min(p, expected.get(month, np.inf))
+    assert dict(zip(got["month"], got["blended_usd_per_mtok"], strict=True)) == expected
+    running = np.inf
+    for month in sorted(expected):
+        frontier = got.loc[got["month"] == month, "is_frontier"].item()
+        assert frontier == (expected[month] < running)
+        running = min(running, expected[month])
+
+
+def test_assets_materialize_index_and_decline_beside_published(warehouse):
+    """The two assets run on a vintage: catalog prices dated by their snapshot, refusals for
+    short series, and the published estimate as a row beside the measured ones."""
+    import dagster as dg
+
+    from forecasts import assets as FA
+    from forecasts.vintage import read_vintages
+    from pipelines import settings
+    from tests.forecasts.test_forecast_assets import RESOURCES, _upstream
+
+    assert dg.materialize(_upstream(), resources=RESOURCES).success
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [*_upstream(), FA.capability_price_index, FA.capability_price_decline],
+        partition_key="2026-01-05",
+        resources=RESOURCES,
+        instance=instance,
+        selection=["capability_price_index", "capability_price_decline"],
+    )
+    assert result.success
+    layer = settings.layer_dir("forecasts")
+    index = read_vintages(layer, "capability_price_index")
+    world = index[(index["benchmark"] == "mmlu") & (index["threshold"] == 80.0)]
+    world = world[world["region"] == "world"]
+    # the catalog (snapshot 2026-01-01) gives the January point: host price 0.75*0.2+0.25*0.6
+    jan = world[world["month"] == pd.Timestamp("2026-01-01")]
+    assert jan["blended_usd_per_mtok"].item() == pytest.approx(0.3)
+    decline = read_vintages(layer, "capability_price_decline")
+    published = decline[decline["status"] == "published"]
+    assert published["estimate_by"].tolist() == ["published: Sim Lab"]
+    cn = decline[(decline["region"] == "CN") & (decline["benchmark"] == "mmlu")]
+    # the only CN model scores 72: fitted at MMLU >= 70, refused above it
+    assert cn.set_index("threshold")["status"].to_dict() == {
+        70.0: "ok",
+        80.0: "refused",
+        85.0: "refused",
+    }
