@@ -19,10 +19,10 @@ from assets.ingest.market_share import CHINA_CHIP_SHARE
 from assets.ingest.prices import API_PRICES, FX_RATES, PRICE_DECLINE_ESTIMATES, to_usd
 from assets.ingest.schema import validate_file
 from assets.ingest.startups import STARTUP_EVENTS, STARTUPS
-from forecasts import backtest as B
-from forecasts import prices as P
-from forecasts import share as SH
-from forecasts import survival as S
+from forecasts import backtest as backtest_runs
+from forecasts import prices as price_models
+from forecasts import share as share_models
+from forecasts import survival
 from forecasts.common import known_as_of, single_threaded_blas
 
 SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
@@ -44,13 +44,16 @@ def etsmodel_reference_backtest(prices: pd.DataFrame, as_of: pd.Timestamp) -> in
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     n = 0
-    for tier, region, side in P.series_keys(prices):
-        grid = P.monthly_grid(prices, tier, region, side, as_of)
+    for tier, region, side in price_models.series_keys(prices):
+        grid = price_models.monthly_grid(prices, tier, region, side, as_of)
         if len(grid) < 2:
             continue
-        y, obs_idx, _ = P._grid_series(grid)
+        y, obs_idx, _ = price_models._grid_series(grid)
         for i in obs_idx[:-1]:
-            if P.refusal_reason(int(np.searchsorted(obs_idx, i, side="right")), 3) is not None:
+            if (
+                price_models.refusal_reason(int(np.searchsorted(obs_idx, i, side="right")), 3)
+                is not None
+            ):
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -75,14 +78,17 @@ def main() -> None:
     startups = load(STARTUPS)
     events = known_as_of(load(STARTUP_EVENTS), as_of, "date", published_col=None)
     steps = [
-        ("api_price_grid", lambda: P.grid_table(prices, as_of)),
-        ("api_price_backtest", lambda: B.price_backtest(prices, as_of)),
-        ("api_price_forecast", lambda: P.forecast_table(prices, as_of)),
-        ("api_price_decline", lambda: P.decline_table(prices, as_of, declines)),
-        ("startup_survival", lambda: S.survival_table(startups, as_of, events)),
-        ("startup_survival_backtest", lambda: B.survival_backtest(startups, as_of, events)),
-        ("china_share_forecast", lambda: SH.share_table(share)),
-        ("china_share_backtest", lambda: B.share_backtest(share, as_of)),
+        ("api_price_grid", lambda: price_models.grid_table(prices, as_of)),
+        ("api_price_backtest", lambda: backtest_runs.price_backtest(prices, as_of)),
+        ("api_price_forecast", lambda: price_models.forecast_table(prices, as_of)),
+        ("api_price_decline", lambda: price_models.decline_table(prices, as_of, declines)),
+        ("startup_survival", lambda: survival.survival_table(startups, as_of, events)),
+        (
+            "startup_survival_backtest",
+            lambda: backtest_runs.survival_backtest(startups, as_of, events),
+        ),
+        ("china_share_forecast", lambda: share_models.share_table(share)),
+        ("china_share_backtest", lambda: backtest_runs.share_backtest(share, as_of)),
     ]
     if args.reference:
         steps.append(

@@ -12,10 +12,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasts import backtest as B
-from forecasts import prices as P
-from forecasts import share as SH
-from forecasts import survival as S
+from forecasts import backtest as backtests
+from forecasts import prices as price_models
+from forecasts import share
+from forecasts import survival as survival_models
 from tests.forecasts.forecast_sim import price_rows, startup_rows
 
 REPEATS = 3
@@ -70,27 +70,27 @@ def main() -> None:
     for n in (24, 48):
         prices = _prices(n)
         end = f"{2020 + (n - 1) // 12}-12-31"
-        grid = P.monthly_grid(prices, "frontier", "US", "input", end)
-        for model in B.PRICE_MODELS:
+        grid = price_models.monthly_grid(prices, "frontier", "US", "input", end)
+        for model in backtests.PRICE_MODELS:
             rows.append(
                 (
                     f"price fit {model}",
                     f"{n} months",
-                    _time(lambda m=model, g=grid: P.fit_model(m, g)),
+                    _time(lambda m=model, g=grid: price_models.fit_model(m, g)),
                 )
             )
         rows.append(
             (
                 "price forecast_table (18 series x 3 models)",
                 f"{n} months",
-                _time(lambda p=prices, e=end: P.forecast_table(p, e)),
+                _time(lambda p=prices, e=end: price_models.forecast_table(p, e)),
             )
         )
         rows.append(
             (
                 "price backtest (monthly origins)",
                 f"{n} months",
-                _time(lambda p=prices, e=end: B.price_backtest(p, e)),
+                _time(lambda p=prices, e=end: backtests.price_backtest(p, e)),
             )
         )
     for n in (35, 200):
@@ -99,20 +99,20 @@ def main() -> None:
             (
                 "survival_table (3 cohorts, 400 bootstrap)",
                 f"{n} companies",
-                _time(lambda s=st: S.survival_table(s, "2026-06-30")),
+                _time(lambda s=st: survival_models.survival_table(s, "2026-06-30")),
             )
         )
         rows.append(
             (
                 "survival backtest (half-yearly)",
                 f"{n} companies",
-                _time(lambda s=st: B.survival_backtest(s, "2026-06-30")),
+                _time(lambda s=st: backtests.survival_backtest(s, "2026-06-30")),
             )
         )
     for n in (13, 40):
         sh = _share(n)
         rows.append(
-            ("share_table (4 models)", f"{n} figures", _time(lambda s=sh: SH.share_table(s)))
+            ("share_table (4 models)", f"{n} figures", _time(lambda s=sh: share.share_table(s)))
         )
     width = max(len(r[0]) for r in rows)
     print(f"{'what':<{width}}  {'size':>14}  best of {REPEATS} (s)")

@@ -87,7 +87,7 @@ def rust_rate(repeat: int, rounds: int) -> dict:
 
 def shipped_grid() -> pd.DataFrame:
     """The training_scenarios grid built from the shipped source files (USD hourly rents only)."""
-    from assets.derived import scenario_inputs as si
+    from assets.derived import scenario_inputs
     from assets.ingest.hardware import resolve_specs
 
     sources = ROOT / "data" / "sources"
@@ -98,8 +98,8 @@ def shipped_grid() -> pd.DataFrame:
     hourly = (rents["currency"] == "USD") & (rents["price_unit"] == "per_gpu_hour")
     rents["usd_per_gpu_hour"] = rents["price"].where(hourly)
     rents["usd_per_gpu_hour_high"] = rents["price_high"].where(hourly)
-    chips, _ = si.chip_table(resolve_specs(specs), power, rents)
-    return si.training_grid(chips)
+    chips, _ = scenario_inputs.chip_table(resolve_specs(specs), power, rents)
+    return scenario_inputs.training_grid(chips)
 
 
 def grid_time(rounds: int) -> dict:
@@ -141,14 +141,14 @@ def in_subprocess(threads: int | None, mode: str, repeat: int, rounds: int) -> d
 
 def python_rate(limit: int) -> dict:
     """Layouts/s of the plain-Python reference search on the first `limit` scenarios."""
-    from tests.rust_core import reference_model as ref
+    from tests.rust_core import reference_model
 
     frame = scenarios(1).iloc[:limit]
     constants = __import__("rust_core").calibration()["constants"]
     layouts = 0
     start = time.perf_counter()
     for row in frame.to_dict("records"):
-        _, n = ref.search({**row, **constants})
+        _, n = reference_model.search({**row, **constants})
         layouts += n
     seconds = time.perf_counter() - start
     return {"layouts": layouts, "seconds": seconds, "rate": layouts / seconds, "scenarios": limit}

@@ -6,11 +6,11 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from forecasts import backtest as B
+from forecasts import backtest as backtest_runs
 from forecasts import charts
-from forecasts import prices as P
-from forecasts import share as SH
-from forecasts import survival as S
+from forecasts import prices as price_models
+from forecasts import share as share_models
+from forecasts import survival as survival_models
 from forecasts.common import known_as_of, single_threaded_blas, to_timestamp
 from forecasts.vintage import VINTAGES, as_of_date, read_vintages
 from pipelines import settings
@@ -251,7 +251,7 @@ BACKTEST_SCHEMA = column_schema(
     ),
     *(
         (c, "float64", "log units", f"Conformal offset of the {k[:-4]} bound from the median")
-        for k, c in B.CALIB_COLUMNS.items()
+        for k, c in backtest_runs.CALIB_COLUMNS.items()
     ),
     ("status", "string", "", "ok | refused"),
     ("reason", "string", "", "Why nothing was scored, or how to read the row"),
@@ -306,7 +306,7 @@ def _prices_known(api_prices: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame
 )
 def api_price_grid(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
     as_of = _as_of(context)
-    return _stamp(P.grid_table(_prices_known(api_prices, as_of), as_of), as_of)
+    return _stamp(price_models.grid_table(_prices_known(api_prices, as_of), as_of), as_of)
 
 
 @dg.asset(
@@ -323,19 +323,19 @@ def api_price_forecast(
 ) -> pd.DataFrame:
     as_of = _as_of(context)
     known = _prices_known(api_prices, as_of)
-    published, verdict = B.select_published(api_price_backtest)
+    published, verdict = backtest_runs.select_published(api_price_backtest)
     with single_threaded_blas():
         table = _stamp(
-            P.forecast_table(
+            price_models.forecast_table(
                 known,
                 as_of,
                 published_model=published,
                 verdict=verdict,
-                calibration=B.published_calibration(api_price_backtest, published),
+                calibration=backtest_runs.published_calibration(api_price_backtest, published),
             ),
             as_of,
         )
-    grid = P.grid_table(known, as_of)
+    grid = price_models.grid_table(known, as_of)
     png = charts.price_fan_chart(grid, table, side="input", model=published)
     context.add_output_metadata(
         {
@@ -362,7 +362,9 @@ def api_price_decline(
 ) -> pd.DataFrame:
     as_of = _as_of(context)
     published = known_as_of(price_decline_estimates, as_of, None)
-    table = _stamp(P.decline_table(_prices_known(api_prices, as_of), as_of, published), as_of)
+    table = _stamp(
+        price_models.decline_table(_prices_known(api_prices, as_of), as_of, published), as_of
+    )
     context.add_output_metadata(_fit_metadata(table))
     return table
 
@@ -379,7 +381,9 @@ def api_price_decline(
 def api_price_backtest(context: dg.AssetExecutionContext, api_prices: pd.DataFrame) -> pd.DataFrame:
     as_of = _as_of(context)
     with single_threaded_blas():
-        scores = _stamp(B.price_backtest(_prices_known(api_prices, as_of), as_of), as_of)
+        scores = _stamp(
+            backtest_runs.price_backtest(_prices_known(api_prices, as_of), as_of), as_of
+        )
     png = charts.backtest_chart(scores, "mae_log", "all/all/all")
     context.add_output_metadata(
         {
@@ -409,7 +413,7 @@ def startup_survival(
     known = startups
     events = known_as_of(startup_events, as_of, "date", published_col=None)
     with single_threaded_blas():
-        table = _stamp(S.survival_table(known, as_of, events), as_of)
+        table = _stamp(survival_models.survival_table(known, as_of, events), as_of)
     png = charts.survival_chart(table, "all")
     context.add_output_metadata(
         {
@@ -436,7 +440,7 @@ def startup_survival_backtest(
     # company is not dropped because its latest source was published after the vintage
     known = startups
     events = known_as_of(startup_events, as_of, "date", published_col=None)
-    return _stamp(B.survival_backtest(known, as_of, events), as_of)
+    return _stamp(backtest_runs.survival_backtest(known, as_of, events), as_of)
 
 
 @dg.asset(
@@ -456,7 +460,7 @@ def china_share_forecast(
     as_of = _as_of(context)
     observed = known_as_of(domestic_share_observed, as_of, None)
     with single_threaded_blas():
-        table = SH.share_table(known_as_of(china_chip_share, as_of, None), observed)
+        table = share_models.share_table(known_as_of(china_chip_share, as_of, None), observed)
         table = _stamp(table, as_of)
     png = charts.share_chart(table)
     context.add_output_metadata(
@@ -483,7 +487,7 @@ def china_share_backtest(
     as_of = _as_of(context)
     share = known_as_of(china_chip_share, as_of, None)
     observed = known_as_of(domestic_share_observed, as_of, None)
-    return _stamp(B.share_backtest(share, as_of, observed=observed), as_of)
+    return _stamp(backtest_runs.share_backtest(share, as_of, observed=observed), as_of)
 
 
 def _coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.AssetChecksDefinition:
@@ -499,10 +503,10 @@ def _build_coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.Asset
         name=name,
         partitions_def=VINTAGES,
         description="Warns when a model's 80 % or 95 % interval coverage (pooled over horizons) is "
-        f"more than {B.COVERAGE_TOLERANCE_PTS:.0f} points below nominal.",
+        f"more than {backtest_runs.COVERAGE_TOLERANCE_PTS:.0f} points below nominal.",
     )
     def _check(scores: pd.DataFrame) -> dg.AssetCheckResult:
-        short = B.coverage_shortfalls(scores)
+        short = backtest_runs.coverage_shortfalls(scores)
         return dg.AssetCheckResult(
             passed=short.empty,
             severity=dg.AssetCheckSeverity.WARN,
@@ -510,7 +514,7 @@ def _build_coverage_check(asset_def: dg.AssetsDefinition, name: str) -> dg.Asset
                 "models_below_nominal": dg.MetadataValue.md(
                     short.to_markdown(index=False) if len(short) else "none"
                 ),
-                "tolerance_pts": B.COVERAGE_TOLERANCE_PTS,
+                "tolerance_pts": backtest_runs.COVERAGE_TOLERANCE_PTS,
             },
         )
 
@@ -556,7 +560,7 @@ def headline_history(layer_dir: str, up_to: object | None = None) -> pd.DataFram
     surv = read("startup_survival")
     if len(surv):
         s = surv[
-            (surv["target_date"] == to_timestamp(S.CLAIM_DATE))
+            (surv["target_date"] == to_timestamp(survival_models.CLAIM_DATE))
             & surv["quantity"].isin(
                 [
                     "expected_independent_of_active",
@@ -571,7 +575,7 @@ def headline_history(layer_dir: str, up_to: object | None = None) -> pd.DataFram
                     "forecast_vintage": s["vintage"],
                     "metric": s["quantity"]
                     + "@"
-                    + S.CLAIM_DATE
+                    + survival_models.CLAIM_DATE
                     + ":"
                     + s["cohort"]
                     + "/"
@@ -586,7 +590,7 @@ def headline_history(layer_dir: str, up_to: object | None = None) -> pd.DataFram
         )
     share = read("china_share_forecast")
     if len(share):
-        sh = share[(share["year"] == SH.CLAIM_YEAR) & (share["model"] != "source_figure")]
+        sh = share[(share["year"] == share_models.CLAIM_YEAR) & (share["model"] != "source_figure")]
         for col, unit, suffix in (
             ("median_share_pct", "%", "share"),
             ("prob_share_in_30_40_pct", "probability", "prob_30_40"),
@@ -595,7 +599,7 @@ def headline_history(layer_dir: str, up_to: object | None = None) -> pd.DataFram
                 pd.DataFrame(
                     {
                         "forecast_vintage": sh["vintage"],
-                        "metric": f"domestic_{suffix}_{SH.CLAIM_YEAR}:" + sh["model"],
+                        "metric": f"domestic_{suffix}_{share_models.CLAIM_YEAR}:" + sh["model"],
                         "value": sh[col],
                         "lower_95": sh["lower_95_share_pct"] if suffix == "share" else float("nan"),
                         "upper_95": sh["upper_95_share_pct"] if suffix == "share" else float("nan"),

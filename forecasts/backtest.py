@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from forecasts import hazard as HZ
-from forecasts import prices as P
-from forecasts import share as SH
-from forecasts import survival as S
+from forecasts import hazard as hazard_models
+from forecasts import prices as price_models
+from forecasts import share as share_models
+from forecasts import survival as survival_models
 from forecasts.common import (
     STATUS_OK,
     STATUS_REFUSED,
@@ -23,7 +23,7 @@ from forecasts.common import (
 #: Horizons scored: a forecast made at an observed month is scored on every later observed month
 #: at most 12 months ahead, bucketed to 3 (1-3 months ahead), 6 (4-6) and 12 (7-12).
 PRICE_HORIZONS = (3, 6, 12)
-PRICE_MODELS = P.PRICE_MODELS
+PRICE_MODELS = price_models.PRICE_MODELS
 SURVIVAL_HORIZONS = (6, 12, 24)
 SURVIVAL_STEP_MONTHS = 6
 #: An asset check warns when a model's interval coverage falls this many points below nominal.
@@ -63,8 +63,8 @@ def price_forecasts_at(
 ) -> tuple[pd.DataFrame, dict[str, dict]]:
     """Each model fitted on the grid built only from price rows dated on or before ``cutoff``."""
     known = known_as_of(prices, cutoff, "effective_date", published_col=None)
-    grid = P.monthly_grid(known, tier, region, side, cutoff)
-    return grid, {m: P.fit_model(m, grid, horizon) for m in models}
+    grid = price_models.monthly_grid(known, tier, region, side, cutoff)
+    return grid, {m: price_models.fit_model(m, grid, horizon) for m in models}
 
 
 def price_backtest_rows(
@@ -88,18 +88,18 @@ def price_backtest_rows(
                 else np.asarray(value)
             )
 
-    for tier, region, side in P.series_keys(prices):
-        full = P.monthly_grid(prices, tier, region, side, as_of)
+    for tier, region, side in price_models.series_keys(prices):
+        full = price_models.monthly_grid(prices, tier, region, side, as_of)
         if len(full) < 2:
             continue
-        y, obs_idx, _ = P._grid_series(full)
+        y, obs_idx, _ = price_models._grid_series(full)
         months = full["month"].to_numpy()
         origins = obs_idx[:-1]
         if len(origins) == 0:
             continue
         cum_abs = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(y)))])
         for model in models:
-            fits = P.origin_forecasts(model, full, origins, h_max)
+            fits = price_models.origin_forecasts(model, full, origins, h_max)
             for i, fit in zip(origins, fits, strict=True):
                 if "quantiles" not in fit:
                     continue
@@ -125,7 +125,7 @@ def price_backtest_rows(
                     last_log=np.full(len(targets), y[i]),
                     mase_scale_log=np.full(len(targets), cum_abs[i] / i if i > 0 else np.nan),
                     fit_warned=np.full(len(targets), bool(fit["fit_warnings"])),
-                    **{k: q[k][lead - 1] for k in P.QUANTILE_COLUMNS},
+                    **{k: q[k][lead - 1] for k in price_models.QUANTILE_COLUMNS},
                 )
     if not cols:
         return pd.DataFrame()
@@ -313,7 +313,10 @@ def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
         )
     err = _with_errors(rows)
     keys = ["series_id", "cutoff_month", "target_month"]
-    for baseline, col in ((P.BASELINE_LAST, "base_last"), (P.BASELINE_DRIFT, "base_drift")):
+    for baseline, col in (
+        (price_models.BASELINE_LAST, "base_last"),
+        (price_models.BASELINE_DRIFT, "base_drift"),
+    ):
         base = err.loc[err["model"] == baseline, keys + ["abs_err"]].rename(
             columns={"abs_err": col}
         )
@@ -401,9 +404,9 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
         & (scores["series"] == "all/all/all")
         & (scores["status"] == STATUS_OK)
     ]
-    if pooled.empty or P.BASELINE_LAST not in set(pooled["model"]):
+    if pooled.empty or price_models.BASELINE_LAST not in set(pooled["model"]):
         return (
-            P.BASELINE_LAST,
+            price_models.BASELINE_LAST,
             "no backtest could be scored: last value published without a verdict",
         )
     by = pooled.set_index(["model", "horizon_months"]).sort_index()
@@ -419,7 +422,7 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
         )
         return f"{model} ({cells})"
 
-    candidates = [m for m in (P.MODEL_ETS, P.MODEL_JUMP) if m in models]
+    candidates = [m for m in (price_models.MODEL_ETS, price_models.MODEL_JUMP) if m in models]
     skill = {m: by.loc[m, "skill_vs_last_value"] for m in candidates}
     winners = [m for m in candidates if bool((skill[m] >= 0).all()) and float(skill[m].mean()) > 0]
     if winners:
@@ -429,7 +432,7 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
             f"average over 3/6/12 months"
         )
     else:
-        best = P.BASELINE_LAST
+        best = price_models.BASELINE_LAST
         others = "; ".join(describe(m) for m in candidates) or "no challenger could be scored"
         point = (
             "median: nothing beats last value at every horizon, so last value is published "
@@ -453,7 +456,11 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
         interval = "interval: the model's own bounds (no conformal variant scored)"
     return chosen, (
         f"{chosen} published; {point}; {interval}; published {describe(chosen)}"
-        + ("" if chosen == P.BASELINE_LAST else f"; baseline {describe(P.BASELINE_LAST)}")
+        + (
+            ""
+            if chosen == price_models.BASELINE_LAST
+            else f"; baseline {describe(price_models.BASELINE_LAST)}"
+        )
     )
 
 
@@ -479,23 +486,25 @@ def survival_predictions_at(
 ) -> pd.DataFrame:
     """For each company independent at ``cutoff`` (data re-censored there): P(still independent
     ``h`` months later) from Kaplan-Meier, a constant-hazard baseline and persistence."""
-    lt = S.lifetimes(startups, cutoff, events)
+    lt = survival_models.lifetimes(startups, cutoff, events)
     cut = to_timestamp(cutoff)
     reason = refusal_reason(len(lt), 1, "companies") or (
         None if lt["event"].sum() else "no exit observed"
     )
     if reason is not None:
         return pd.DataFrame({"cutoff": [cut], "status": [STATUS_REFUSED], "reason": [reason]})
-    times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
+    times, surv, _ = survival_models.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
     hazard = lt["event"].sum() / lt["age_years"].sum()
     active = lt[lt["event"] == 0]
     with quiet_fit():
-        calendar = HZ.fit_calendar_hazard(lt)
+        calendar = hazard_models.fit_calendar_hazard(lt)
     rows = []
     for h in horizons_months:
         target = cut + pd.DateOffset(months=h)
-        age_then = (target - active["founded"]).dt.days.to_numpy() / S.DAYS_PER_YEAR
-        p_km = S.conditional_survival(times, surv, active["age_years"].to_numpy(), age_then)
+        age_then = (target - active["founded"]).dt.days.to_numpy() / survival_models.DAYS_PER_YEAR
+        p_km = survival_models.conditional_survival(
+            times, surv, active["age_years"].to_numpy(), age_then
+        )
         p_exp = np.exp(-hazard * (age_then - active["age_years"].to_numpy()))
         models = [
             ("kaplan_meier", p_km),
@@ -503,8 +512,10 @@ def survival_predictions_at(
             ("baseline_persistence", np.ones(len(active))),
         ]
         if calendar["status"] == STATUS_OK:
-            p_cal = HZ.survival_between(calendar["params"], active["founded"], cut, target)
-            models.append((S.MODEL_CALENDAR, p_cal))
+            p_cal = hazard_models.survival_between(
+                calendar["params"], active["founded"], cut, target
+            )
+            models.append((survival_models.MODEL_CALENDAR, p_cal))
         for model, p in models:
             rows.append(
                 pd.DataFrame(
@@ -526,7 +537,7 @@ def survival_predictions_at(
 def _outcomes(startups: pd.DataFrame, as_of: object, events: pd.DataFrame | None) -> pd.DataFrame:
     """What the data at ``as_of`` says of each company: exit date (NaT if none) and the last date
     it is known independent."""
-    lt = S.lifetimes(startups, as_of, events)
+    lt = survival_models.lifetimes(startups, as_of, events)
     return pd.DataFrame(
         {
             "company_id": lt["company_id"],
@@ -546,7 +557,7 @@ def survival_backtest(
     """Brier score, exit-count interval coverage and skill of the survival forecasts made at
     half-yearly cutoffs, scored where the data at ``as_of`` tells the outcome."""
     end = to_timestamp(as_of)
-    lt_all = S.lifetimes(startups, end, events)
+    lt_all = survival_models.lifetimes(startups, end, events)
     if lt_all.empty:
         return typed_scores(
             pd.DataFrame([_empty_score("startup_survival", "no company in the data")])
@@ -636,15 +647,15 @@ def _ipcw_weights(df: pd.DataFrame, outcome: pd.DataFrame) -> np.ndarray:
         follow = np.maximum(follow, 0.0)
         censored = (~exited_ever[idx]).astype(int)
         if censored.sum():
-            g_t, g_s, _ = S.km_survival(follow, censored)
+            g_t, g_s, _ = survival_models.km_survival(follow, censored)
         else:
             g_t, g_s = np.array([]), np.array([])
         rows = df.iloc[at]
         horizon = (rows["target_date"] - pd.Timestamp(cutoff)).dt.days.to_numpy() / 365.25
         f_row = (pd.to_datetime(end[at]) - pd.Timestamp(cutoff)).days.to_numpy() / 365.25
         y = rows["independent"].to_numpy()
-        g_target = S.step_at(g_t, g_s, horizon - 1e-9, 1.0)
-        g_exit = S.step_at(g_t, g_s, np.maximum(f_row, 0.0) - 1e-9, 1.0)
+        g_target = survival_models.step_at(g_t, g_s, horizon - 1e-9, 1.0)
+        g_exit = survival_models.step_at(g_t, g_s, np.maximum(f_row, 0.0) - 1e-9, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(y == 0, 1 / g_exit, np.where(y == 1, 1 / g_target, 0.0))
         weights[at] = np.where(np.isfinite(w), w, 0.0)
@@ -665,7 +676,7 @@ def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
     implied by the predicted probabilities (equal-tailed)."""
     hits80, hits95 = [], []
     for _, g in grp.groupby("cutoff"):
-        pmf = S.poisson_binomial(1 - g["p_independent"].to_numpy())
+        pmf = survival_models.poisson_binomial(1 - g["p_independent"].to_numpy())
         cdf = np.cumsum(pmf)
         observed = int((1 - g["independent"]).sum())
 
@@ -695,20 +706,20 @@ def share_backtest(
         return df[df["published"].notna()]
 
     known_pub, observed_pub = dated(share), dated(observed)
-    points_all = SH.all_points(share, observed)
+    points_all = share_models.all_points(share, observed)
     actuals = points_all[points_all["kind_of_figure"] == "actual"]
     rows = []
-    for year in range(SH.FIRST_YEAR - 3, end.year):
+    for year in range(share_models.FIRST_YEAR - 3, end.year):
         cutoff = pd.Timestamp(f"{year}-12-31")
         train = known_as_of(known_pub, cutoff, None)
         train_obs = known_as_of(observed_pub, cutoff, None) if observed_pub is not None else None
-        pts = SH.all_points(train, train_obs)
+        pts = share_models.all_points(train, train_obs)
         pts = pts[(pts["kind_of_figure"] == "actual") & (pts["t_year"] < year + 1)]
         targets = actuals[actuals["t_year"] > year + 1]
         if targets.empty:
             continue
         years = np.floor(targets["t_year"].to_numpy()).astype(int)
-        for model in (*SH.SHARE_MODELS, "baseline_last_value", "baseline_rw_drift"):
+        for model in (*share_models.SHARE_MODELS, "baseline_last_value", "baseline_rw_drift"):
             fit = _share_fit_at(pts, model, years)
             if fit is None:
                 continue
@@ -719,7 +730,11 @@ def share_backtest(
                         "cutoff_year": year,
                         "horizon_months": int(round(12 * (tgt["t_year"] - (year + 1)))),
                         "actual_log": logit(
-                            np.clip(tgt["share_used_pct"] / 100, SH.CLIP, 1 - SH.CLIP)
+                            np.clip(
+                                tgt["share_used_pct"] / 100,
+                                share_models.CLIP,
+                                1 - share_models.CLIP,
+                            )
                         ),
                         "mase_scale_log": np.nan,
                         **{k: float(v[i]) for k, v in fit.items()},
@@ -755,7 +770,7 @@ def share_backtest(
 
 def _share_too_few(share: pd.DataFrame, observed: pd.DataFrame | None, end: pd.Timestamp) -> str:
     """Why the share backtest scored nothing, in plain words with the counts behind it."""
-    pts = SH.all_points(share, observed)
+    pts = share_models.all_points(share, observed)
     actual = pts[pts["kind_of_figure"] == "actual"]
     pub = pd.concat(
         [
@@ -785,7 +800,11 @@ def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | No
     if model.startswith("baseline"):
         if refusal_reason(len(pts), 2 if model.endswith("drift") else 1) is not None:
             return None
-        y = logit(np.clip(pts["share_used_pct"].to_numpy() / 100, SH.CLIP, 1 - SH.CLIP))
+        y = logit(
+            np.clip(
+                pts["share_used_pct"].to_numpy() / 100, share_models.CLIP, 1 - share_models.CLIP
+            )
+        )
         t = pts["t_year"].to_numpy()
         ahead = years + 0.5 - t[-1]
         steps = np.diff(y) / np.maximum(np.diff(t), 1e-9)
@@ -797,8 +816,8 @@ def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | No
         sigma = float(np.std(steps, ddof=1)) if len(steps) > 1 else 0.0
         mean = y[-1] + drift * ahead
         sd = sigma * np.sqrt(np.maximum(ahead, 0))
-        return P._quantiles(mean, sd)
-    fit = SH.fit_share(pts, model, years)
+        return price_models._quantiles(mean, sd)
+    fit = share_models.fit_share(pts, model, years)
     if fit["status"] != STATUS_OK:
         return None
     q = fit["quantile"]
@@ -809,7 +828,10 @@ def _share_fit_at(pts: pd.DataFrame, model: str, years: np.ndarray) -> dict | No
         "lower_95_log": 0.025,
         "upper_95_log": 0.975,
     }
-    return {k: logit(np.clip(q(p), SH.CLIP, 1 - SH.CLIP)) for k, p in to_logit.items()}
+    return {
+        k: logit(np.clip(q(p), share_models.CLIP, 1 - share_models.CLIP))
+        for k, p in to_logit.items()
+    }
 
 
 def coverage_shortfalls(scores: pd.DataFrame) -> pd.DataFrame:

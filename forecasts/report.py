@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasts import prices as P
+from forecasts import prices
 
 #: Months ahead of the origin shown in the report's price table.
 REPORT_HORIZONS = (12, 24)
@@ -17,7 +17,7 @@ def published_model(forecast: pd.DataFrame) -> str:
         chosen = forecast.loc[forecast["published"].astype(bool), "model"]
         if len(chosen):
             return str(chosen.iloc[0])
-    return P.BASELINE_LAST
+    return prices.BASELINE_LAST
 
 
 def _fmt(value: float) -> str:

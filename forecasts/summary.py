@@ -5,8 +5,8 @@ import sys
 
 import pandas as pd
 
-from forecasts import share as SH
-from forecasts import survival as S
+from forecasts import share as share_models
+from forecasts import survival as survival_models
 from forecasts.common import to_timestamp
 from forecasts.vintage import read_vintages
 
@@ -33,10 +33,10 @@ def headline_tables(layer_dir: str) -> dict[str, pd.DataFrame]:
     surv = read_vintages(layer_dir, "startup_survival", latest_only=True)
     if len(surv):
         at = surv[
-            (surv["target_date"] == to_timestamp(S.CLAIM_DATE))
+            (surv["target_date"] == to_timestamp(survival_models.CLAIM_DATE))
             | surv["quantity"].str.startswith("hazard")
         ]
-        out[f"startup survival and exits at {S.CLAIM_DATE}"] = at[
+        out[f"startup survival and exits at {survival_models.CLAIM_DATE}"] = at[
             [
                 "cohort",
                 "model",
@@ -55,25 +55,25 @@ def headline_tables(layer_dir: str) -> dict[str, pd.DataFrame]:
         ]
     share = read_vintages(layer_dir, "china_share_forecast", latest_only=True)
     if len(share):
-        out[f"domestic share of China's AI-accelerator market in {SH.CLAIM_YEAR}"] = share[
-            (share["year"] == SH.CLAIM_YEAR) | (share["status"] != "ok")
-        ][
-            [
-                "model",
-                "basis",
-                "kind_of_figure",
-                "median_share_pct",
-                "lower_80_share_pct",
-                "upper_80_share_pct",
-                "lower_95_share_pct",
-                "upper_95_share_pct",
-                "prob_share_in_30_40_pct",
-                "source_org",
-                "n_points",
-                "status",
-                "reason",
+        out[f"domestic share of China's AI-accelerator market in {share_models.CLAIM_YEAR}"] = (
+            share[(share["year"] == share_models.CLAIM_YEAR) | (share["status"] != "ok")][
+                [
+                    "model",
+                    "basis",
+                    "kind_of_figure",
+                    "median_share_pct",
+                    "lower_80_share_pct",
+                    "upper_80_share_pct",
+                    "lower_95_share_pct",
+                    "upper_95_share_pct",
+                    "prob_share_in_30_40_pct",
+                    "source_org",
+                    "n_points",
+                    "status",
+                    "reason",
+                ]
             ]
-        ]
+        )
     for asset in ("api_price_backtest", "startup_survival_backtest", "china_share_backtest"):
         bt = read_vintages(layer_dir, asset, latest_only=True)
         if len(bt):

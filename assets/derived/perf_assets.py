@@ -5,14 +5,14 @@ import dagster as dg
 import pandas as pd
 
 import rust_core
-from assets.derived import performance as pf
-from assets.derived import scenario_inputs as si
+from assets.derived import performance as performance_model
+from assets.derived import scenario_inputs
 from pipelines.io import column_schema
 
 _BAND = [
     (f"{name}_p{q}", "double", unit, f"{what}, {q}th percentile of the Monte Carlo band")
     for name, unit, what in [("mfu_pct", "%", "MFU"), ("cost_usd", "USD", "Run cost")]
-    for q in pf.PCTS
+    for q in performance_model.PCTS
 ]
 
 
@@ -182,7 +182,7 @@ INFERENCE_SCHEMA = column_schema(
             "USD/Mtok",
             f"Output cost, {q}th pct of the price band",
         )
-        for q in pf.PCTS
+        for q in performance_model.PCTS
     ],
     (
         "cost_ratio_vs_dense_7b",
@@ -219,11 +219,11 @@ EQUIVALENCE_SCHEMA = column_schema(
     ("searches", "int64", "", "Layout searches run by the solver"),
     *[
         (f"chips_b_needed_p{q}", "double", "chips", f"chips_b_needed, {q}th pct of the band")
-        for q in pf.PCTS
+        for q in performance_model.PCTS
     ],
     *[
         (f"throughput_ratio_p{q}", "double", "x", f"Throughput ratio, {q}th pct of the band")
-        for q in pf.PCTS
+        for q in performance_model.PCTS
     ],
     ("mfu_a_pct", "double", "%", "MFU of N_A chips A"),
     ("mfu_b_needed_pct", "double", "%", "MFU of chips_b_needed chips B"),
@@ -247,7 +247,10 @@ POWER_SCHEMA = column_schema(
     ("mc_seed", "int64", "", "Seed (CRC-32 of scenario_id)"),
     ("it_mw", "double", "MW", "IT load at the band midpoint"),
     ("facility_mw", "double", "MW", "All-in load (IT x PUE) at the band midpoints"),
-    *[(f"facility_mw_p{q}", "double", "MW", f"All-in load, {q}th pct") for q in pf.PCTS],
+    *[
+        (f"facility_mw_p{q}", "double", "MW", f"All-in load, {q}th pct")
+        for q in performance_model.PCTS
+    ],
 )
 
 _COMMON = {
@@ -268,7 +271,7 @@ def _chips(chip_specs, power_observations, gpu_rental_prices) -> tuple[pd.DataFr
     in chip_comparison and chip_metrics, not run through every scenario)."""
     if "epoch_only" in chip_specs:
         chip_specs = chip_specs[~chip_specs["epoch_only"].fillna(False).astype(bool)]
-    table, skipped = si.chip_table(chip_specs, power_observations, gpu_rental_prices)
+    table, skipped = scenario_inputs.chip_table(chip_specs, power_observations, gpu_rental_prices)
     return table, "; ".join(skipped)
 
 
@@ -281,7 +284,7 @@ def training_scenarios(
     """Every chip x cluster size (8-100,000) x model (7B, 70B, 405B dense; 671B/37B MoE) x precision:
     the searched best layout, MFU/HFU, days, chip-hours, energy and cost, with a Monte Carlo band."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
-    out = _ordered(pf.compute_training(chips), TRAINING_SCHEMA)
+    out = _ordered(performance_model.compute_training(chips), TRAINING_SCHEMA)
     return dg.Output(
         out,
         metadata={
@@ -306,7 +309,7 @@ def inference_costs(
     bf16/8-bit/4-bit weights, throughput and latency regimes, and a speculative-decoding sweep."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
     return dg.Output(
-        _ordered(pf.compute_inference(chips), INFERENCE_SCHEMA),
+        _ordered(performance_model.compute_inference(chips), INFERENCE_SCHEMA),
         metadata={"chips_left_out": skipped},
     )
 
@@ -322,7 +325,7 @@ def cluster_equivalence(
     70B model, and the throughput of 10,000 of them, with a band over the efficiency constants."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
     return dg.Output(
-        _ordered(pf.compute_equivalence(chips), EQUIVALENCE_SCHEMA),
+        _ordered(performance_model.compute_equivalence(chips), EQUIVALENCE_SCHEMA),
         metadata={"chips_left_out": skipped},
     )
 
@@ -336,7 +339,8 @@ def datacenter_power(
     """All-in megawatts of 1,000-100,000-chip clusters: IT watts per chip x PUE, with a band."""
     chips, skipped = _chips(chip_specs, power_observations, gpu_rental_prices)
     return dg.Output(
-        _ordered(pf.compute_power(chips), POWER_SCHEMA), metadata={"chips_left_out": skipped}
+        _ordered(performance_model.compute_power(chips), POWER_SCHEMA),
+        metadata={"chips_left_out": skipped},
     )
 
 

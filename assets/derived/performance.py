@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 import rust_core
-from assets.derived import scenario_inputs as si
+from assets.derived import scenario_inputs
 from assets.derived.batch_rule import grown_batch_tokens
 from assets.derived.workloads import SERVING_MODELS, TRAINING_MODELS
 
@@ -16,7 +16,7 @@ PCTS = (5, 50, 95)
 
 def compute_training(chips: pd.DataFrame) -> pd.DataFrame:
     """The training grid: best layout, MFU/HFU, days, chip-hours, energy, cost and their bands."""
-    return training_table(si.training_grid(chips, TRAINING_MODELS))
+    return training_table(scenario_inputs.training_grid(chips, TRAINING_MODELS))
 
 
 def training_table(grid: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +166,7 @@ def _price_percentiles(frame: pd.DataFrame, seed_column: str) -> pd.DataFrame:
         frame[seed_column],
         strict=True,
     ):
-        u = np.random.default_rng(seed).uniform(0.0, 1.0, si.MC_SAMPLES)
+        u = np.random.default_rng(seed).uniform(0.0, 1.0, scenario_inputs.MC_SAMPLES)
         rows.append(np.percentile(split_uniform(u, low, price, high), PCTS))
     return pd.DataFrame(rows, columns=[f"p{q}" for q in PCTS], index=frame.index)
 
@@ -175,7 +175,7 @@ def compute_inference(chips: pd.DataFrame) -> pd.DataFrame:
     """Cheapest tensor-parallel size per (chip, model, weight precision, batch regime, draft), with
     the speculative-decoding sweep, cost per 1M tokens with a price band, and cost relative to the
     dense 7B model in the same regime."""
-    grid = si.serving_grid(chips, SERVING_MODELS)
+    grid = scenario_inputs.serving_grid(chips, SERVING_MODELS)
     if grid.empty:
         return grid
     res = rust_core.inference_costs(grid)
@@ -197,8 +197,8 @@ def compute_inference(chips: pd.DataFrame) -> pd.DataFrame:
         .head(1)
     )
     out = best.reset_index(drop=True)
-    out["scenario_id"] = out.apply(si.serving_id, axis=1).astype("string")
-    out["mc_seed"] = out["scenario_id"].map(si.seed_of)
+    out["scenario_id"] = out.apply(scenario_inputs.serving_id, axis=1).astype("string")
+    out["mc_seed"] = out["scenario_id"].map(scenario_inputs.seed_of)
     band = _price_percentiles(out, "mc_seed")
     for q in PCTS:
         scale = band[f"p{q}"] / out["price_usd_per_chip_hour"]
@@ -210,7 +210,7 @@ def compute_inference(chips: pd.DataFrame) -> pd.DataFrame:
     out["cost_ratio_vs_dense_7b"] = (
         out["cost_usd_per_mtok_output"].to_numpy() / ref.reindex(keys).to_numpy()
     )
-    out["assumptions"] = si.SERVING_ASSUMPTIONS
+    out["assumptions"] = scenario_inputs.SERVING_ASSUMPTIONS
     keep = [
         "scenario_id", "chip_id", "model_id", "params_b", "active_params_b", "experts", "top_k",
         "weight_bits", "tp", "max_batch", "prompt_tokens", "output_tokens", "draft_model_id", "draft_params_b",
@@ -237,10 +237,10 @@ def compute_inference(chips: pd.DataFrame) -> pd.DataFrame:
 
 def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
     """Chips B matching N_A chips A, with a Monte Carlo band over the efficiency constants."""
-    grid = si.equivalence_grid(chips, TRAINING_MODELS)
+    grid = scenario_inputs.equivalence_grid(chips, TRAINING_MODELS)
     if grid.empty:
         return grid
-    grown = (grid["batch_basis"] == si.GROWN_BATCH).to_numpy()
+    grown = (grid["batch_basis"] == scenario_inputs.GROWN_BATCH).to_numpy()
     point = rust_core.cluster_equivalence(grid)
     if grown.any():
         solved = grown_batch_equivalence(grid[grown])
@@ -252,12 +252,12 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
         point["searches"] = point["searches"].astype(np.int64)
     bands = rust_core.calibration()["monte_carlo_bands"]
     constants = rust_core.calibration()["constants"]
-    n = si.EQUIVALENCE_MC_SAMPLES
+    n = scenario_inputs.EQUIVALENCE_MC_SAMPLES
     equal = grid[~grown]
     draws = equal.loc[equal.index.repeat(n)].reset_index(drop=True)
     draws["gemm_half_size"] = constants["gemm_half_size"]
     draws["usable_memory_fraction"] = constants["usable_memory_fraction"]
-    seeds = equal["scenario_id"].map(si.seed_of).to_numpy()
+    seeds = equal["scenario_id"].map(scenario_inputs.seed_of).to_numpy()
     for i, name in enumerate(
         (
             "compute_efficiency_relative",
@@ -407,7 +407,7 @@ def grown_batch_equivalence(rows: pd.DataFrame) -> pd.DataFrame:
 
 def compute_power(chips: pd.DataFrame) -> pd.DataFrame:
     """All-in megawatts per chip and cluster size with a Monte Carlo band."""
-    grid = si.power_grid(chips)
+    grid = scenario_inputs.power_grid(chips)
     out = pd.concat([grid, rust_core.datacenter_power(grid)], axis=1)
     for col in ("scenario_id", "chip_id", "power_basis", "pue_basis"):
         out[col] = out[col].astype("string")

@@ -9,8 +9,8 @@ import pandas as pd
 from pydantic import Field
 from upath import UPath
 
-from assets.derived import scenario_inputs as si
-from assets.derived import what_if as wi
+from assets.derived import scenario_inputs
+from assets.derived import what_if as what_if_model
 from assets.derived.perf_assets import _COMMON, TRAINING_SCHEMA, _chips, _ordered
 from assets.derived.performance import training_table
 from assets.derived.workloads import TRAINING_MODELS
@@ -102,18 +102,18 @@ class WhatIfConfig(dg.Config):
         gt=0,
     )
     life_years: float = Field(
-        default=wi.DEFAULT_LIFE_YEARS,
+        default=what_if_model.DEFAULT_LIFE_YEARS,
         description="Ownership estimate: years over which the chip price is amortised "
         "(a user-set assumption).",
         gt=0,
     )
     usd_per_kwh: float = Field(
-        default=wi.DEFAULT_USD_PER_KWH,
+        default=what_if_model.DEFAULT_USD_PER_KWH,
         description="Ownership estimate: electricity price in USD per kWh (a user-set assumption).",
         ge=0,
     )
     hosting_usd_per_chip_hour: float = Field(
-        default=wi.DEFAULT_HOSTING_USD_PER_CHIP_HOUR,
+        default=what_if_model.DEFAULT_HOSTING_USD_PER_CHIP_HOUR,
         description="Ownership estimate: hosting (space, network, staff) in USD per chip-hour "
         "(a user-set assumption; 0 leaves it out).",
         ge=0,
@@ -179,8 +179,10 @@ def custom_chip(config: WhatIfConfig) -> pd.DataFrame:
 def chip_row(config: WhatIfConfig, chips: pd.DataFrame, chip_aliases: pd.DataFrame) -> pd.DataFrame:
     """The chip's resolved row at the precision, with the config's spec and power overrides."""
     try:
-        chip_id = wi.resolve_chip(config.chip_id, chip_aliases, sorted(set(chips["chip_id"])))
-    except wi.UnknownName:
+        chip_id = what_if_model.resolve_chip(
+            config.chip_id, chip_aliases, sorted(set(chips["chip_id"]))
+        )
+    except what_if_model.UnknownName:
         if config.peak_tflops is None:
             raise
         row = custom_chip(config)
@@ -202,7 +204,12 @@ def chip_row(config: WhatIfConfig, chips: pd.DataFrame, chip_aliases: pd.DataFra
         row["power_basis"] = "user-set"
     missing = [
         c
-        for c in ("peak_tflops", *si.REQUIRED_SPECS, "scale_up_domain_chips", "scale_out_gbps")
+        for c in (
+            "peak_tflops",
+            *scenario_inputs.REQUIRED_SPECS,
+            "scale_up_domain_chips",
+            "scale_out_gbps",
+        )
         if c not in row or pd.isna(row[c].iloc[0])
     ]
     if missing:
@@ -235,7 +242,7 @@ def priced(row: pd.DataFrame, config: WhatIfConfig, chip_prices: pd.DataFrame) -
     found = (
         (config.chip_price_usd, "user-set assumption")
         if config.chip_price_usd is not None
-        else wi.chip_price_usd(chip_prices, r["chip_id"])
+        else what_if_model.chip_price_usd(chip_prices, r["chip_id"])
     )
     if found is None:
         why = "no rental price and no supportable chip price (set chip_price_usd or price)"
@@ -246,7 +253,7 @@ def priced(row: pd.DataFrame, config: WhatIfConfig, chip_prices: pd.DataFrame) -
         )
         return out | {"price": None, "price_basis": why}
     fields = set(config.model_fields_set)
-    own = wi.Ownership(
+    own = what_if_model.Ownership(
         chip_price_usd=float(found[0]),
         chip_price_basis=found[1],
         life_years=config.life_years,
@@ -256,7 +263,7 @@ def priced(row: pd.DataFrame, config: WhatIfConfig, chip_prices: pd.DataFrame) -
         pue_basis=str(r["pue_basis"]),
         usd_per_kwh=config.usd_per_kwh,
         hosting_usd_per_chip_hour=config.hosting_usd_per_chip_hour,
-        assumption_labels=wi.ownership_labels(
+        assumption_labels=what_if_model.ownership_labels(
             "life_years" in fields,
             "usd_per_kwh" in fields,
             "hosting_usd_per_chip_hour" in fields,
@@ -287,15 +294,15 @@ def what_if_frame(
     the price columns of the runs table."""
     problems, model_id, row = [], None, None
     try:
-        model_id = wi.resolve_model(config.model_id)
-    except wi.UnknownName as exc:
+        model_id = what_if_model.resolve_model(config.model_id)
+    except what_if_model.UnknownName as exc:
         problems.append(str(exc))
     try:
         row = chip_row(config, chips, chip_aliases)
-    except wi.UnknownName as exc:
+    except what_if_model.UnknownName as exc:
         problems.append(str(exc))
     if problems:
-        raise wi.UnknownName("; ".join(problems))
+        raise what_if_model.UnknownName("; ".join(problems))
     price = priced(row, config, chip_prices)
     if price["price"] is not None:
         row["price_usd_per_chip_hour"], row["price_low"], row["price_high"] = price["price"]
@@ -306,28 +313,32 @@ def what_if_frame(
     if config.training_tokens is not None:
         model["training_tokens"] = float(config.training_tokens)
     model["published_batch_tokens"] = model["global_batch_tokens"]
-    model["batch_basis"] = "user-set" if config.global_batch_tokens is not None else si.BATCH_RULE
+    model["batch_basis"] = (
+        "user-set" if config.global_batch_tokens is not None else scenario_inputs.BATCH_RULE
+    )
     if "compute_efficiency" not in row or row["compute_efficiency"].isna().any():
         # a custom chip (or a table without it): the calibrated value of its family or the default
-        efficiency, basis = si.compute_efficiency(str(row["chip_id"].iloc[0]), config.precision)
+        efficiency, basis = scenario_inputs.compute_efficiency(
+            str(row["chip_id"].iloc[0]), config.precision
+        )
         row = row.assign(compute_efficiency=efficiency, compute_efficiency_basis=basis)
     model["global_batch_tokens"] = (
         config.global_batch_tokens
         if config.global_batch_tokens is not None
-        else wi.default_global_batch_tokens(model.iloc[0], config.chips)
+        else what_if_model.default_global_batch_tokens(model.iloc[0], config.chips)
     )
-    grid = si.with_known_or_unit(row).merge(model, how="cross")
+    grid = scenario_inputs.with_known_or_unit(row).merge(model, how="cross")
     grid["chips"] = config.chips
     knobs = config.model_dump() | {"chip_id": row["chip_id"].iloc[0], "model_id": model_id}
     knobs |= {
         "training_tokens": float(model["training_tokens"].iloc[0]),
         "global_batch_tokens": int(model["global_batch_tokens"].iloc[0]),
     }
-    grid["scenario_id"] = wi.scenario_id(
+    grid["scenario_id"] = what_if_model.scenario_id(
         knobs["chip_id"], config.precision, model_id, config.chips, knobs
     )
-    grid["mc_samples"] = si.MC_SAMPLES
-    grid["mc_seed"] = grid["scenario_id"].map(si.seed_of)
+    grid["mc_samples"] = scenario_inputs.MC_SAMPLES
+    grid["mc_seed"] = grid["scenario_id"].map(scenario_inputs.seed_of)
     extra = {k: v for k, v in price.items() if k != "price"} | {"knobs": knobs}
     return grid, extra
 
@@ -388,7 +399,7 @@ def what_if_runs(
     grid, extra = what_if_frame(config, chips, chip_aliases, chip_prices)
     run_time = pd.Timestamp(dt.datetime.now(dt.UTC)).floor("us")
     rows = runs_rows(config, grid, extra, run_time)
-    table = wi.append_runs(rows, runs_path(), RUNS_SCHEMA)
+    table = what_if_model.append_runs(rows, runs_path(), RUNS_SCHEMA)
     r = rows.iloc[0]
 
     def num(value) -> float | None:

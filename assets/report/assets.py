@@ -239,7 +239,7 @@ def write_bytes_atomic(data: bytes, path: UPath) -> None:
 
 def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
     """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
-    from forecasts import charts as fc
+    from forecasts import charts as forecast_charts
     from forecasts import report as forecast_report
 
     out = {
@@ -256,21 +256,27 @@ def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict
     grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
     if grid is not None and forecast is not None:
         model = forecast_report.published_model(forecast)
-        out["price_fan_input"] = fc.price_fan_chart(grid, forecast, side="input", model=model)
-        out["price_fan_output"] = fc.price_fan_chart(grid, forecast, side="output", model=model)
+        out["price_fan_input"] = forecast_charts.price_fan_chart(
+            grid, forecast, side="input", model=model
+        )
+        out["price_fan_output"] = forecast_charts.price_fan_chart(
+            grid, forecast, side="output", model=model
+        )
     if tables.get("startup_survival") is not None:
         survival = tables["startup_survival"]
-        age = fc.max_age_years(survival)
-        out["survival_all"] = fc.survival_chart(survival, "all", age)
-        out["survival_cn"] = fc.survival_chart(survival, "CN", age)
+        age = forecast_charts.max_age_years(survival)
+        out["survival_all"] = forecast_charts.survival_chart(survival, "all", age)
+        out["survival_cn"] = forecast_charts.survival_chart(survival, "CN", age)
     if tables.get("china_share_forecast") is not None:
-        out["share"] = fc.share_chart(tables["china_share_forecast"])
+        out["share"] = forecast_charts.share_chart(tables["china_share_forecast"])
     if tables.get("capability_price_index") is not None:
         from forecasts.price_index_report import index_chart
 
         out["capability_index"] = index_chart(tables["capability_price_index"])
     if tables.get("api_price_backtest") is not None:
-        out["backtest_prices"] = fc.backtest_chart(tables["api_price_backtest"], "mase_log")
+        out["backtest_prices"] = forecast_charts.backtest_chart(
+            tables["api_price_backtest"], "mase_log"
+        )
     return out
 
 

@@ -39,6 +39,7 @@ def directional(value: float, unit: str) -> str:
     """``value unit`` where the unit starts with a direction ("% lower MFU ..."): a negative value
     is shown positive with the opposite word ("33.2 % higher MFU ...")."""
     text = unit.strip()
+    value = value + 0.0  # negative zero reads as "0", never "-0"
     match = re.match(rf"^(%\s*|x\s*)?({_WORDS})\b", text, re.IGNORECASE)
     if value < 0 and match:
         word = match.group(2)
@@ -52,6 +53,7 @@ def directional(value: float, unit: str) -> str:
 def directional_range(low: float, high: float, word: str) -> str:
     """A range of signed figures in one direction, in words: both ends positive in ``word``
     ("5-20 % lower"), both negative in its opposite, or "from 5 % higher to 20 % lower"."""
+    low, high = low + 0.0, high + 0.0  # negative zero reads as "0", never "-0"
     if low >= 0 and high >= 0:
         return f"{fmt(low)}-{fmt(high)}% {word}"
     if low <= 0 and high <= 0:

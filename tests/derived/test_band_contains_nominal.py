@@ -8,8 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.derived import performance as pf
-from assets.derived import scenario_inputs as si
+from assets.derived import performance, scenario_inputs
 from tests.rust_core.test_derived_tables import specs
 
 SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,13 +60,13 @@ def contains(low: pd.Series, nominal: pd.Series, high: pd.Series) -> None:
 
 
 def chips_of(src) -> pd.DataFrame:
-    return si.chip_table(*src)[0]
+    return scenario_inputs.chip_table(*src)[0]
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(src=sources())
 def test_training_bands_contain_the_nominal(src) -> None:
-    out = pf.compute_training(chips_of(src))
+    out = performance.compute_training(chips_of(src))
     contains(out["mfu_pct_p5"], out["mfu_pct"], out["mfu_pct_p95"])
     contains(out["cost_usd_p5"], out["cost_usd"], out["cost_usd_p95"])
 
@@ -75,7 +74,7 @@ def test_training_bands_contain_the_nominal(src) -> None:
 @SETTINGS
 @given(src=sources())
 def test_inference_bands_contain_the_nominal(src) -> None:
-    out = pf.compute_inference(chips_of(src))
+    out = performance.compute_inference(chips_of(src))
     contains(
         out["cost_usd_per_mtok_output_p5"],
         out["cost_usd_per_mtok_output"],
@@ -86,15 +85,15 @@ def test_inference_bands_contain_the_nominal(src) -> None:
 @SETTINGS
 @given(src=sources())
 def test_power_bands_contain_the_nominal(src) -> None:
-    out = pf.compute_power(chips_of(src))
+    out = performance.compute_power(chips_of(src))
     contains(out["facility_mw_p5"], out["facility_mw"], out["facility_mw_p95"])
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(src=sources())
 def test_equivalence_bands_contain_the_nominal(src) -> None:
-    out = pf.compute_equivalence(chips_of(src))
-    banded = out["batch_basis"] == si.EQUAL_BATCH
+    out = performance.compute_equivalence(chips_of(src))
+    banded = out["batch_basis"] == scenario_inputs.EQUAL_BATCH
     out = out[banded]
     contains(
         out["throughput_ratio_p5"], out["throughput_ratio_b_eval_vs_a"], out["throughput_ratio_p95"]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from upath import UPath
 
-from assets.derived import what_if as wi
+from assets.derived import what_if as what_if_model
 from assets.derived.what_if_assets import RUNS_SCHEMA
 from pipelines.cli import WHAT_IF_OPTIONS, main, what_if_config
 from pipelines.jobs import PIPELINE_JOBS
@@ -32,26 +32,26 @@ CHIP_IDS = sorted(set(ALIASES["chip_id"]))
     ],
 )
 def test_chip_names_resolve_through_the_alias_table(name, chip_id):
-    assert wi.resolve_chip(name, ALIASES, CHIP_IDS) == chip_id
+    assert what_if_model.resolve_chip(name, ALIASES, CHIP_IDS) == chip_id
 
 
 def test_an_unknown_chip_is_answered_with_the_closest_valid_names():
-    with pytest.raises(wi.UnknownName) as err:
-        wi.resolve_chip("Ascend 910X", ALIASES, CHIP_IDS)
+    with pytest.raises(what_if_model.UnknownName) as err:
+        what_if_model.resolve_chip("Ascend 910X", ALIASES, CHIP_IDS)
     message = str(err.value)
     assert "unknown chip 'Ascend 910X'" in message
     suggestions = message.split("closest valid names: ")[1].split(", ")
-    assert "Ascend 910B" in suggestions and len(suggestions) <= wi.SUGGESTIONS
+    assert "Ascend 910B" in suggestions and len(suggestions) <= what_if_model.SUGGESTIONS
 
 
 def test_model_names_resolve_and_unknown_ones_list_the_closest():
-    assert wi.resolve_model("Llama 2 70B") == "llama2-70b"
-    assert wi.resolve_model("DeepSeek-V3-671B") == "deepseek-v3-671b"
-    with pytest.raises(wi.UnknownName, match="closest valid ids: llama2-70b"):
-        wi.resolve_model("llama2-70c")
+    assert what_if_model.resolve_model("Llama 2 70B") == "llama2-70b"
+    assert what_if_model.resolve_model("DeepSeek-V3-671B") == "deepseek-v3-671b"
+    with pytest.raises(what_if_model.UnknownName, match="closest valid ids: llama2-70b"):
+        what_if_model.resolve_model("llama2-70c")
 
 
-def _ownership(**kw) -> wi.Ownership:
+def _ownership(**kw) -> what_if_model.Ownership:
     base = dict(
         chip_price_usd=20_000.0,
         chip_price_basis="test",
@@ -63,7 +63,7 @@ def _ownership(**kw) -> wi.Ownership:
         usd_per_kwh=0.10,
         hosting_usd_per_chip_hour=0.30,
     )
-    return wi.Ownership(**(base | kw))
+    return what_if_model.Ownership(**(base | kw))
 
 
 def test_cost_of_ownership_matches_a_hand_calculation():
@@ -111,9 +111,9 @@ def test_chip_price_uses_only_supportable_rows():
             "source_url": ["u"] * 3,
         }
     )
-    value, basis = wi.chip_price_usd(prices, "x")
+    value, basis = what_if_model.chip_price_usd(prices, "x")
     assert value == 13_000.0 and basis.startswith("chip_prices B: 13,000 USD (midpoint")
-    assert wi.chip_price_usd(prices, "y") is None
+    assert what_if_model.chip_price_usd(prices, "y") is None
 
 
 def _run_rows(run_time: str, mfu: float) -> pd.DataFrame:
@@ -125,13 +125,13 @@ def _run_rows(run_time: str, mfu: float) -> pd.DataFrame:
 
 def test_runs_are_appended_and_never_overwritten(tmp_path):
     path = UPath(tmp_path / "what_if_runs.parquet")
-    wi.append_runs(_run_rows("2026-01-01 00:00", 40.0), path, RUNS_SCHEMA)
-    wi.append_runs(_run_rows("2026-01-02 00:00", 35.0), path, RUNS_SCHEMA)
+    what_if_model.append_runs(_run_rows("2026-01-01 00:00", 40.0), path, RUNS_SCHEMA)
+    what_if_model.append_runs(_run_rows("2026-01-02 00:00", 35.0), path, RUNS_SCHEMA)
     table = pd.read_parquet(path)
     assert table["mfu_pct"].tolist() == [40.0, 35.0]
     before = path.read_bytes()
     with pytest.raises(ValueError, match="same scenario_id and run_time_utc"):
-        wi.append_runs(_run_rows("2026-01-02 00:00", 1.0), path, RUNS_SCHEMA)
+        what_if_model.append_runs(_run_rows("2026-01-02 00:00", 1.0), path, RUNS_SCHEMA)
     assert path.read_bytes() == before
 
 

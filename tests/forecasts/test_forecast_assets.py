@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasts import assets as FA
-from forecasts import backtest as B
-from forecasts import jobs as FJ
+from forecasts import assets as forecast_assets
+from forecasts import backtest
+from forecasts import jobs as forecast_jobs
 from forecasts.vintage import VINTAGES, as_of_date, read_vintages, vintage_glob
 from pipelines import settings
 from pipelines.io import ParquetIOManager
@@ -150,11 +150,11 @@ RESOURCES = {
 
 def _run(vintage: str, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*_upstream(), *FA.ASSETS, *FA.ASSET_CHECKS],
+        [*_upstream(), *forecast_assets.ASSETS, *forecast_assets.ASSET_CHECKS],
         partition_key=vintage,
         resources=RESOURCES,
         instance=instance,
-        selection=FJ.FORECASTS,
+        selection=forecast_jobs.FORECASTS,
     )
 
 
@@ -201,17 +201,17 @@ def test_vintage_keys_are_as_of_dates():
 
 def test_forecast_job_and_schedule_cover_every_forecast_asset():
     defs = dg.Definitions(
-        assets=[*_upstream(), *FA.ASSETS],
-        asset_checks=FA.ASSET_CHECKS,
-        jobs=[FJ.forecast_job],
-        schedules=[FJ.forecast_schedule],
+        assets=[*_upstream(), *forecast_assets.ASSETS],
+        asset_checks=forecast_assets.ASSET_CHECKS,
+        jobs=[forecast_jobs.forecast_job],
+        schedules=[forecast_jobs.forecast_schedule],
         resources=RESOURCES,
     )
     job = defs.resolve_job_def("forecast_job")
     assert job.partitions_def == VINTAGES
     assert defs.resolve_schedule_def("weekly_forecast_schedule").cron_schedule == "0 6 * * 1"
     graph = defs.resolve_asset_graph()
-    for a in FA.ASSETS:
+    for a in forecast_assets.ASSETS:
         for key in a.keys:
             node = graph.get(key)
             assert node.group_name == "forecasts"
@@ -243,7 +243,7 @@ def test_runs_succeed_with_charts_and_coverage_checks(runs):
         runs["root"] / "api_price_backtest" / f"vintage={V1}" / "part-0.parquet"
     )
     verdict = {c.check_name: c.passed for c in checks}
-    assert verdict["api_price_interval_coverage"] == B.coverage_shortfalls(scores).empty
+    assert verdict["api_price_interval_coverage"] == backtest.coverage_shortfalls(scores).empty
 
 
 @pytest.mark.slow
@@ -301,7 +301,7 @@ def test_vintage_uses_only_rows_known_on_its_date(runs):
 @pytest.mark.slow
 def test_rerun_of_a_vintage_is_byte_identical(runs):
     assert runs["before"] == runs["after"]
-    assert len(runs["after"]) >= 2 * len(FA.ASSETS)
+    assert len(runs["after"]) >= 2 * len(forecast_assets.ASSETS)
 
 
 @pytest.mark.slow

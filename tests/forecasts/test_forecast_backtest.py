@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import backtest as B
-from forecasts import prices as P
-from forecasts import survival as S
+from forecasts import backtest, prices, survival
 from tests.forecasts.forecast_sim import price_rows, startup_rows
 
 CUTOFF = pd.Timestamp("2021-06-30")
@@ -27,25 +25,31 @@ def _poison_prices(rows: pd.DataFrame) -> pd.DataFrame:
 
 def test_price_forecast_at_cutoff_ignores_everything_after_it():
     rows = price_rows(-0.05, 0.08, 48, seed=4)
-    clean_grid, clean = B.price_forecasts_at(rows, CUTOFF, "small", "US", "input")
-    dirty_grid, dirty = B.price_forecasts_at(_poison_prices(rows), CUTOFF, "small", "US", "input")
+    clean_grid, clean = backtest.price_forecasts_at(rows, CUTOFF, "small", "US", "input")
+    dirty_grid, dirty = backtest.price_forecasts_at(
+        _poison_prices(rows), CUTOFF, "small", "US", "input"
+    )
     pd.testing.assert_frame_equal(clean_grid, dirty_grid)
-    for model in B.PRICE_MODELS:
+    for model in backtest.PRICE_MODELS:
         assert clean[model]["status"] == "ok"
-        for k in P.QUANTILE_COLUMNS:
+        for k in prices.QUANTILE_COLUMNS:
             np.testing.assert_array_equal(
                 clean[model]["quantiles"][k], dirty[model]["quantiles"][k]
             )
     # and the poison is real: a forecast made after it sees it
-    _, late = B.price_forecasts_at(_poison_prices(rows), "2023-12-31", "small", "US", "input")
-    assert late[P.BASELINE_LAST]["quantiles"]["median_log"][0] < np.log(1e-5)
+    _, late = backtest.price_forecasts_at(
+        _poison_prices(rows), "2023-12-31", "small", "US", "input"
+    )
+    assert late[prices.BASELINE_LAST]["quantiles"]["median_log"][0] < np.log(1e-5)
 
 
 def test_price_backtest_rows_before_poison_keep_their_forecasts():
     rows = price_rows(-0.05, 0.08, 22, seed=6)
-    models = (P.MODEL_ETS, P.MODEL_JUMP, P.BASELINE_LAST)
-    a = B.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(3, 6))
-    b = B.price_backtest_rows(_poison_prices(rows), "2021-10-31", models=models, horizons=(3, 6))
+    models = (prices.MODEL_ETS, prices.MODEL_JUMP, prices.BASELINE_LAST)
+    a = backtest.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(3, 6))
+    b = backtest.price_backtest_rows(
+        _poison_prices(rows), "2021-10-31", models=models, horizons=(3, 6)
+    )
     key = ["tier", "region", "price_side", "model", "cutoff_month", "target_month"]
     early_a = a[a["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
     early_b = b[b["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
@@ -65,12 +69,12 @@ def test_price_scores_match_hand_calculation():
             "region": "US",
             "price_side": "input",
             "model": [
-                P.MODEL_ETS,
-                P.MODEL_ETS,
-                P.BASELINE_LAST,
-                P.BASELINE_LAST,
-                P.BASELINE_DRIFT,
-                P.BASELINE_DRIFT,
+                prices.MODEL_ETS,
+                prices.MODEL_ETS,
+                prices.BASELINE_LAST,
+                prices.BASELINE_LAST,
+                prices.BASELINE_DRIFT,
+                prices.BASELINE_DRIFT,
             ],
             "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01"] * 3),
             "target_month": pd.to_datetime(["2024-03-01", "2024-04-01"] * 3),
@@ -85,8 +89,8 @@ def test_price_scores_match_hand_calculation():
             "upper_95_log": [0.4, 0.1, 0.7, 0.7, 1.0, 1.0],
         }
     )
-    sc = B.score_price_backtest(rows)
-    rw = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.MODEL_ETS)].iloc[0]
+    sc = backtest.score_price_backtest(rows)
+    rw = sc[(sc["series"] == "small/US/input") & (sc["model"] == prices.MODEL_ETS)].iloc[0]
     assert rw["mae_log"] == pytest.approx(0.15)
     assert rw["mase_log"] == pytest.approx((0.1 / 0.5 + 0.2 / 0.25) / 2)
     smape = [
@@ -101,16 +105,16 @@ def test_price_scores_match_hand_calculation():
     # interval score: width, plus 2/alpha times the miss (second forecast misses by 0.1)
     assert rw["interval_score_80_log"] == pytest.approx((0.4 + (0.2 + 10 * 0.1)) / 2)
     assert rw["interval_score_95_log"] == pytest.approx((0.6 + 0.6) / 2)
-    pooled = sc[(sc["series"] == "all/all/all") & (sc["model"] == P.MODEL_ETS)].iloc[0]
+    pooled = sc[(sc["series"] == "all/all/all") & (sc["model"] == prices.MODEL_ETS)].iloc[0]
     assert pooled["n_forecasts"] == 2 and pooled["mae_log"] == pytest.approx(0.15)
-    last = sc[(sc["series"] == "small/US/input") & (sc["model"] == P.BASELINE_LAST)].iloc[0]
+    last = sc[(sc["series"] == "small/US/input") & (sc["model"] == prices.BASELINE_LAST)].iloc[0]
     assert last["skill_vs_last_value"] == pytest.approx(0.0)
-    short = B.coverage_shortfalls(sc)
+    short = backtest.coverage_shortfalls(sc)
     assert short.empty  # two forecasts each: too few for a verdict
 
 
 def test_coverage_shortfall_flags_overconfident_model():
-    sc = B.typed_scores(
+    sc = backtest.typed_scores(
         pd.DataFrame(
             {
                 "domain": "api_price",
@@ -124,7 +128,7 @@ def test_coverage_shortfall_flags_overconfident_model():
             }
         )
     )
-    short = B.coverage_shortfalls(sc)
+    short = backtest.coverage_shortfalls(sc)
     assert short["model"].tolist() == ["bad"]
     assert short["coverage_80_pct"].iloc[0] == pytest.approx(60.0)
 
@@ -147,8 +151,8 @@ def _poison_startups(df: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
 def test_survival_forecast_at_cutoff_is_recensored_and_unchanged_by_later_data():
     df = startup_rows(80, {"shutdown": 0.1, "acquired": 0.1}, seed=8)
     cutoff = pd.Timestamp("2022-06-30")
-    clean = B.survival_predictions_at(df, cutoff, (6, 12))
-    dirty = B.survival_predictions_at(_poison_startups(df, cutoff), cutoff, (6, 12))
+    clean = backtest.survival_predictions_at(df, cutoff, (6, 12))
+    dirty = backtest.survival_predictions_at(_poison_startups(df, cutoff), cutoff, (6, 12))
     pd.testing.assert_frame_equal(clean, dirty)
     assert (clean["status"] == "ok").all()
     # companies that exit after the cutoff are among those forecast (they were active then)
@@ -163,7 +167,7 @@ def test_survival_forecast_at_cutoff_is_recensored_and_unchanged_by_later_data()
 
 def test_survival_backtest_counts_outcomes():
     df = startup_rows(60, {"shutdown": 0.15, "acquired": 0.1}, seed=12)
-    sc = B.survival_backtest(df, "2026-06-30")
+    sc = backtest.survival_backtest(df, "2026-06-30")
     persist = sc[sc["model"] == "baseline_persistence"]
     km = sc[sc["model"] == "kaplan_meier"]
     assert (persist["expected_exits"] == 0).all()
@@ -178,7 +182,7 @@ def test_survival_backtest_counts_outcomes():
 
 def test_poisson_binomial_matches_enumeration():
     p = np.array([0.2, 0.5, 0.9])
-    pmf = S.poisson_binomial(p)
+    pmf = survival.poisson_binomial(p)
     brute = np.zeros(4)
     for bits in range(8):
         k = [(bits >> i) & 1 for i in range(3)]
@@ -200,7 +204,7 @@ def test_share_backtest_uses_only_figures_published_before_cutoff():
             "published": [f"{y + 1}-02-01" for y in years],
         }
     )
-    sc = B.share_backtest(share, "2026-06-30")
+    sc = backtest.share_backtest(share, "2026-06-30")
     assert (sc["status"] == "ok").all()
     # a late figure for an early year (published after every cutoff) changes nothing
     poisoned = pd.concat(
@@ -211,7 +215,7 @@ def test_share_backtest_uses_only_figures_published_before_cutoff():
             ),
         ]
     )
-    sc2 = B.share_backtest(poisoned, "2026-06-30")
+    sc2 = backtest.share_backtest(poisoned, "2026-06-30")
     pd.testing.assert_frame_equal(sc, sc2)
 
 
@@ -223,9 +227,15 @@ def test_no_row_after_any_cutoff_changes_the_forecast(cutoff_idx, seed, poison_u
     later = pd.to_datetime(rows["effective_date"]) > cutoff
     dirty = rows.copy()
     dirty.loc[later, "input_usd_per_mtok"] = poison_usd
-    models = (P.MODEL_ETS, P.MODEL_JUMP, P.BASELINE_LAST, P.BASELINE_DRIFT, P.MODEL_OLS)
-    _, a = B.price_forecasts_at(rows, cutoff, "frontier", "US", "input", models)
-    _, b = B.price_forecasts_at(dirty, cutoff, "frontier", "US", "input", models)
+    models = (
+        prices.MODEL_ETS,
+        prices.MODEL_JUMP,
+        prices.BASELINE_LAST,
+        prices.BASELINE_DRIFT,
+        prices.MODEL_OLS,
+    )
+    _, a = backtest.price_forecasts_at(rows, cutoff, "frontier", "US", "input", models)
+    _, b = backtest.price_forecasts_at(dirty, cutoff, "frontier", "US", "input", models)
     for m in models:
         assert a[m]["status"] == b[m]["status"] == "ok"
         np.testing.assert_array_equal(
@@ -239,7 +249,7 @@ def test_backtest_counts_fits_that_warned():
             "tier": "small",
             "region": "US",
             "price_side": "input",
-            "model": P.MODEL_ETS,
+            "model": prices.MODEL_ETS,
             "cutoff_month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
             "target_month": pd.to_datetime(["2024-04-01", "2024-05-01", "2024-06-01"]),
             "horizon_months": 3,
@@ -247,16 +257,16 @@ def test_backtest_counts_fits_that_warned():
             "last_log": 0.0,
             "mase_scale_log": 0.1,
             "fit_warned": [True, False, True],
-            **{k: 0.0 for k in P.QUANTILE_COLUMNS},
+            **{k: 0.0 for k in prices.QUANTILE_COLUMNS},
         }
     )
-    sc = B.score_price_backtest(rows)
+    sc = backtest.score_price_backtest(rows)
     assert sc.loc[sc["series"] == "small/US/input", "n_forecasts_fit_warned"].tolist() == [2]
 
 
 def test_horizon_buckets():
     np.testing.assert_array_equal(
-        B.horizon_bucket(np.array([0, 1, 3, 4, 6, 7, 12, 13])), [0, 3, 3, 6, 6, 12, 12, 0]
+        backtest.horizon_bucket(np.array([0, 1, 3, 4, 6, 7, 12, 13])), [0, 3, 3, 6, 6, 12, 12, 0]
     )
 
 
@@ -265,7 +275,9 @@ def test_price_backtest_scores_only_observed_months():
     between the last observation and the as-of date are never scored."""
     rows = price_rows(-0.05, 0.08, 40, seed=11)
     sparse = rows.iloc[::3].copy()  # a price row every third month
-    out = B.price_backtest_rows(sparse, "2026-11-30", models=(P.BASELINE_LAST, P.MODEL_JUMP))
+    out = backtest.price_backtest_rows(
+        sparse, "2026-11-30", models=(prices.BASELINE_LAST, prices.MODEL_JUMP)
+    )
     observed = set(pd.to_datetime(sparse["effective_date"]).dt.to_period("M").dt.to_timestamp())
     assert len(out) > 0
     assert set(out["target_month"]) <= observed
@@ -279,12 +291,12 @@ def test_price_backtest_scores_only_observed_months():
 
 def test_select_published_prefers_last_value_unless_beaten_everywhere():
     def scores(skill_ets):
-        return B.typed_scores(
+        return backtest.typed_scores(
             pd.DataFrame(
                 {
                     "domain": "api_price",
                     "series": "all/all/all",
-                    "model": [P.BASELINE_LAST] * 3 + [P.MODEL_ETS] * 3,
+                    "model": [prices.BASELINE_LAST] * 3 + [prices.MODEL_ETS] * 3,
                     "horizon_months": [3, 6, 12] * 2,
                     "n_forecasts": 10,
                     "mase_log": [1.0, 1.0, 1.0, 0.9, 0.9, 0.9],
@@ -296,8 +308,8 @@ def test_select_published_prefers_last_value_unless_beaten_everywhere():
             )
         )
 
-    model, verdict = B.select_published(scores([0.1, 0.2, 0.0]))
-    assert model == P.MODEL_ETS and "10.0% below last value" in verdict
-    model, verdict = B.select_published(scores([0.3, 0.3, -0.01]))
-    assert model == P.BASELINE_LAST
+    model, verdict = backtest.select_published(scores([0.1, 0.2, 0.0]))
+    assert model == prices.MODEL_ETS and "10.0% below last value" in verdict
+    model, verdict = backtest.select_published(scores([0.3, 0.3, -0.01]))
+    assert model == prices.BASELINE_LAST
     assert "nothing beats last value" in verdict

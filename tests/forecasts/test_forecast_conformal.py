@@ -9,26 +9,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import backtest as B
-from forecasts import prices as P
+from forecasts import backtest
+from forecasts import prices as price_models
 
 
 def test_conformal_offsets_match_hand_ranks():
     # 19 errors -0.9..0.9: the 80 % bounds are the 2nd smallest (floor(20 x 0.1) = 2) and the
     # 18th (ceil(20 x 0.9) = 18); the 95 % ranks 0 and 20 fall outside 1..19, so no bound
     errors = np.arange(-9, 10) / 10
-    off = B.conformal_offsets(errors[::-1])
+    off = backtest.conformal_offsets(errors[::-1])
     assert off["lower_80_log"] == -0.8
     assert off["upper_80_log"] == 0.8
     assert np.isnan(off["lower_95_log"]) and np.isnan(off["upper_95_log"])
     # 39 errors are the fewest that bound a 95 % interval: ranks 1 and 39
-    off39 = B.conformal_offsets(np.arange(1, 40, dtype=float) - 20)
+    off39 = backtest.conformal_offsets(np.arange(1, 40, dtype=float) - 20)
     assert (off39["lower_95_log"], off39["upper_95_log"]) == (-19.0, 19.0)
 
 
 def test_conformal_bounds_contain_the_median():
     # every error negative (prices only fall): the upper bound stays at the median
-    off = B.conformal_offsets(-np.arange(1.0, 41.0))
+    off = backtest.conformal_offsets(-np.arange(1.0, 41.0))
     assert off["upper_80_log"] == 0.0 and off["upper_95_log"] == 0.0
     assert off["lower_80_log"] == -37.0  # floor(41 x 0.1) = 4th smallest of -40..-1
 
@@ -37,10 +37,10 @@ def test_conformal_bounds_contain_the_median():
 @given(st.lists(st.floats(-5, 5, allow_nan=False, allow_infinity=False), min_size=39, max_size=200))
 def test_conformal_offsets_bound_the_tails(errors):
     e = np.array(errors)
-    off = B.conformal_offsets(e)
+    off = backtest.conformal_offsets(e)
     assert off["lower_95_log"] <= off["lower_80_log"] <= 0 <= off["upper_80_log"]
     assert off["upper_80_log"] <= off["upper_95_log"]
-    for name, p in B.CONFORMAL_LEVELS.items():
+    for name, p in backtest.CONFORMAL_LEVELS.items():
         if name.startswith("lower"):
             assert np.mean(e < off[name]) <= p + 1e-12
         else:
@@ -57,7 +57,7 @@ def _rows(n_origins: int, seed: int) -> pd.DataFrame:
             "tier": "small",
             "region": "US",
             "price_side": "input",
-            "model": P.BASELINE_LAST,
+            "model": price_models.BASELINE_LAST,
             "cutoff_month": months[:-1],
             "target_month": months[1:],
             "lead_months": 1,
@@ -77,12 +77,14 @@ def _rows(n_origins: int, seed: int) -> pd.DataFrame:
 
 def test_conformal_bounds_use_only_errors_observed_by_the_origin():
     rows = _rows(60, seed=1)
-    cal = B.with_conformal(rows)
-    conf = cal[cal["model"] == P.BASELINE_LAST + B.CONFORMAL_SUFFIX].reset_index(drop=True)
+    cal = backtest.with_conformal(rows)
+    conf = cal[cal["model"] == price_models.BASELINE_LAST + backtest.CONFORMAL_SUFFIX].reset_index(
+        drop=True
+    )
     # origin k sees the errors of targets 1..k (target month <= origin month): k errors
     k = 30
     errors = rows["actual_log"].to_numpy()[:k]
-    expected = B.conformal_offsets(errors)
+    expected = backtest.conformal_offsets(errors)
     assert conf.loc[k, "lower_80_log"] == expected["lower_80_log"]
     assert conf.loc[k, "upper_80_log"] == expected["upper_80_log"]
     # fewer than 39 earlier errors: the 95 % interval keeps the model's own bounds
@@ -92,23 +94,28 @@ def test_conformal_bounds_use_only_errors_observed_by_the_origin():
     # poisoning every later outcome leaves the bounds at origin k unchanged
     poisoned = rows.copy()
     poisoned.loc[k:, "actual_log"] = 1e3
-    conf_p = B.with_conformal(poisoned)
-    conf_p = conf_p[conf_p["model"] == P.BASELINE_LAST + B.CONFORMAL_SUFFIX].reset_index(drop=True)
+    conf_p = backtest.with_conformal(poisoned)
+    conf_p = conf_p[
+        conf_p["model"] == price_models.BASELINE_LAST + backtest.CONFORMAL_SUFFIX
+    ].reset_index(drop=True)
     pd.testing.assert_series_equal(conf.loc[:k, "lower_80_log"], conf_p.loc[:k, "lower_80_log"])
     pd.testing.assert_series_equal(conf.loc[:k, "upper_80_log"], conf_p.loc[:k, "upper_80_log"])
 
 
 def test_conformal_variant_is_scored_and_beats_too_wide_bounds():
     rows = _rows(80, seed=2)
-    scores = B.score_price_backtest(B.with_conformal(rows))
+    scores = backtest.score_price_backtest(backtest.with_conformal(rows))
     pooled = scores[scores["series"] == "all/all/all"].set_index("model")
-    own, conf = pooled.loc[P.BASELINE_LAST], pooled.loc[P.BASELINE_LAST + B.CONFORMAL_SUFFIX]
+    own, conf = (
+        pooled.loc[price_models.BASELINE_LAST],
+        pooled.loc[price_models.BASELINE_LAST + backtest.CONFORMAL_SUFFIX],
+    )
     assert own["n_forecasts"] == conf["n_forecasts"] == 80
     assert own["coverage_80_pct"] == 100.0
     assert conf["interval_score_80_log"] < own["interval_score_80_log"]
     # plain NumPy: coverage of the calibrated 80 % bounds
-    full = B.with_conformal(rows)
-    c = full[full["model"].str.endswith(B.CONFORMAL_SUFFIX)]
+    full = backtest.with_conformal(rows)
+    c = full[full["model"].str.endswith(backtest.CONFORMAL_SUFFIX)]
     hit = (c["lower_80_log"] <= c["actual_log"]) & (c["actual_log"] <= c["upper_80_log"])
     assert conf["coverage_80_pct"] == pytest.approx(100 * hit.mean())
     # origin k (0-based) sees k earlier errors; 9 are needed, so origins 9..79 are calibrated
@@ -134,29 +141,29 @@ def test_select_published_names_the_interval_that_won():
             }
         )
 
-    conf = P.BASELINE_LAST + B.CONFORMAL_SUFFIX
-    scores = B.typed_scores(
-        pd.concat([frame(P.BASELINE_LAST, 2.0), frame(conf, 1.5)], ignore_index=True)
+    conf = price_models.BASELINE_LAST + backtest.CONFORMAL_SUFFIX
+    scores = backtest.typed_scores(
+        pd.concat([frame(price_models.BASELINE_LAST, 2.0), frame(conf, 1.5)], ignore_index=True)
     )
-    model, verdict = B.select_published(scores)
+    model, verdict = backtest.select_published(scores)
     assert model == conf
     assert "nothing beats last value" in verdict and "+25.0% for conformal" in verdict
-    worse = B.typed_scores(
-        pd.concat([frame(P.BASELINE_LAST, 2.0), frame(conf, 2.5)], ignore_index=True)
+    worse = backtest.typed_scores(
+        pd.concat([frame(price_models.BASELINE_LAST, 2.0), frame(conf, 2.5)], ignore_index=True)
     )
-    assert B.select_published(worse)[0] == P.BASELINE_LAST
+    assert backtest.select_published(worse)[0] == price_models.BASELINE_LAST
 
 
 def test_calibrate_maps_leads_to_horizons_and_widens_beyond_them():
     h = 24
-    q = {k: np.zeros(h) for k in P.QUANTILE_COLUMNS}
+    q = {k: np.zeros(h) for k in price_models.QUANTILE_COLUMNS}
     q["lower_80_log"][:] = -0.1
     q["lower_80_log"][20] = -5.0
     offsets = {
         3: {"lower_80_log": -1.0, "upper_80_log": 0.0, "lower_95_log": -2.0, "upper_95_log": 0.0},
         12: {"lower_80_log": -3.0, "upper_80_log": 0.5, "lower_95_log": -4.0, "upper_95_log": 1.0},
     }
-    out = P.calibrate(q, offsets)
+    out = price_models.calibrate(q, offsets)
     assert out["lower_80_log"][2] == -1.0  # lead 3 -> horizon 3
     assert out["lower_80_log"][3] == -3.0  # lead 4 -> next calibrated horizon, 12
     assert out["upper_95_log"][11] == 1.0
@@ -166,15 +173,15 @@ def test_calibrate_maps_leads_to_horizons_and_widens_beyond_them():
 
 
 def test_share_guard_widening_matches_t_tables():
-    from forecasts import share as SH
+    from forecasts import share as share_models
 
     # 5 figures, 2 coefficients: 3 residual df; the default guard needs 7 figures (5 df).
     # Printed t tables: t(0.9, 3) = 1.638, t(0.9, 5) = 1.476, z(0.9) = 1.2816
-    text = SH.guard_widening(5, 3, 3.0)
+    text = share_models.guard_widening(5, 3, 3.0)
     assert "5 actual figures < 7" in text
     assert "t(3 df) = 1.64, +11% vs t(5 df) = 1.48" in text
     assert f"{1.638 / 1.2816 - 1:+.0%} vs normal 1.28" in text
-    assert SH.guard_widening(7, 3, 5.0) == ""
+    assert share_models.guard_widening(7, 3, 5.0) == ""
 
 
 def test_share_backtest_says_plainly_when_too_few_points():
@@ -190,7 +197,7 @@ def test_share_backtest_says_plainly_when_too_few_points():
             "published": ["2026-04-01", "n.d."],
         }
     )
-    out = B.share_backtest(share, "2026-11-30")
+    out = backtest.share_backtest(share, "2026-11-30")
     assert out["status"].tolist() == ["refused"]
     reason = out["reason"].iloc[0]
     assert reason.startswith("too few points to judge: 1 actual share figures")

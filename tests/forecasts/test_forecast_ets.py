@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasts import ets, jumps
-from forecasts import prices as P
+from forecasts import ets, jumps, prices
 
 
 def _etsmodel(y: np.ndarray, form: str):
@@ -98,11 +97,11 @@ def test_ets_model_chooses_by_aicc_and_refuses_thin_series():
             "n_observations": 1,
         }
     )
-    fit = P.fit_model(P.MODEL_ETS, grid)
+    fit = prices.fit_model(prices.MODEL_ETS, grid)
     simple, damped = ets.fit_prefixes(y, ets.SIMPLE), ets.fit_prefixes(y, ets.DAMPED)
     chose_damped = damped.aicc[-1] < simple.aicc[-1]
     assert fit["params"]["damped_trend"] == float(chose_damped)
     thin = grid.assign(n_observations=[1] * 6 + [0] * 30)
-    refused = P.fit_model(P.MODEL_ETS, thin)
+    refused = prices.fit_model(prices.MODEL_ETS, thin)
     assert refused["status"] == "refused"
     assert "6 months with a price observation < 3 parameters" in refused["reason"]

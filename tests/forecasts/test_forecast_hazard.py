@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasts import backtest as B
-from forecasts import hazard as HZ
+from forecasts import backtest
+from forecasts import hazard as hazard_models
 
 
 def _lifetimes(n: int, rate: float, seed: int) -> pd.DataFrame:
@@ -23,26 +23,30 @@ def _lifetimes(n: int, rate: float, seed: int) -> pd.DataFrame:
 
 def test_company_years_add_up_to_each_lifetime():
     lt = _lifetimes(30, 0.2, seed=1)
-    cy = HZ.company_years(lt)
+    cy = hazard_models.company_years(lt)
     total = cy.groupby("company")["exposure_years"].sum().to_numpy()
-    start = HZ._decimal_year(lt["founded"])
-    end = HZ._decimal_year(lt["end_date"])
+    start = hazard_models._decimal_year(lt["founded"])
+    end = hazard_models._decimal_year(lt["end_date"])
     np.testing.assert_allclose(total, end - start, atol=1e-9)
     assert cy["exit"].sum() == lt["event"].sum()
 
 
 def test_glm_recovers_a_constant_rate():
     lt = _lifetimes(400, 0.15, seed=2)
-    fit = HZ.fit_calendar_hazard(lt)
+    fit = hazard_models.fit_calendar_hazard(lt)
     assert fit["status"] == "ok"
     b0, b1, b2 = fit["params"]
     assert abs(b1) < 3 * np.sqrt(fit["cov"][1, 1]) + 0.05
     # the rate at the data's centre matches exits / exposure (the constant-hazard MLE)
-    cy = HZ.company_years(lt)
+    cy = hazard_models.company_years(lt)
     mle = cy["exit"].sum() / cy["exposure_years"].sum()
     centre = np.exp(
         b0
-        + b1 * (np.average(cy["calendar_year"], weights=cy["exposure_years"]) - HZ.CALENDAR_CENTRE)
+        + b1
+        * (
+            np.average(cy["calendar_year"], weights=cy["exposure_years"])
+            - hazard_models.CALENDAR_CENTRE
+        )
         + b2 * np.average(cy["age_years"], weights=cy["exposure_years"])
     )
     assert centre == pytest.approx(mle, rel=0.15)
@@ -51,7 +55,7 @@ def test_glm_recovers_a_constant_rate():
 
 def test_survival_between_is_exponential_for_a_constant_rate():
     founded = pd.Series(pd.to_datetime(["2018-03-01", "2020-07-15"]))
-    p = HZ.survival_between(
+    p = hazard_models.survival_between(
         np.array([np.log(0.3), 0.0, 0.0]),
         founded,
         pd.Timestamp("2026-01-01"),
@@ -62,7 +66,7 @@ def test_survival_between_is_exponential_for_a_constant_rate():
 
 def test_too_few_exits_refuse():
     lt = _lifetimes(10, 0.01, seed=3)
-    fit = HZ.fit_calendar_hazard(lt)
+    fit = hazard_models.fit_calendar_hazard(lt)
     assert fit["status"] == "refused"
     assert "exits <" in fit["reason"]
 
@@ -89,8 +93,8 @@ def test_ipcw_weights_by_hand():
             "independent": [0.0, np.nan, 1.0],
         }
     )
-    w = B._ipcw_weights(df, outcome)
+    w = backtest._ipcw_weights(df, outcome)
     np.testing.assert_allclose(w, [1.5, 0.0, 1.5])
     df["ipcw"] = w
     expected = (1.5 * 0.6**2 + 1.5 * 0.2**2) / 3
-    assert B._ipcw_brier(df) == pytest.approx(expected)
+    assert backtest._ipcw_brier(df) == pytest.approx(expected)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import prices as P
+from forecasts import prices as price_models
 from forecasts.common import quiet_fit
 from tests.forecasts.forecast_sim import price_rows
 
@@ -41,28 +41,28 @@ def test_grid_takes_cheapest_at_or_above_tier_and_carries_forward():
             _row("undated", "frontier", None, 0.01),
         ]
     )
-    g = P.monthly_grid(rows, "gpt4_class", "US", "input", "2024-09-15")
+    g = price_models.monthly_grid(rows, "gpt4_class", "US", "input", "2024-09-15")
     # the grid ends at the last observation (April), not at the as-of date
     assert g["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
     # Jan: only a (10); Feb: b (4) beats a; Mar: carried; Apr: a cut to 3.
     assert g["price_usd_per_mtok"].tolist() == [10.0, 4.0, 4.0, 3.0]
     assert g["cheapest_model"].tolist() == ["p / a", "p / b", "p / b", "p / a"]
     assert g["n_observations"].tolist() == [1, 1, 0, 1]
-    frontier = P.monthly_grid(rows, "frontier", "US", "input", "2024-05-15")
+    frontier = price_models.monthly_grid(rows, "frontier", "US", "input", "2024-05-15")
     assert frontier["price_usd_per_mtok"].tolist() == [10.0, 10.0, 10.0, 3.0]
-    small = P.monthly_grid(rows, "small", "US", "input", "2024-05-15")
+    small = price_models.monthly_grid(rows, "small", "US", "input", "2024-05-15")
     assert small["price_usd_per_mtok"].tolist() == [10.0, 0.5, 0.5, 0.5]
-    assert P.last_observed_date(rows, "small", "US", "input", "2024-05-15") == pd.Timestamp(
-        "2024-04-01"
-    )
+    assert price_models.last_observed_date(
+        rows, "small", "US", "input", "2024-05-15"
+    ) == pd.Timestamp("2024-04-01")
 
 
 def test_grid_rejects_unknown_tier_and_missing_column():
     rows = pd.DataFrame([_row("a", "frontier", "2024-01-10", 10.0)])
     with pytest.raises(ValueError, match="unknown tier 'huge'"):
-        P.monthly_grid(rows, "huge", "US", "input", "2024-05-15")
+        price_models.monthly_grid(rows, "huge", "US", "input", "2024-05-15")
     with pytest.raises(ValueError, match="missing column 'output_usd_per_mtok'"):
-        P.monthly_grid(
+        price_models.monthly_grid(
             rows.drop(columns="output_usd_per_mtok"), "frontier", "US", "output", "2024-05-15"
         )
 
@@ -70,8 +70,8 @@ def test_grid_rejects_unknown_tier_and_missing_column():
 def test_drift_baseline_recovers_known_drift():
     drift = -0.06
     rows = price_rows(drift, 0.04, 120, seed=3)
-    g = P.monthly_grid(rows, "frontier", "US", "input", "2029-12-31")
-    fit = P.fit_model(P.BASELINE_DRIFT, g)
+    g = price_models.monthly_grid(rows, "frontier", "US", "input", "2029-12-31")
+    fit = price_models.fit_model(price_models.BASELINE_DRIFT, g)
     assert fit["status"] == "ok"
     d = np.diff(np.log(g["price_usd_per_mtok"].to_numpy()))
     # independent reference: the drift of a random walk is the mean change
@@ -90,7 +90,7 @@ def test_drift_baseline_recovers_known_drift():
 def test_last_value_interval_is_the_empirical_spread_of_past_changes():
     # a price cut by half every 4th month: 1-month changes are 0 (3 in 4) or log(0.5)
     y = np.log(30.0) + np.log(0.5) * (np.arange(41) // 4)
-    q, params = P.forecast_last_value(y, 6)
+    q, params = price_models.forecast_last_value(y, 6)
     assert params["empirical_horizons"] == 6
     np.testing.assert_array_equal(q["median_log"], np.full(6, y[-1]))
     ref = np.quantile(y[1:] - y[:-1], 0.1)
@@ -107,7 +107,9 @@ def test_decline_factor_matches_numpy_fit_on_exact_tenfold_decline():
     rows = pd.DataFrame(
         [_row("a", "frontier", m, float(np.exp(v))) for m, v in zip(months, log_p, strict=True)]
     )
-    out = P.decline_per_year(P.monthly_grid(rows, "frontier", "US", "input", months[-1]))
+    out = price_models.decline_per_year(
+        price_models.monthly_grid(rows, "frontier", "US", "input", months[-1])
+    )
     slope = np.polyfit(np.arange(30), log_p, 1)[0]
     assert out["decline_factor_per_year"] == pytest.approx(np.exp(-12 * slope), rel=1e-9)
     assert out["decline_factor_per_year_low"] < 10.0 < out["decline_factor_per_year_high"]
@@ -115,26 +117,26 @@ def test_decline_factor_matches_numpy_fit_on_exact_tenfold_decline():
 
 def test_models_refuse_with_too_few_points():
     rows = price_rows(-0.05, 0.03, 5, seed=1)
-    g = P.monthly_grid(rows, "frontier", "US", "input", "2020-12-31")
-    for model in (P.MODEL_ETS, P.MODEL_JUMP, P.MODEL_OLS):
-        fit = P.fit_model(model, g)
+    g = price_models.monthly_grid(rows, "frontier", "US", "input", "2020-12-31")
+    for model in (price_models.MODEL_ETS, price_models.MODEL_JUMP, price_models.MODEL_OLS):
+        fit = price_models.fit_model(model, g)
         assert fit["status"] == "refused"
         assert "5 months with a price observation <" in fit["reason"]
         assert "quantiles" not in fit
-    assert P.decline_per_year(g)["status"] == "refused"
-    table = P.forecast_table(rows, "2020-12-31")
+    assert price_models.decline_per_year(g)["status"] == "refused"
+    table = price_models.forecast_table(rows, "2020-12-31")
     us = table[(table["tier"] == "frontier") & (table["region"] == "US")]
     # 5 points carry last value (1 parameter + 4) and nothing else
-    assert set(us.loc[us["model"] != P.BASELINE_LAST, "status"]) == {"refused"}
-    assert us.loc[us["model"] != P.BASELINE_LAST, "median_usd_per_mtok"].isna().all()
-    assert set(us.loc[us["model"] == P.BASELINE_LAST, "status"]) == {"ok"}
+    assert set(us.loc[us["model"] != price_models.BASELINE_LAST, "status"]) == {"refused"}
+    assert us.loc[us["model"] != price_models.BASELINE_LAST, "median_usd_per_mtok"].isna().all()
+    assert set(us.loc[us["model"] == price_models.BASELINE_LAST, "status"]) == {"ok"}
 
 
 def test_forecast_table_is_ordered_and_on_dollar_scale():
     rows = price_rows(-0.05, 0.05, 36, seed=2)
-    t = P.forecast_table(rows, "2022-12-31")
+    t = price_models.forecast_table(rows, "2022-12-31")
     ok = t[t["status"] == "ok"]
-    assert set(ok["model"]) == set(P.PRICE_MODELS)
+    assert set(ok["model"]) == set(price_models.PRICE_MODELS)
     assert (ok["lower_95_usd_per_mtok"] <= ok["lower_80_usd_per_mtok"]).all()
     assert (ok["lower_80_usd_per_mtok"] <= ok["median_usd_per_mtok"]).all()
     assert (ok["median_usd_per_mtok"] <= ok["upper_80_usd_per_mtok"]).all()
@@ -151,24 +153,26 @@ def test_forecast_table_is_ordered_and_on_dollar_scale():
 
 def test_forecast_table_marks_published_model_and_flags_below_floor():
     rows = price_rows(-0.4, 0.01, 24, seed=2)  # a steep fall: the drift runs far below the floor
-    t = P.forecast_table(rows, "2021-12-31", published_model=P.BASELINE_DRIFT, verdict="drift won")
+    t = price_models.forecast_table(
+        rows, "2021-12-31", published_model=price_models.BASELINE_DRIFT, verdict="drift won"
+    )
     pub = t[t["published"]]
-    assert set(pub["model"]) == {P.BASELINE_DRIFT}
+    assert set(pub["model"]) == {price_models.BASELINE_DRIFT}
     assert set(pub["backtest_verdict"]) == {"drift won"}
     fr = t[(t["tier"] == "frontier") & (t["region"] == "US") & (t["price_side"] == "input")]
     floor = 0.1 * rows["input_usd_per_mtok"].min()
-    drift = fr[fr["model"] == P.BASELINE_DRIFT]
+    drift = fr[fr["model"] == price_models.BASELINE_DRIFT]
     np.testing.assert_array_equal(
         drift["below_floor"].to_numpy(), (drift["median_usd_per_mtok"] < floor).to_numpy()
     )
     assert drift["below_floor"].any() and not drift["below_floor"].all()
-    assert not fr.loc[fr["model"] == P.BASELINE_LAST, "below_floor"].any()
+    assert not fr.loc[fr["model"] == price_models.BASELINE_LAST, "below_floor"].any()
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=12), st.integers(0, 2))
 def test_grid_never_exceeds_any_current_qualifying_price(values, tier_idx):
-    tiers = list(P.TIER_RANK)
+    tiers = list(price_models.TIER_RANK)
     rows = pd.DataFrame(
         [
             _row(f"m{i % 3}", tiers[i % 3], pd.Timestamp("2024-01-01") + pd.DateOffset(months=i), v)
@@ -176,8 +180,8 @@ def test_grid_never_exceeds_any_current_qualifying_price(values, tier_idx):
         ]
     )
     tier = tiers[tier_idx]
-    g = P.monthly_grid(rows, tier, "US", "input", "2025-06-30")
-    eligible = rows[rows["tier"].map(P.TIER_RANK) >= P.TIER_RANK[tier]]
+    g = price_models.monthly_grid(rows, tier, "US", "input", "2025-06-30")
+    eligible = rows[rows["tier"].map(price_models.TIER_RANK) >= price_models.TIER_RANK[tier]]
     for _, r in g.iterrows():
         seen = eligible[eligible["effective_date"] <= r["month"] + pd.offsets.MonthEnd(0)]
         current = seen.sort_values("effective_date").groupby("model")["input_usd_per_mtok"].last()
@@ -232,11 +236,11 @@ def test_step_shaped_grid_fits_quietly():
     )
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        fits = {m: P.fit_model(m, grid) for m in P.PRICE_MODELS}
+        fits = {m: price_models.fit_model(m, grid) for m in price_models.PRICE_MODELS}
     assert seen == []
     assert {f["status"] for f in fits.values()} == {"ok"}
     # the jump model never forecasts a rise the data never showed
-    q = fits[P.MODEL_JUMP]["quantiles"]
+    q = fits[price_models.MODEL_JUMP]["quantiles"]
     assert np.all(q["upper_95_log"] <= np.log(STEP_PRICES[-1]) + 1e-12)
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import survival as S
+from forecasts import survival as survival_models
 from tests.forecasts.forecast_sim import startup_rows
 
 
@@ -40,7 +40,7 @@ HAND = pd.DataFrame(
 
 
 def test_lifetimes_censor_at_last_seen_and_recensor_at_as_of():
-    lt = S.lifetimes(HAND, "2026-06-30").set_index("company_id")
+    lt = survival_models.lifetimes(HAND, "2026-06-30").set_index("company_id")
     assert list(lt.index) == ["a", "b", "c", "d", "e"]  # pre-2015 and non-foundation left out
     assert lt.loc["a", "exit_type"] == "shutdown" and lt.loc["a", "event"] == 1
     assert lt.loc["b", "exit_type"] == "acquisition"
@@ -48,7 +48,7 @@ def test_lifetimes_censor_at_last_seen_and_recensor_at_as_of():
     assert lt.loc["d", "event"] == 0  # an IPO stays independent
     assert lt.loc["c", "end_date"] == pd.Timestamp("2026-01-01")
     assert lt.loc["c", "age_years"] == pytest.approx(1826 / 365.25)
-    early = S.lifetimes(HAND, "2023-06-30").set_index("company_id")
+    early = survival_models.lifetimes(HAND, "2023-06-30").set_index("company_id")
     assert early.loc["b", "event"] == 0  # acquired after the cutoff: not yet known
     assert early.loc["b", "end_date"] == pd.Timestamp("2023-06-30")
     assert "e" in early.index and early.loc["e", "event"] == 0
@@ -60,15 +60,15 @@ def test_unknown_status_is_rejected_by_name():
         status=["active", "bankrupt", "active", "active", "active", "active", "active"]
     )
     with pytest.raises(ValueError, match=r"unknown values \['bankrupt'\]"):
-        S.lifetimes(bad, "2026-06-30")
+        survival_models.lifetimes(bad, "2026-06-30")
 
 
 def test_km_matches_exponential_survival():
     df = startup_rows(400, {"shutdown": 0.15}, seed=7)
-    lt = S.lifetimes(df, "2026-06-30")
-    times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
+    lt = survival_models.lifetimes(df, "2026-06-30")
+    times, surv, _ = survival_models.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
     for t in (1.0, 2.0, 4.0):
-        assert S.step_at(times, surv, np.array([t]), 1.0)[0] == pytest.approx(
+        assert survival_models.step_at(times, surv, np.array([t]), 1.0)[0] == pytest.approx(
             np.exp(-0.15 * t), abs=0.05
         )
 
@@ -76,22 +76,22 @@ def test_km_matches_exponential_survival():
 def test_km_matches_hand_product_limit():
     age = np.array([1.0, 2.0, 2.5, 3.0, 4.0])
     event = np.array([1, 0, 1, 0, 1])
-    times, surv, _ = S.km_survival(age, event)
+    times, surv, _ = survival_models.km_survival(age, event)
     # S(1)=4/5, S(2.5)=4/5*2/3, S(4)=... *0/1
     np.testing.assert_allclose(surv, [0.8, 0.8 * 2 / 3, 0.0])
     np.testing.assert_allclose(times, [1.0, 2.5, 4.0])
-    cond = S.conditional_survival(times, surv, np.array([2.0]), np.array([3.0]))
+    cond = survival_models.conditional_survival(times, surv, np.array([2.0]), np.array([3.0]))
     assert cond[0] == pytest.approx(2 / 3)
 
 
 def test_cumulative_incidence_matches_competing_exponentials():
     rates = {"shutdown": 0.1, "acquired": 0.2}
     df = startup_rows(600, rates, seed=11)
-    out = S.survival_table(df, "2026-06-30", cohorts=("all",))
+    out = survival_models.survival_table(df, "2026-06-30", cohorts=("all",))
     total = sum(rates.values())
     for name, rate in (("shutdown", 0.1), ("acquisition", 0.2)):
         curve = out[out["quantity"] == f"cumulative_incidence_{name}"].sort_values("age_years")
-        at3 = S.step_at(
+        at3 = survival_models.step_at(
             curve["age_years"].to_numpy(), curve["value"].to_numpy(), np.array([3.0]), 0.0
         )[0]
         assert at3 == pytest.approx(rate / total * (1 - np.exp(-total * 3.0)), abs=0.05)
@@ -99,7 +99,7 @@ def test_cumulative_incidence_matches_competing_exponentials():
 
 def test_cox_recovers_known_hazard_ratio():
     df = startup_rows(500, {"shutdown": 0.12}, seed=3, cn_hazard_ratio=2.5)
-    out = S.survival_table(df, "2026-06-30", cohorts=("all",))
+    out = survival_models.survival_table(df, "2026-06-30", cohorts=("all",))
     hr = out[out["quantity"] == "hazard_ratio_is_cn"].iloc[0]
     assert hr["status"] == "ok"
     assert hr["lower_95"] < 2.5 < hr["upper_95"]
@@ -117,18 +117,20 @@ def test_expected_independent_matches_hand_calculation():
         _company("y2", "2023-07-02", "active", "2026-01-01", "2026-01-01", country="US"),
     ]
     df = pd.DataFrame(comps)
-    lt = S.lifetimes(df, "2026-01-01")
-    times, surv, _ = S.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
+    lt = survival_models.lifetimes(df, "2026-01-01")
+    times, surv, _ = survival_models.km_survival(lt["age_years"].to_numpy(), lt["event"].to_numpy())
     active = lt[lt["event"] == 0]
     target = pd.Timestamp("2027-03-31")
-    age_then = (target - active["founded"]).dt.days.to_numpy() / S.DAYS_PER_YEAR
-    expected = S.conditional_survival(times, surv, active["age_years"].to_numpy(), age_then).sum()
+    age_then = (target - active["founded"]).dt.days.to_numpy() / survival_models.DAYS_PER_YEAR
+    expected = survival_models.conditional_survival(
+        times, surv, active["age_years"].to_numpy(), age_then
+    ).sum()
     # by hand: y1 is censored at age 0.5 and y2 at 2.5, so the risk sets at the exits (ages
     # ~1, 2, 3, 4) are 5, 4, 2, 1: S = 4/5, 3/5, 3/10, 0.
     np.testing.assert_allclose(surv, [4 / 5, 3 / 5, 3 / 10, 0.0])
     # y1: S(1.75)/S(0.5) = 4/5; y2: S(3.75)/S(2.5) = (3/10)/(3/5) = 1/2
     assert expected == pytest.approx(4 / 5 + 1 / 2)
-    out = S.survival_table(df, "2026-01-01", cohorts=("all",))
+    out = survival_models.survival_table(df, "2026-01-01", cohorts=("all",))
     row = out[
         (out["quantity"] == "expected_independent_of_active") & (out["model"] == "kaplan_meier")
     ]
@@ -136,7 +138,7 @@ def test_expected_independent_matches_hand_calculation():
 
 
 def test_survival_refuses_small_cohort_and_says_why():
-    out = S.survival_table(HAND.iloc[:3], "2026-06-30", cohorts=("all",))
+    out = survival_models.survival_table(HAND.iloc[:3], "2026-06-30", cohorts=("all",))
     assert out["status"].tolist() == ["refused"]
     assert "3 companies < 1 parameters + 4 = 5" in out["reason"].iloc[0]
     assert np.isnan(out["value"].iloc[0])
@@ -144,8 +146,8 @@ def test_survival_refuses_small_cohort_and_says_why():
 
 def test_survival_table_is_deterministic():
     df = startup_rows(60, {"shutdown": 0.1, "acquired": 0.1, "pivoted": 0.05}, seed=2)
-    a = S.survival_table(df, "2026-06-30")
-    b = S.survival_table(df, "2026-06-30")
+    a = survival_models.survival_table(df, "2026-06-30")
+    b = survival_models.survival_table(df, "2026-06-30")
     pd.testing.assert_frame_equal(a, b)
     p = a[a["quantity"] == "prob_share_exited_ge_60pct"]["value"]
     assert ((p >= 0) & (p <= 1)).all()
@@ -160,11 +162,11 @@ def test_events_extend_last_sighting_only_up_to_as_of():
             "event_type": ["funding", "funding"],
         }
     )
-    lt = S.lifetimes(HAND, "2026-06-30", events).set_index("company_id")
+    lt = survival_models.lifetimes(HAND, "2026-06-30", events).set_index("company_id")
     assert lt.loc["c", "end_date"] == pd.Timestamp("2026-03-01")  # later than last_seen 2026-01-01
     assert lt.loc["d", "end_date"] == pd.Timestamp("2025-07-01")  # the 2027 event is after as-of
-    early = S.lifetimes(HAND, "2025-12-31", events)
-    pd.testing.assert_frame_equal(early, S.lifetimes(HAND, "2025-12-31"))
+    early = survival_models.lifetimes(HAND, "2025-12-31", events)
+    pd.testing.assert_frame_equal(early, survival_models.lifetimes(HAND, "2025-12-31"))
 
 
 @settings(max_examples=20, deadline=None)
@@ -177,13 +179,15 @@ def test_weighted_km_matches_statsmodels_on_each_resample(seed):
     event[0] = 1
     idx = gen.integers(0, n, size=(5, n))
     counts = np.stack([np.bincount(i, minlength=n) for i in idx]).astype(float)
-    times, surv = S.km_weighted(age, event, counts)
+    times, surv = survival_models.km_weighted(age, event, counts)
     for b in range(5):
         sample_age, sample_event = age[idx[b]], event[idx[b]]
         check = np.linspace(0, 9, 40)
-        got = S.step_at(times, surv[b], check, 1.0)
+        got = survival_models.step_at(times, surv[b], check, 1.0)
         if sample_event.sum() == 0:
             np.testing.assert_allclose(got, 1.0)
             continue
-        t_ref, s_ref, _ = S.km_survival(sample_age, sample_event)
-        np.testing.assert_allclose(got, S.step_at(t_ref, s_ref, check, 1.0), atol=1e-12)
+        t_ref, s_ref, _ = survival_models.km_survival(sample_age, sample_event)
+        np.testing.assert_allclose(
+            got, survival_models.step_at(t_ref, s_ref, check, 1.0), atol=1e-12
+        )

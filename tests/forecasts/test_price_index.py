@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecasts import price_index as PI
+from forecasts import price_index
 
 
 def _obs(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
@@ -17,7 +17,7 @@ def _obs(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["model", "region", "date", "blended_usd_per_mtok"])
     frame["date"] = pd.to_datetime(frame["date"])
     frame["provider"] = "p"
-    frame["model_key"] = frame["model"].map(PI.model_key)
+    frame["model_key"] = frame["model"].map(price_index.model_key)
     frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
     return frame
 
@@ -41,17 +41,21 @@ def _newey_west_slope_se(t: np.ndarray, y: np.ndarray, lags: int) -> tuple[float
 
 def test_blend_is_three_to_one():
     """$3 in / $15 out blends to 0.75*3 + 0.25*15 = $6.00 per 1M tokens."""
-    got = PI.blended_usd_per_mtok(pd.Series([3.0, np.nan]), pd.Series([15.0, 1.0]))
+    got = price_index.blended_usd_per_mtok(pd.Series([3.0, np.nan]), pd.Series([15.0, 1.0]))
     assert got.iloc[0] == pytest.approx(6.0)
     assert np.isnan(got.iloc[1])
 
 
 def test_model_key_matches_versions_across_sources():
     """Dated snapshots, dotted versions, host paths and parentheticals meet on one key."""
-    assert PI.model_key("claude-3-5-sonnet-20241022") == PI.model_key("claude-3.5-sonnet")
-    assert PI.model_key("gpt-4o-2024-08-06") == "gpt-4o"
-    assert PI.model_key("deepinfra/meta-llama/Meta-Llama-3.1-70B-Instruct") == "llama-3-1-70b"
-    assert PI.model_key("gemini-1.5-pro (<=128k)") == "gemini-1-5-pro"
+    assert price_index.model_key("claude-3-5-sonnet-20241022") == price_index.model_key(
+        "claude-3.5-sonnet"
+    )
+    assert price_index.model_key("gpt-4o-2024-08-06") == "gpt-4o"
+    assert (
+        price_index.model_key("deepinfra/meta-llama/Meta-Llama-3.1-70B-Instruct") == "llama-3-1-70b"
+    )
+    assert price_index.model_key("gemini-1.5-pro (<=128k)") == "gemini-1-5-pro"
 
 
 def test_cheapest_by_month_hand_example():
@@ -67,14 +71,14 @@ def test_cheapest_by_month_hand_example():
         ]
     )
     scores = pd.Series({"big": 90.0, "mid": 81.0, "weak": 50.0})
-    world = PI.cheapest_by_month(obs, scores, 80.0)
+    world = price_index.cheapest_by_month(obs, scores, 80.0)
     assert list(world["month"].dt.strftime("%Y-%m")) == ["2024-01", "2024-03", "2024-06"]
     assert list(world["blended_usd_per_mtok"]) == [10.0, 4.0, 9.0]
     assert list(world["model"]) == ["big", "mid", "big"]
     assert list(world["is_frontier"]) == [True, True, False]
-    us = PI.cheapest_by_month(obs, scores, 80.0, "US")
+    us = price_index.cheapest_by_month(obs, scores, 80.0, "US")
     assert list(us["blended_usd_per_mtok"]) == [10.0, 8.0, 9.0]
-    assert PI.cheapest_by_month(obs, scores, 95.0).empty
+    assert price_index.cheapest_by_month(obs, scores, 95.0).empty
 
 
 def test_model_versions_keep_lowest_score():
@@ -86,15 +90,15 @@ def test_model_versions_keep_lowest_score():
             "score_pct": [88.7, 85.7, 40.0],
         }
     )
-    assert PI.model_scores_by_key(scores, "mmlu").to_dict() == {"gpt-4o": 85.7}
+    assert price_index.model_scores_by_key(scores, "mmlu").to_dict() == {"gpt-4o": 85.7}
 
 
 def test_exact_exponential_decline_is_recovered():
     """Prices falling exactly 10x a year give 10x with a zero-width interval."""
     months = pd.Series(pd.date_range("2023-01-01", periods=6, freq="6MS"))
-    years = (months - pd.Timestamp("2020-01-01")).dt.days / PI.DAYS_PER_YEAR
+    years = (months - pd.Timestamp("2020-01-01")).dt.days / price_index.DAYS_PER_YEAR
     prices = pd.Series(100.0 * 10.0 ** (-(years - years.iloc[0])))
-    fit = PI.hac_decline(months, prices)
+    fit = price_index.hac_decline(months, prices)
     assert fit["status"] == "ok" and fit["n_points"] == 6
     assert fit["decline_x_per_year"] == pytest.approx(10.0, rel=1e-9)
     assert fit["decline_x_per_year_low_95"] == pytest.approx(10.0, rel=1e-6)
@@ -103,7 +107,7 @@ def test_exact_exponential_decline_is_recovered():
 def test_refuses_short_series():
     """Three points cannot carry a HAC interval: refused with the count."""
     months = pd.Series(pd.date_range("2024-01-01", periods=3, freq="MS"))
-    fit = PI.hac_decline(months, pd.Series([3.0, 2.0, 1.0]))
+    fit = price_index.hac_decline(months, pd.Series([3.0, 2.0, 1.0]))
     assert fit["status"] == "refused" and fit["n_points"] == 3
 
 
@@ -116,9 +120,9 @@ def test_hac_matches_numpy_newey_west(noise, slope, lags):
     """Slope, Newey–West standard error and the 80/95 % bounds equal a NumPy reference."""
     n = len(noise)
     months = pd.Series(pd.date_range("2022-01-01", periods=n, freq="2MS"))
-    t = (months - pd.Timestamp("2020-01-01")).dt.days.to_numpy() / PI.DAYS_PER_YEAR
+    t = (months - pd.Timestamp("2020-01-01")).dt.days.to_numpy() / price_index.DAYS_PER_YEAR
     y = 2.0 + slope * t + 0.3 * np.asarray(noise)
-    fit = PI.hac_decline(months, pd.Series(np.exp(y)), maxlags=lags)
+    fit = price_index.hac_decline(months, pd.Series(np.exp(y)), maxlags=lags)
     ref_slope, ref_se = _newey_west_slope_se(t, y, lags)
     assert fit["log_slope_per_year"] == pytest.approx(ref_slope, rel=1e-7, abs=1e-9)
     assert fit["log_slope_se"] == pytest.approx(ref_se, rel=1e-6, abs=1e-9)
@@ -157,7 +161,7 @@ def test_index_matches_plain_loop(rows, threshold):
             for m, r, k, p in rows
         ]
     )
-    got = PI.cheapest_by_month(obs, scores, threshold)
+    got = price_index.cheapest_by_month(obs, scores, threshold)
     expected: dict[pd.Timestamp, float] = {}
     for m, _, k, p in rows:
         if scores[m] >= threshold:
@@ -176,7 +180,7 @@ def test_assets_materialize_index_and_decline_beside_published(warehouse):
     short series, and the published estimate as a row beside the measured ones."""
     import dagster as dg
 
-    from forecasts import assets as FA
+    from forecasts import assets as forecast_assets
     from forecasts.vintage import read_vintages
     from pipelines import settings
     from tests.forecasts.test_forecast_assets import RESOURCES, _upstream
@@ -184,7 +188,11 @@ def test_assets_materialize_index_and_decline_beside_published(warehouse):
     assert dg.materialize(_upstream(), resources=RESOURCES).success
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [*_upstream(), FA.capability_price_index, FA.capability_price_decline],
+        [
+            *_upstream(),
+            forecast_assets.capability_price_index,
+            forecast_assets.capability_price_decline,
+        ],
         partition_key="2026-01-05",
         resources=RESOURCES,
         instance=instance,

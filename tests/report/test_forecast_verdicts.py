@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from assets.report.outlook import backtest_table
-from forecasts import backtest as B
-from forecasts import report as R
+from forecasts import backtest as backtests
+from forecasts import report
 
 
 def _survival_scores() -> pd.DataFrame:
-    return B.typed_scores(
+    return backtests.typed_scores(
         pd.DataFrame(
             {
                 "domain": "startup_survival",
@@ -26,7 +26,7 @@ def _survival_scores() -> pd.DataFrame:
 
 
 def test_survival_verdict_puts_each_model_beside_the_no_exit_baseline():
-    line = R.backtest_verdict(_survival_scores(), "startup survival")
+    line = report.backtest_verdict(_survival_scores(), "startup survival")
     assert "6 months (n=40): baseline_persistence 0.120, kaplan_meier 0.100" in line
     assert "12 months (n=30): baseline_persistence 0.180, kaplan_meier 0.200" in line
     # KM beats the baseline at 6 months (0.10 < 0.12), not at 12 (0.20 > 0.18)
@@ -34,7 +34,7 @@ def test_survival_verdict_puts_each_model_beside_the_no_exit_baseline():
 
 
 def test_refused_backtest_says_why_in_the_verdict_and_the_table():
-    refused = B.typed_scores(
+    refused = backtests.typed_scores(
         pd.DataFrame(
             [
                 {
@@ -45,7 +45,7 @@ def test_refused_backtest_says_why_in_the_verdict_and_the_table():
             ]
         )
     )
-    assert R.backtest_verdict(refused, "China share") == (
+    assert report.backtest_verdict(refused, "China share") == (
         "Backtest verdict (China share): not judged: too few points to judge: 5 actual share "
         "figures."
     )
@@ -54,6 +54,6 @@ def test_refused_backtest_says_why_in_the_verdict_and_the_table():
 
 
 def test_data_age_counts_days_to_the_vintage():
-    line = R.data_age_line("2026-11-30", "2025-12-31", "share")
+    line = report.data_age_line("2026-11-30", "2025-12-31", "share")
     assert "dated 2025-12-31, 334 days before the vintage 2026-11-30" in line
-    assert R.data_age_line("2026-11-30", pd.NaT, "share") == "Data age (share): unknown."
+    assert report.data_age_line("2026-11-30", pd.NaT, "share") == "Data age (share): unknown."

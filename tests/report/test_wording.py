@@ -31,3 +31,9 @@ def test_no_figure_in_words_is_a_double_negative(value, low, high):
     lo, hi = min(low, high), max(low, high)
     text = f"{directional(value, '% lower MFU')} (band {directional_range(lo, hi, 'lower')})"
     assert wording_problems(text) == [], text
+
+
+def test_negative_zero_reads_as_zero():
+    assert directional(-0.0, "% lower MFU") == "0% lower MFU"
+    assert directional_range(-0.0, 1.0, "lower") == "0-1% lower"
+    assert directional_range(-0.0, -0.0, "lower") == "0-0% lower"

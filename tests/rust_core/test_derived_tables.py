@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from assets.derived import performance as pf
-from assets.derived import scenario_inputs as si
+from assets.derived import performance as performance_model
+from assets.derived import scenario_inputs
 
 
 def specs(**overrides) -> pd.DataFrame:
@@ -59,7 +59,7 @@ RENT = pd.DataFrame(
 
 
 def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None:
-    chips, skipped = si.chip_table(specs(), POWER, RENT)
+    chips, skipped = scenario_inputs.chip_table(specs(), POWER, RENT)
     assert skipped == ["no-bandwidth (no memory_bw_gbps)"]
     h100 = chips[chips["chip_id"] == "nvidia-h100-sxm"].set_index("precision")
     assert list(h100.index) == ["bf16", "fp8"]
@@ -73,7 +73,7 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
     )
     ascend = chips[chips["chip_id"] == "huawei-ascend-910b"].iloc[0]
     assert ascend["precision"] == "bf16" and ascend["assumed_scale_out"]
-    assert ascend["scale_out_gbps"] == si.FALLBACK_SCALE_OUT_GBPS
+    assert ascend["scale_out_gbps"] == scenario_inputs.FALLBACK_SCALE_OUT_GBPS
     assert "scale_up_domain_chips assumed 8" in ascend["assumptions"]
     assert "scale_out_gbps assumed" in ascend["assumptions"]
     ratio_lo, ratio_hi = 775.0 / 700.0, 1275.0 / 700.0
@@ -89,9 +89,9 @@ def test_chip_table_states_every_assumption_and_skips_incomplete_chips() -> None
 
 
 def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
-    chips, _ = si.chip_table(specs(), POWER, RENT)
-    out = pf.compute_training(chips)
-    assert len(out) == len(chips) * len(si.CLUSTER_SIZES) * 4
+    chips, _ = scenario_inputs.chip_table(specs(), POWER, RENT)
+    out = performance_model.compute_training(chips)
+    assert len(out) == len(chips) * len(scenario_inputs.CLUSTER_SIZES) * 4
     assert out["scenario_id"].is_unique
     assert set(out["model_id"]) == {"llama2-7b", "llama2-70b", "llama3-405b", "deepseek-v3-671b"}
     ok = out[out["feasible"]]
@@ -120,8 +120,8 @@ def test_training_table_covers_the_grid_and_masks_unknown_price() -> None:
 
 
 def test_power_table_by_hand() -> None:
-    chips, _ = si.chip_table(specs(), POWER, RENT)
-    out = pf.compute_power(chips).set_index("scenario_id")
+    chips, _ = scenario_inputs.chip_table(specs(), POWER, RENT)
+    out = performance_model.compute_power(chips).set_index("scenario_id")
     row = out.loc["power-nvidia-h100-sxm-n50000"]
     assert math.isclose(row["facility_mw"], 50_000 * 1025.0 * 1.44 / 1e6)
     assert (
@@ -133,8 +133,8 @@ def test_power_table_by_hand() -> None:
 
 
 def test_inference_table_regimes_and_speculative_sweep() -> None:
-    chips, _ = si.chip_table(specs(), POWER, RENT)
-    out = pf.compute_inference(chips).set_index("scenario_id")
+    chips, _ = scenario_inputs.chip_table(specs(), POWER, RENT)
+    out = performance_model.compute_inference(chips).set_index("scenario_id")
     assert out.index.is_unique
     assert set(out.index.str.split("-").str[1]) == {"nvidia"}  # only the priced chip
     assert out.loc["inf-nvidia-h100-sxm-deepseek-llm-7b-w16-b1", "cost_ratio_vs_dense_7b"] == 1.0
@@ -144,7 +144,7 @@ def test_inference_table_regimes_and_speculative_sweep() -> None:
     assert moe["cost_usd_per_mtok_output"] < dense["cost_usd_per_mtok_output"] / 3
     speedups = [
         out.loc[f"spec-nvidia-h100-sxm-llama2-70b-draft-llama2-7b-g4-a{a:.1f}-b1", "spec_speedup"]
-        for a in si.SPEC_ACCEPTANCE
+        for a in scenario_inputs.SPEC_ACCEPTANCE
     ]
     assert speedups == sorted(speedups) and speedups[-1] > 2.0
     ok = out[out["cost_usd_per_mtok_output"].notna()]
@@ -152,8 +152,8 @@ def test_inference_table_regimes_and_speculative_sweep() -> None:
 
 
 def test_equivalence_table_solves_and_bands() -> None:
-    chips, _ = si.chip_table(specs(), POWER, RENT)
-    out = pf.compute_equivalence(chips).set_index("scenario_id")
+    chips, _ = scenario_inputs.chip_table(specs(), POWER, RENT)
+    out = performance_model.compute_equivalence(chips).set_index("scenario_id")
     row = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n10000-llama2-70b"]
     assert row["chips_b_eval"] == 10_000 and row["chips_a"] == 4000
     assert row["tokens_per_s_b_needed"] >= row["tokens_per_s_a"]
@@ -162,12 +162,12 @@ def test_equivalence_table_solves_and_bands() -> None:
     assert (
         row["assumptions"].startswith("B: ") and "scale_out_gbps assumed 25.0" in row["assumptions"]
     )
-    assert row["batch_basis"] == si.EQUAL_BATCH
+    assert row["batch_basis"] == scenario_inputs.EQUAL_BATCH
     # equal chip counts, and each side at the batch its own cluster grows to
     same = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n4000-llama2-70b"]
     assert same["chips_b_eval"] == same["chips_a"] == 4000
     grown = out.loc["eq-nvidia-h100-sxm-x4000-vs-huawei-ascend-910b-n10000-llama2-70b-grown"]
-    assert grown["batch_basis"] == si.GROWN_BATCH
+    assert grown["batch_basis"] == scenario_inputs.GROWN_BATCH
     assert grown["global_batch_tokens_a"] == row["global_batch_tokens_a"]
     assert grown["tokens_per_s_b_needed"] >= grown["tokens_per_s_a"]
     assert math.isclose(grown["tokens_per_s_a"], row["tokens_per_s_a"], rel_tol=1e-12)
@@ -181,8 +181,8 @@ def test_equivalence_table_solves_and_bands() -> None:
 
 
 def test_training_batch_grows_with_the_cluster() -> None:
-    chips, _ = si.chip_table(specs(), POWER, RENT)
-    grid = si.training_grid(chips)
+    chips, _ = scenario_inputs.chip_table(specs(), POWER, RENT)
+    grid = scenario_inputs.training_grid(chips)
     llama = grid[(grid["model_id"] == "llama2-70b") & (grid["chip_id"] == "nvidia-h100-sxm")]
     batches = llama.sort_values("chips")["global_batch_tokens"].to_numpy()
     assert (np.diff(batches) >= 0).all() and batches[-1] > batches[0]

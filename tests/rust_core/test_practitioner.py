@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 
 import rust_core
-from tests.rust_core import reference_model as ref
+from tests.rust_core import reference_model
 from tests.rust_core.strategies import training_scenario
 from tests.rust_core.test_training import a100_row, close
 
@@ -21,7 +21,7 @@ LAYOUT = ("tp", "pp", "dp", "ep", "micro_batch", "zero_stage", "recompute", "vpp
 @given(sc=training_scenario())
 def test_practitioner_layout_matches_reference_and_never_beats_search(sc: dict) -> None:
     out = rust_core.train_scenarios(pd.DataFrame([sc])).iloc[0]
-    family, expect = ref.practitioner(sc)
+    family, expect = reference_model.practitioner(sc)
     assert out["practitioner_family"] == family
     if expect is None:
         assert math.isnan(out["practitioner_mfu"]) and pd.isna(out["practitioner_tp"])

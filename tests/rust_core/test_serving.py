@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rust_core
-from tests.rust_core import reference_serving as ref
+from tests.rust_core import reference_serving
 from tests.rust_core.strategies import training_scenario
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -67,7 +67,7 @@ def serving_scenario(draw) -> dict:
 @given(sc=serving_scenario())
 def test_inference_matches_reference(sc: dict) -> None:
     out = rust_core.inference_costs(pd.DataFrame([sc])).iloc[0]
-    expect = ref.inference(sc)
+    expect = reference_serving.inference(sc)
     assert bool(out["feasible"]) == expect["feasible"]
     for key, value in expect.items():
         if key in ("feasible", "memory_bound"):
@@ -103,7 +103,7 @@ def test_inference_invariants(sc: dict, factor: float) -> None:
     [(0.8, 4, (1 - 0.8**5) / 0.2), (0.6, 3, (1 - 0.6**4) / 0.4), (1.0, 5, 6.0), (0.0, 4, 1.0)],
 )
 def test_expected_tokens_by_hand(alpha: float, gamma: int, expected: float) -> None:
-    assert math.isclose(ref.accepted_tokens(alpha, gamma), expected)
+    assert math.isclose(reference_serving.accepted_tokens(alpha, gamma), expected)
     row = {
         "peak_tflops": 989.0, "memory_gb": 80.0, "memory_bw_gbps": 3350.0, "scale_up_gbps": 900.0,
         "price_usd_per_chip_hour": 2.0, "params_b": 7.0, "active_params_b": 7.0, "layers": 32,
@@ -145,16 +145,18 @@ def test_equivalence_matches_reference(sc: dict, chips_a: int, slow: float) -> N
     row = _equivalence_row(sc, b, chips_a, 256, float(chips_a))
     out = rust_core.cluster_equivalence(pd.DataFrame([row])).iloc[0]
     a_ref = {**sc, "chips": chips_a}
-    expect = ref.chips_needed(a_ref, b, 256)
+    expect = reference_serving.chips_needed(a_ref, b, 256)
     if expect is None:
         assert pd.isna(out["chips_b_needed"])
     else:
         assert out["chips_b_needed"] == expect
         assert out["tokens_per_s_b_needed"] >= out["tokens_per_s_a"]
-    ta = ref.throughput(a_ref, chips_a)
+    ta = reference_serving.throughput(a_ref, chips_a)
     if ta > 0:
         assert close(out["tokens_per_s_a"], ta)
-        assert close(out["throughput_ratio_b_eval_vs_a"], ref.throughput(b, chips_a) / ta)
+        assert close(
+            out["throughput_ratio_b_eval_vs_a"], reference_serving.throughput(b, chips_a) / ta
+        )
 
 
 def test_equivalence_validates_rows() -> None:
@@ -194,7 +196,7 @@ def test_power_matches_reference(chips: int, w: tuple, pue: tuple, samples: int,
         "pue_low": pue_band[0], "pue_high": pue_band[1], "mc_samples": samples, "mc_seed": seed,
     }  # fmt: skip
     out = rust_core.datacenter_power(pd.DataFrame([row])).iloc[0]
-    expect = ref.power(chips, w_band, pue_band, samples, seed)
+    expect = reference_serving.power(chips, w_band, pue_band, samples, seed)
     for key, value in expect.items():
         assert close(out[key], value), key
     assert out["facility_mw_p5"] <= out["facility_mw_p50"] <= out["facility_mw_p95"]
@@ -211,12 +213,14 @@ def test_power_fifty_thousand_h100_by_hand() -> None:
 
 
 def test_splitmix_and_percentile_reference() -> None:
-    state, first = ref.splitmix64(1234567)
+    state, first = reference_serving.splitmix64(1234567)
     assert first == 6457827717110365317
-    assert ref.splitmix64(state)[1] == 3203168211198807973
+    assert reference_serving.splitmix64(state)[1] == 3203168211198807973
     values = [3.0, 1.0, 10.0, 2.0, 4.0]
     for q in (5, 50, 95):
-        assert math.isclose(ref.percentile(values, q), float(np.percentile(values, q)))
+        assert math.isclose(
+            reference_serving.percentile(values, q), float(np.percentile(values, q))
+        )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,7 +249,7 @@ def test_train_uncertainty_matches_reference_and_is_reproducible(
         row[f"{name}_low"], row[f"{name}_high"] = low, high
     out = rust_core.train_uncertainty(pd.DataFrame([row, row]))
     pd.testing.assert_series_equal(out.iloc[0], out.iloc[1], check_names=False)
-    expect = ref.train_uncertainty(sc, bands, 50, seed)
+    expect = reference_serving.train_uncertainty(sc, bands, 50, seed)
     if not expect:
         assert out.iloc[0].isna().all()
         return

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rust_core
-from tests.rust_core import reference_model as ref
+from tests.rust_core import reference_model
 from tests.rust_core.strategies import training_scenario
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,7 +58,7 @@ def a100_row(**overrides) -> dict:
 @given(sc=training_scenario())
 def test_search_matches_reference(sc: dict) -> None:
     out = rust_core.train_scenarios(pd.DataFrame([sc])).iloc[0]
-    expect = ref.train(sc)
+    expect = reference_model.train(sc)
     assert bool(out["feasible"]) == expect["feasible"]
     assert out["layouts_evaluated"] == expect["layouts_evaluated"]
     if not expect["feasible"]:
@@ -77,7 +77,9 @@ def test_search_matches_reference(sc: dict) -> None:
 @given(sc=training_scenario(), data=st.data())
 def test_fixed_layout_matches_reference_and_never_beats_search(sc: dict, data) -> None:
     candidates = [
-        lay for lay in ref.layouts(sc) if lay.tp * lay.cp * lay.pp * lay.dp == sc["chips"]
+        lay
+        for lay in reference_model.layouts(sc)
+        if lay.tp * lay.cp * lay.pp * lay.dp == sc["chips"]
     ]
     if not candidates:
         return
@@ -85,7 +87,7 @@ def test_fixed_layout_matches_reference_and_never_beats_search(sc: dict, data) -
     fixed = {**sc, **vars(lay)}
     out = rust_core.train_scenarios(pd.DataFrame([sc, fixed]))
     assert out["layouts_evaluated"].iloc[1] == 1
-    expect = ref.evaluate(fixed, lay)
+    expect = reference_model.evaluate(fixed, lay)
     assert bool(out["feasible"].iloc[1]) == (expect is not None)
     if expect is not None:
         for k in METRICS:
@@ -133,7 +135,7 @@ def test_published_175b_layout_by_reference() -> None:
     out = rust_core.train_scenarios(
         pd.DataFrame([row, {k: v for k, v in row.items() if k not in LAYOUT}])
     )
-    expect = ref.evaluate(row, ref.Layout(8, 8, 16, 1, 1, 0, 1))
+    expect = reference_model.evaluate(row, reference_model.Layout(8, 8, 16, 1, 1, 0, 1))
     assert close(out["step_time_s"].iloc[0], expect["step_time_s"])
     # within 5 points of the published 175B A100 range: Korthikanti 51.4 % (no overlap) to
     # MegaScale 65.3 % (overlapped stack, as the default constants assume)
