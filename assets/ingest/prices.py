@@ -8,6 +8,9 @@ import pandas as pd
 from assets.ingest.factory import Check, SourceSpec
 from assets.ingest.schema import PRECISIONS, Column, Problem, SourceSchema
 
+#: Tier of priced models without a vendor tier: the capability index places them by their scores.
+UNCLASSIFIED_TIER = "unclassified"
+
 FX_RATES = SourceSchema(
     asset="fx_rates",
     file="fx_rates.csv",
@@ -36,7 +39,7 @@ API_PRICES = SourceSchema(
             "str",
             "frontier | gpt4_class | small | unclassified (placed by capability scores instead)",
             required=True,
-            choices=("frontier", "gpt4_class", "small", "unclassified"),
+            choices=("frontier", "gpt4_class", "small", UNCLASSIFIED_TIER),
         ),
         Column(
             "effective_date",
@@ -212,8 +215,10 @@ def usd_prices_present(table: pd.DataFrame) -> tuple[bool, str, dict]:
 
 
 def dated_points_per_tier(table: pd.DataFrame) -> tuple[bool, str, dict]:
-    """Warns when a tier/region series has too few dated prices to forecast."""
-    counts = table[table["effective_date"].notna()].groupby(["tier", "region"]).size()
+    """Warns when a tier/region series has too few dated prices to forecast (``unclassified`` rows
+    have no tier series: the capability index places them by their scores)."""
+    dated = table["effective_date"].notna() & (table["tier"] != UNCLASSIFIED_TIER)
+    counts = table[dated].groupby(["tier", "region"]).size()
     thin = {f"{t}/{r}": int(n) for (t, r), n in counts.items() if n < 4}
     return (
         not thin,

@@ -45,7 +45,10 @@ OPENROUTER_MODELS = StagingSchema(
     "completion tokens, the provider (id prefix) and the date the model was added.",
     kind="claim",
     key=("model_id",),
-    notes=("Router entries with variable pricing are published as -1 and rejected.",),
+    notes=(
+        "Router entries (openrouter/auto ...) publish -1 as both prices (variable pricing): they "
+        "are routers, not models, and are left out.",
+    ),
     columns=(
         StageColumn("id", "model_id", "str", "OpenRouter model id", required=True),
         StageColumn("name", "name", "str", "Display name"),

@@ -63,6 +63,10 @@ def litellm_cells(path: Path, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model_id", *LITELLM_FIELDS])
 
 
+#: OpenRouter publishes "-1" as both prices of a router entry (variable pricing).
+ROUTER_PRICE = "-1"
+
+
 def openrouter_cells(path: Path, dataset: str) -> pd.DataFrame:
     """One record per OpenRouter model (id, name, created date, context, prompt/completion price)."""
     payload = _json(path, dataset)
@@ -72,6 +76,8 @@ def openrouter_cells(path: Path, dataset: str) -> pd.DataFrame:
     rows = []
     for m in models:
         pricing = m.get("pricing") or {}
+        if _text(pricing.get("prompt")) == ROUTER_PRICE == _text(pricing.get("completion")):
+            continue  # a router (openrouter/auto ...): its price is the model it picks, not its own
         created = m.get("created")
         day = (
             datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d")

@@ -46,7 +46,7 @@ def test_following_the_walkthrough_adds_the_chip_its_price_and_the_claim(
     assert ": 0 problem(s)" in capsys.readouterr().out
 
     ingest = [k.to_user_string() for a in assets.ingest.ASSETS for k in a.keys]
-    result = materialize([*ingest, "chip_specs"], instance)
+    result = materialize([*ingest, "stg_epoch_ml_hardware", "chip_specs"], instance)
     assert result.success
     chip = pd.read_parquet(warehouse / "derived" / "chip_specs.parquet").set_index("chip_id")
     assert chip.at["nvidia-l40s", "bf16_dense_tflops"] == 362.05

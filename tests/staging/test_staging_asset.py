@@ -43,6 +43,11 @@ def test_drift_fails_the_asset_and_the_last_good_table_stays(warehouse, instance
 
 
 def test_rejected_rows_are_written_and_the_check_warns(warehouse, instance):
+    clean = materialize(["stg_openrouter_models"], instance)
+    assert clean.success
+    assert not (warehouse / "rejected" / "stg_openrouter_models.parquet").exists()
+    # $50,000 per 1M prompt tokens: outside the plausible range, so the row is rejected.
+    _bad_snapshot("openrouter_models", b'"prompt": "0.000005"', b'"prompt": "0.05"')
     result = materialize(["stg_openrouter_models"], instance)
     assert result.success
     assert (warehouse / "rejected" / "stg_openrouter_models.parquet").exists()
