@@ -190,6 +190,7 @@ def share_headline(page: Page) -> Headline | None:
         return None
     r = r.iloc[0]
     figures = sh[sh["model"] == "source_figure"]
+    forecasts = int((figures["kind_of_figure"] == "forecast").sum())
     rows = page.ledger[page.ledger["evidence"].str.contains("china_share", na=False)]
     return Headline(
         "Domestic chips' share of China's AI-accelerator market, 2028",
@@ -197,7 +198,8 @@ def share_headline(page: Page) -> Headline | None:
         f"80%: {fmt(r['lower_80_share_pct'])}-{fmt(r['upper_80_share_pct'])}%, 95%: "
         f"{fmt(r['lower_95_share_pct'])}-{fmt(r['upper_95_share_pct'])}%",
         "share",
-        f"{len(figures)} source figures fitted; " + evidence_summary(rows),
+        f"{int(r['n_points'])} actual figures fitted ({forecasts} sources' own forecasts shown, "
+        "never fitted); " + evidence_summary(rows),
         "forecasts.md",
     )
 
@@ -255,12 +257,16 @@ def mfu_headline(page: Page) -> Headline | None:
         return None
     r = rows.iloc[0]
     unit = str(r["pipeline_unit"])
+    why_open = ""
+    if r["verdict"] == OPEN and "open because" in str(r["reason"]):
+        why_open = " (" + str(r["reason"]).split("open because ", 1)[1] + ")"
     return Headline(
         f"MFU of 1,024 Ascend 910B against H100s: the article's "
         f"{fmt(r['value'])}-{fmt(r['value_high'])}% lower is {r['verdict']}",
-        directional(r["pipeline_value"], unit),
+        ("model: " if why_open else "") + directional(r["pipeline_value"], unit),
         "model band "
-        + directional_range(r["pipeline_value_low"], r["pipeline_value_high"], "lower"),
+        + directional_range(r["pipeline_value_low"], r["pipeline_value_high"], "lower")
+        + why_open,
         "mfu_gap",
         evidence_summary(rows),
         "chips.md",

@@ -3,6 +3,8 @@ against the rust_core scenario tables (training_scenarios, cluster_equivalence, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,10 @@ from assets.report.wording import directional, directional_range
 
 #: The precision of MFU comparisons: every chip in the article's table has BF16 (the 910B has no FP8).
 MFU_PRECISION = "bf16"
+#: A model MFU judges a claim only where each chip's compute efficiency is fitted on at least this
+#: many published runs: one run fixes the constant exactly (no check of it), and an unfitted family
+#: borrows another chip's constant, so the model's figure is shown but the claim stays open.
+MIN_EFFICIENCY_RUNS = 2
 #: "Comparable" cost: within a factor of two either way.
 COMPARABLE_FACTOR = 2.0
 
@@ -35,6 +41,30 @@ def model_caveat(chip_id: str) -> str:
             f"published run ({rows})"
         )
     return f"model calibrated on {n} published runs, {rows} on this chip family"
+
+
+def efficiency_runs(chip_id: str) -> int:
+    """How many published runs the chip's BF16 compute efficiency is fitted on (0: an assumption)."""
+    import rust_core
+
+    family = rust_core.efficiency_family(chip_id, MFU_PRECISION)
+    basis = rust_core.calibration()["compute_efficiency_basis"].get(family, "") if family else ""
+    if not basis.startswith("fitted"):
+        return 0
+    return len(basis.split(": ", 1)[1].split(","))
+
+
+def _too_thin(chips: tuple[str, ...], runs_of: Callable[[str], int]) -> str | None:
+    """Why the model cannot judge a claim on these chips (None when every chip is fitted on
+    enough runs)."""
+    thin = {c: runs_of(c) for c in chips if runs_of(c) < MIN_EFFICIENCY_RUNS}
+    if not thin:
+        return None
+    said = ", ".join(f"{c} on {n} run{'s' if n != 1 else ''}" for c, n in thin.items())
+    return (
+        f"open because the model's compute efficiency for {said} (fewer than "
+        f"{MIN_EFFICIENCY_RUNS} published runs), so its MFU there is not a test of the claim"
+    )
 
 
 def _overlap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> bool:
@@ -75,6 +105,7 @@ def check_mfu(
     params_b: float,
     chips: int,
     tolerance_pp: float,
+    runs_of: Callable[[str], int] = efficiency_runs,
 ) -> Finding:
     """A claimed MFU range against the predicted MFU and its band at the cluster size, widened by
     the model's calibration error: consistent when they overlap, contradicted when not."""
@@ -91,11 +122,12 @@ def check_mfu(
         )
     mid, lo, hi = _band(row, "mfu_pct")
     agree = _overlap(low_pct, high_pct, lo - tolerance_pp, hi + tolerance_pp)
+    thin = _too_thin((chip_id,), runs_of)
     return Finding(
-        CONSISTENT if agree else CONTRADICTED,
+        OPEN if thin else CONSISTENT if agree else CONTRADICTED,
         f"predicted MFU of {row['model_id']} on {fmt(chips)} {chip_id} ({MFU_PRECISION}): "
         f"{fmt(mid)}% (band {fmt(lo)}-{fmt(hi)}%) vs claimed {fmt(low_pct)}-{fmt(high_pct)}%; "
-        f"{model_caveat(chip_id)}",
+        f"{model_caveat(chip_id)}" + (f"; {thin}" if thin else ""),
         rule,
         tol,
         evidence=f"training_scenarios: {row['scenario_id']}",
@@ -114,6 +146,7 @@ def check_mfu_gap(
     training_scenarios: pd.DataFrame,
     params_b: float,
     chips: int,
+    runs_of: Callable[[str], int] = efficiency_runs,
 ) -> Finding:
     """A claimed relative MFU shortfall of ``chip_id`` against ``reference_chip`` at the same
     cluster size: 100 x (1 - MFU_chip / MFU_ref), with the range spanned by both bands."""
@@ -136,11 +169,13 @@ def check_mfu_gap(
     gap_lo, gap_hi = min(gap_lo, gap), max(gap_hi, gap)
     agree = _overlap(low_pct, high_pct, gap_lo, gap_hi)
     said = f"{directional(gap, '% lower')} (band {directional_range(gap_lo, gap_hi, 'lower')})"
+    thin = _too_thin((chip_id, reference_chip), runs_of)
     return Finding(
-        CONSISTENT if agree else CONTRADICTED,
+        OPEN if thin else CONSISTENT if agree else CONTRADICTED,
         f"on {fmt(chips)} chips ({row_a['model_id']}, {MFU_PRECISION}) the model predicts MFU "
         f"{fmt(b_mid)}% for {chip_id} vs {fmt(a_mid)}% for {reference_chip}: {said}; claimed "
-        f"{fmt(low_pct)}-{fmt(high_pct)}% lower; {model_caveat(chip_id)}",
+        f"{fmt(low_pct)}-{fmt(high_pct)}% lower; {model_caveat(chip_id)}"
+        + (f"; {thin}" if thin else ""),
         rule,
         tol,
         evidence=f"training_scenarios: {row_b['scenario_id']}; {row_a['scenario_id']}",

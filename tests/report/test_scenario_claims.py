@@ -52,9 +52,9 @@ TRAIN = pd.DataFrame(
 
 def test_mfu_band_widened_by_the_tolerance_decides():
     # band 35-44 %: with 2 pp tolerance it reaches 46 %, so 45-55 % overlaps
-    assert check_mfu("a", 45, 55, TRAIN, 70, 1024, 2.0).verdict == "consistent"
+    assert check_mfu("a", 45, 55, TRAIN, 70, 1024, 2.0, runs_of=three_runs).verdict == "consistent"
     # with no tolerance it does not
-    f = check_mfu("a", 45, 55, TRAIN, 70, 1024, 0.0)
+    f = check_mfu("a", 45, 55, TRAIN, 70, 1024, 0.0, runs_of=three_runs)
     assert f.verdict == "contradicted"
     assert (f.pipeline_value, f.pipeline_value_low, f.pipeline_value_high) == (35, 35, 44)
     assert f.evidence == "training_scenarios: train-a-bf16-n1024"
@@ -65,8 +65,36 @@ def test_mfu_without_a_feasible_scenario_is_open():
     assert check_mfu("a", 45, 55, TRAIN, 405, 1024, 2.0).verdict == "open"
 
 
+def three_runs(chip: str) -> int:
+    """Every test chip's efficiency fitted on three published runs."""
+    return 3
+
+
+def test_a_chip_fitted_on_one_run_leaves_the_claim_open_with_the_model_figure():
+    def one_run(chip):
+        return 1 if chip == "b" else 3
+
+    gap = check_mfu_gap("b", "a", 30, 40, TRAIN, 70, 1024, runs_of=one_run)
+    assert gap.verdict == "open"
+    assert gap.pipeline_value == pytest.approx(100 * (1 - 47 / 35))
+    assert "b on 1 run" in gap.reason
+    mfu = check_mfu("b", 10, 20, TRAIN, 70, 1024, 0.0, runs_of=one_run)
+    assert mfu.verdict == "open" and mfu.pipeline_value == 47
+    assert check_mfu("a", 10, 20, TRAIN, 70, 1024, 0.0, runs_of=one_run).verdict == "contradicted"
+
+
+def test_efficiency_runs_reads_the_embedded_calibration():
+    import rust_core
+    from assets.report.scenario_claims import efficiency_runs
+
+    basis = rust_core.calibration()["compute_efficiency_basis"]
+    a100 = basis[rust_core.efficiency_family("nvidia-a100-sxm-80gb", "bf16")]
+    assert efficiency_runs("nvidia-a100-sxm-80gb") == a100.count(",") + 1 >= 2
+    assert efficiency_runs("huawei-ascend-910b") == 1
+
+
 def test_mfu_gap_by_hand():
-    f = check_mfu_gap("b", "a", 30, 40, TRAIN, 70, 1024)
+    f = check_mfu_gap("b", "a", 30, 40, TRAIN, 70, 1024, runs_of=three_runs)
     # bands including the central values: a 35-44 %, b 47-52 %
     # 1 - 47/35 = -34.3 %; range 1 - 52/35 = -48.6 % to 1 - 47/44 = -6.8 %
     assert f.pipeline_value == pytest.approx(100 * (1 - 47 / 35))
@@ -74,7 +102,7 @@ def test_mfu_gap_by_hand():
     assert f.pipeline_value_high == pytest.approx(100 * (1 - 47 / 44))
     assert f.verdict == "contradicted"
     assert "higher" in f.reason
-    assert check_mfu_gap("a", "b", 20, 30, TRAIN, 70, 1024).verdict == "consistent"
+    assert check_mfu_gap("a", "b", 20, 30, TRAIN, 70, 1024, runs_of=three_runs).verdict == "consistent"
 
 
 EQUIV = pd.DataFrame(
