@@ -2,6 +2,7 @@
 appended to ``warehouse/derived/what_if_runs.parquet`` (keyed by scenario id and run time)."""
 
 import datetime as dt
+import html
 from typing import Literal
 
 import dagster as dg
@@ -33,7 +34,9 @@ RUNS_SCHEMA = column_schema(
             c.name,
             c.type,
             c.tags.get("unit", ""),
-            (c.description or "").removesuffix(f" [{c.tags['unit']}]" if "unit" in c.tags else ""),
+            html.unescape(c.description or "").removesuffix(
+                f" [{c.tags['unit']}]" if "unit" in c.tags else ""
+            ),
         )
         for c in TRAINING_SCHEMA.columns
         if c.name != "scenario_id"

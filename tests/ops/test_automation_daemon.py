@@ -87,7 +87,7 @@ def edit_claim_text(path: Path, claim_id: str) -> str:
     return row[column]
 
 
-def test_changed_source_csv_reaches_outlook_md_through_the_daemon():
+def test_changed_source_csv_reaches_the_report_through_the_daemon():
     root = Path(tempfile.mkdtemp(prefix="outlook-automation-"))
     env = isolated_env(root)
     env["OUTLOOK_UPSTREAM"] = "offline"
@@ -104,9 +104,12 @@ def test_changed_source_csv_reaches_outlook_md_through_the_daemon():
         assert done.returncode == 0, done.stdout + done.stderr
         cli_runs = cli_run_ids(done.stdout)
         assert {"upstream_job", "ingest_job", "derived_job", "report_job"} <= set(cli_runs)
-        report = Path(env["OUTLOOK_WAREHOUSE"]) / "report" / "outlook.md"
+        pages = Path(env["OUTLOOK_WAREHOUSE"]) / "report"
+        main_page = (pages / "outlook.md").read_text(encoding="utf-8")
+        assert "## Sources and attribution" in main_page and "CC BY 4.0" in main_page
+        # The claims ledger page lists every claim's text; the main page only the headline ones.
+        report = pages / "ledger.md"
         before = report.read_text(encoding="utf-8")
-        assert "## Sources and attribution" in before and "CC BY 4.0" in before
 
         ports = {doc: free_port() for doc in DOC_PORTS}
         workspace = root / "workspace.yaml"
@@ -156,7 +159,7 @@ def test_changed_source_csv_reaches_outlook_md_through_the_daemon():
                 (text := report.read_text(encoding="utf-8")) != before and MARKER in text and text
             ),
             PROPAGATION_TIMEOUT_S,
-            "outlook.md to show the edited claim",
+            "ledger.md to show the edited claim",
             interval_s=5,
             server=servers[2],
         )

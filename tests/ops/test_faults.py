@@ -100,9 +100,10 @@ def assert_every_parquet_readable(root: Path) -> None:
 
 
 def report_pair(root: Path) -> tuple[bool, bool]:
-    """Whether the published ledger and report each come from the edited sources."""
+    """Whether the published ledger and report each come from the edited sources (the report's
+    ledger page, published with every other page, lists each claim's text)."""
     ledger = pq.read_table(root / "warehouse" / "report" / "claims_ledger.parquet").to_pandas()
-    md = (root / "warehouse" / "report" / "outlook.md").read_text(encoding="utf-8")
+    md = (root / "warehouse" / "report" / "ledger.md").read_text(encoding="utf-8")
     return ledger["text"].str.startswith(MARK).any(), MARK in md
 
 

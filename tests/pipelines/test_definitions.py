@@ -127,3 +127,11 @@ def test_parquet_field_descriptions_keep_the_plain_text():
     assert table.schema.field("scenario_id").metadata[b"description"] == (
         b"train-<chip>-n<chips> & more"
     )
+
+
+def test_no_column_description_is_escaped_twice():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        schema = graph.get(key).metadata.get("dagster/column_schema")
+        for column in schema.columns if schema else ():
+            assert "&amp;" not in (column.description or ""), (key, column.name)
