@@ -102,7 +102,9 @@ def test_mfu_gap_by_hand():
     assert f.pipeline_value_high == pytest.approx(100 * (1 - 47 / 44))
     assert f.verdict == "contradicted"
     assert "higher" in f.reason
-    assert check_mfu_gap("a", "b", 20, 30, TRAIN, 70, 1024, runs_of=three_runs).verdict == "consistent"
+    assert (
+        check_mfu_gap("a", "b", 20, 30, TRAIN, 70, 1024, runs_of=three_runs).verdict == "consistent"
+    )
 
 
 EQUIV = pd.DataFrame(
