@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import assets.ingest  # noqa: F401  (registers the clean tables' blocking audits, as in a full run)
 from forecasts import assets as forecast_assets
 from forecasts import backtest
 from forecasts import jobs as forecast_jobs
@@ -33,6 +34,9 @@ def _share_rows() -> pd.DataFrame:
             "basis": ["units", "revenue"] * 5,
             "domestic_share_pct": np.linspace(5, 40, len(years)),
             "domestic_share_pct_high": np.nan,
+            "huawei_share_pct": np.nan,
+            "nvidia_share_pct": np.nan,
+            "imported_share_pct": np.nan,
             "source_org": "sim",
             "published": [f"{y + 1}-01-10" for y in years],
         }
