@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import contract, settings
+from pipelines import contract
 from pipelines.definitions import defs
 from pipelines.jobs import PIPELINE_JOBS
 from tests.helpers import failure_messages
@@ -51,14 +51,13 @@ def test_data_contract_document_is_current():
 
 
 @pytest.mark.slow
-def test_full_run_writes_every_contract_dataset(pipeline_run, monkeypatch):
+def test_full_run_writes_every_contract_dataset(pipeline_run, warehouse_copy):
     assert list(pipeline_run.results) == list(PIPELINE_JOBS)
     for result in pipeline_run.results.values():
         assert result.success, failure_messages(result)
-    warehouse = pipeline_run.warehouse
-    # what_if_runs grows only from its own job (the launchpad or `cli what-if`), run here against
-    # the session run's warehouse.
-    monkeypatch.setenv(settings.WAREHOUSE_ENV, str(warehouse))
+    # what_if_runs grows only from its own job (the launchpad or `cli what-if`), run here on a copy
+    # of the session run's warehouse so other tests see the full run alone.
+    warehouse = warehouse_copy
     result = defs.resolve_job_def("what_if").execute_in_process(instance=pipeline_run.instance)
     assert result.success, failure_messages(result)
 
