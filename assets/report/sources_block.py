@@ -35,6 +35,8 @@ class AsOf:
     source: str
     newest: date | None
     detail: str
+    #: When the copy in use was retrieved (an undated catalog is current as of this day).
+    snapshot: date | None = None
 
 
 def is_stale(newest: date | None, today: date) -> bool:
@@ -74,15 +76,41 @@ def upstream_as_of(latest_metadata: dict[str, dict]) -> list[AsOf]:
         else:
             detail = f"fetched {str(meta.get('fetched_at', ''))[:10]} from {entry.url}"
         detail += f", sha256 {str(meta.get('sha256', ''))[:12]}"
-        out.append(AsOf(entry.id, None if newest == "none" else date.fromisoformat(newest), detail))
+        retrieved = (
+            entry.snapshot_date
+            if meta.get("origin") == "shipped"
+            else str(meta.get("fetched_at", ""))[:10]
+        )
+        out.append(
+            AsOf(
+                entry.id,
+                None if newest == "none" else date.fromisoformat(newest),
+                detail,
+                _day(retrieved),
+            )
+        )
     return out
 
 
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _as_of(r: AsOf) -> str:
+    if r.newest:
+        return f"{r.source} {r.newest.isoformat()}"
+    if r.snapshot:
+        return f"{r.source} undated rows, retrieved {r.snapshot.isoformat()}"
+    return f"{r.source} undated"
+
+
 def header_lines(rows: list[AsOf], today: date) -> list[str]:
-    """Header lines: every source's as-of date, and one warning naming the stale series."""
-    listed = ", ".join(
-        f"{r.source} {r.newest.isoformat() if r.newest else 'undated'}" for r in rows
-    )
+    """Header lines: every source's as-of date (an undated catalog's retrieval day), and one
+    warning naming the stale series."""
+    listed = ", ".join(_as_of(r) for r in rows)
     lines = [f"Sources as of (newest observation): {listed}."]
     stale = [r for r in rows if is_stale(r.newest, today)]
     if stale:

@@ -22,11 +22,13 @@ def test_header_lists_every_source_and_warns_only_on_stale_series():
         sources_block.AsOf("api_prices", date(2025, 9, 5), "clean"),
         sources_block.AsOf("epoch_ml_hardware", date(2026, 7, 18), "raw"),
         sources_block.AsOf("epoch_data_centers", None, "raw"),
+        sources_block.AsOf("litellm_prices", None, "raw", date(2026, 11, 20)),
     ]
     lines = sources_block.header_lines(rows, TODAY)
     assert lines[0] == (
         "Sources as of (newest observation): api_prices 2025-09-05, "
-        "epoch_ml_hardware 2026-07-18, epoch_data_centers undated."
+        "epoch_ml_hardware 2026-07-18, epoch_data_centers undated, "
+        "litellm_prices undated rows, retrieved 2026-11-20."
     )
     assert lines[1] == (
         "**Warning:** newest observation older than 6 months on 2026-12-06: "
@@ -56,6 +58,8 @@ def test_upstream_rows_come_from_each_raw_assets_last_materialization():
         "shipped copy retrieved 2026-07-19, sha256 a72edaf105f6"
     )
     assert rows["openrouter_models"].newest is None
+    assert rows["openrouter_models"].snapshot == date(2026, 12, 1)
+    assert rows["epoch_ml_hardware"].snapshot == date(2026, 7, 19)
     assert rows["openrouter_models"].detail.startswith("fetched 2026-12-01 from https://openrouter")
     assert rows["epoch_gpu_clusters"].detail == "not fetched yet"
 
