@@ -91,7 +91,8 @@ pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
                                         recompute,
                                     };
                                     evaluated += 1;
-                                    if let Some(ev) = s.evaluate(&l) {
+                                    let floor = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.mfu);
+                                    if let Some(ev) = s.evaluate_above(&l, floor) {
                                         if better(&ev, &best) {
                                             best = Some(ev);
                                         }

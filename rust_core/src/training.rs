@@ -360,6 +360,14 @@ impl Scenario {
     /// Ranks are ordered tensor, context, data (expert inside data), pipeline, so a collective's
     /// span is the product of the sizes up to its own.
     pub fn evaluate(&self, l: &Layout) -> Option<Evaluation> {
+        self.evaluate_above(l, f64::NEG_INFINITY)
+    }
+
+    /// As `evaluate`, but `None` as soon as the layout cannot reach an MFU above `floor_mfu`:
+    /// compute plus optimizer time is a lower bound on the step (every other term is >= 0, and
+    /// floating-point sums and products of non-negative terms are monotone), so a layout whose
+    /// bound gives MFU <= `floor_mfu` never beats it. Exact: the search's answer is unchanged.
+    pub fn evaluate_above(&self, l: &Layout, floor_mfu: f64) -> Option<Evaluation> {
         let m = &self.model;
         let k = &self.constants;
         let (t, c, p, v, d, e) = (
@@ -382,6 +390,26 @@ impl Scenario {
         let phi_shared = self.params_shared * stage_share / t;
         let phi_expert = self.params_expert * stage_share / (t * e);
         let shard = d * c;
+        // Compute per micro-batch per chip (all of its pipeline chunks).
+        let tokens_mb = mb * m.seq_len;
+        let gemm = tokens_mb / c * m.hidden / t;
+        let eff = k.compute_efficiency * gemm / (gemm + k.gemm_half_size);
+        let flops_hw = self.flops_hw[l.recompute as usize];
+        let t_compute = tokens_mb * flops_hw * stage_share / (t * c) / (self.peak_flops * eff);
+        // Optimizer update, bound by memory bandwidth.
+        let phi_opt = if l.zero_stage >= 1 {
+            phi_shared / shard + phi_expert / (shard / e)
+        } else {
+            phi_shared + phi_expert
+        };
+        let t_opt = OPTIMIZER_TRAFFIC_BYTES * phi_opt / self.memory_bw;
+        let slots = micro_batches + (p - 1.0) / v;
+        let n = f64::from(self.chips);
+        let useful_tokens = self.batch_seqs * m.seq_len;
+        let bound_step = slots * t_compute + t_opt;
+        if useful_tokens * self.flops_model / (bound_step * n * self.peak_flops) <= floor_mfu {
+            return None;
+        }
         let states = model_state_bytes(phi_shared, shard, l.zero_stage)
             + model_state_bytes(phi_expert, shard / e, l.zero_stage);
         let acts = activation_bytes(
@@ -398,12 +426,6 @@ impl Scenario {
         if memory.is_nan() || memory > self.memory_bytes * k.usable_memory_fraction {
             return None;
         }
-        // Compute per micro-batch per chip (all of its pipeline chunks).
-        let tokens_mb = mb * m.seq_len;
-        let gemm = tokens_mb / c * m.hidden / t;
-        let eff = k.compute_efficiency * gemm / (gemm + k.gemm_half_size);
-        let flops_hw = self.flops_hw[l.recompute as usize];
-        let t_compute = tokens_mb * flops_hw * stage_share / (t * c) / (self.peak_flops * eff);
         // Bytes of one sequence-parallel activation tensor of a micro-batch on a context rank.
         let msg = ACTIVATION_BYTES * tokens_mb / c * m.hidden;
         // Tensor-parallel all-gather/reduce-scatter pairs: 2 forward + 2 backward per layer, 2 more
@@ -441,8 +463,7 @@ impl Scenario {
         } else {
             0.0
         };
-        // Interleaved 1F1B: the bubble is (p - 1) / v micro-batch slots.
-        let slots = micro_batches + (p - 1.0) / v;
+        // Interleaved 1F1B: the bubble is (p - 1) / v micro-batch slots (`slots` above).
         let t_pipeline = slots * (t_compute + t_intra + t_pp + t_ep);
         // Data parallel: gradient reduce-scatter + parameter all-gather once per step; ZeRO-3
         // gathers parameters forward and backward and reduce-scatters gradients per micro-batch.
@@ -459,16 +480,7 @@ impl Scenario {
         let t_dp = dp_bytes / self.link_bw(t * c * d);
         let hidden_under = k.dp_overlap_fraction * micro_batches * t_compute;
         let t_dp_exposed = t_dp - t_dp.min(hidden_under);
-        // Optimizer update, bound by memory bandwidth.
-        let phi_opt = if l.zero_stage >= 1 {
-            phi_shared / shard + phi_expert / (shard / e)
-        } else {
-            phi_shared + phi_expert
-        };
-        let t_opt = OPTIMIZER_TRAFFIC_BYTES * phi_opt / self.memory_bw;
         let step = t_pipeline + t_dp_exposed + t_opt;
-        let n = f64::from(self.chips);
-        let useful_tokens = self.batch_seqs * m.seq_len;
         let processed_tokens = d * micro_batches * tokens_mb;
         Some(Evaluation {
             layout: *l,
