@@ -46,6 +46,11 @@ fn better(candidate: &Evaluation, best: &Option<Evaluation>) -> bool {
 /// pp > 1), dp = min(chips / (tp cp pp), batch), ep | gcd(dp, experts), every micro-batch up to the
 /// per-replica batch, ZeRO 0-3, each recompute strategy. Ties keep the first layout in this order.
 pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
+    search_with(s, true)
+}
+
+/// The search, with (`prune`) or without the exact bound that skips layouts unable to beat the best.
+fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
     let mut best: Option<Evaluation> = None;
     let mut evaluated = 0u64;
     let n = u64::from(s.chips);
@@ -91,7 +96,10 @@ pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
                                         recompute,
                                     };
                                     evaluated += 1;
-                                    let floor = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.mfu);
+                                    let floor = match &best {
+                                        Some(b) if prune => b.mfu,
+                                        _ => f64::NEG_INFINITY,
+                                    };
                                     if let Some(ev) = s.evaluate_above(&l, floor) {
                                         if better(&ev, &best) {
                                             best = Some(ev);
@@ -281,6 +289,23 @@ mod tests {
         assert_eq!(divisors(1), vec![1]);
         assert_eq!(divisors(12), vec![1, 2, 3, 4, 6, 12]);
         assert_eq!(divisors(105), vec![1, 3, 5, 7, 15, 21, 35, 105]);
+    }
+
+    #[test]
+    fn pruning_never_changes_the_answer() {
+        for (layers, hidden, heads, chips, batch) in [
+            (24, 2304.0, 24, 8, 64.0),
+            (40, 6144.0, 48, 256, 1024.0),
+            (80, 8192.0, 64, 1024, 512.0),
+            (96, 12288.0, 96, 3072, 1536.0),
+            (32, 4096.0, 32, 7, 3.0),
+        ] {
+            let s = Scenario::new(0, &a100_gpt(layers, hidden, heads, chips, batch)).unwrap();
+            let (pruned, n_pruned) = search_with(&s, true);
+            let (full, n_full) = search_with(&s, false);
+            assert_eq!(pruned, full, "{layers} layers on {chips} chips");
+            assert_eq!(n_pruned, n_full);
+        }
     }
 
     #[test]
