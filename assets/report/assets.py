@@ -59,7 +59,7 @@ LEDGER_TABLES = (
 LEDGER_FORECASTS = ("startup_survival", "china_share_forecast")
 #: Unpartitioned inputs of the outlook pages besides the ledger (a section reads them from
 #: ``Page.tables``); add a table here with one line.
-REPORT_TABLES = ("datacenter_power", "training_scenarios")
+REPORT_TABLES = ("datacenter_power", "training_scenarios", "model_validation")
 #: Vintage-partitioned forecast inputs of the outlook page.
 REPORT_FORECASTS = (
     "api_price_grid",

@@ -259,18 +259,22 @@ def mfu_headline(page: Page) -> Headline | None:
     unit = str(r["pipeline_unit"])
     why_open = ""
     if r["verdict"] == OPEN and "open because" in str(r["reason"]):
-        why_open = " (" + str(r["reason"]).split("open because ", 1)[1] + ")"
+        why_open = "; not judged: " + str(r["reason"]).split("open because ", 1)[1]
     return Headline(
         f"MFU of 1,024 Ascend 910B against H100s: the article's "
         f"{fmt(r['value'])}-{fmt(r['value_high'])}% lower is {r['verdict']}",
         ("model: " if why_open else "") + directional(r["pipeline_value"], unit),
         "model band "
-        + directional_range(r["pipeline_value_low"], r["pipeline_value_high"], "lower")
-        + why_open,
+        + directional_range(r["pipeline_value_low"], r["pipeline_value_high"], "lower"),
         "mfu_gap",
-        evidence_summary(rows),
+        evidence_summary(rows) + why_open + _validation_note(page),
         "chips.md",
     )
+
+
+def _validation_note(page: Page) -> str:
+    v = page.tables.get("model_validation")
+    return "" if v is None or v.empty else f"; the model: {validation_summary(v)}"
 
 
 def chip_table_headline(page: Page) -> Headline | None:
@@ -482,6 +486,56 @@ def chips_scenarios(page: Page) -> list[str]:
     return [*out, "", *_image(page, "power", "cluster power"), ""]
 
 
+def validation_summary(v: pd.DataFrame) -> str:
+    """One line: the model's mean absolute error on held-out published runs, per chip family."""
+    families = ", ".join(
+        f"{name} {fmt(g['error_pp'].abs().mean())} over {len(g)}"
+        for name, g in v.groupby("efficiency_family", sort=False)
+    )
+    return (
+        f"on {len(v)} published runs it was never fitted on, its mean absolute error is "
+        f"{fmt(v['error_pp'].abs().mean())} MFU points ({families})"
+    )
+
+
+def chips_validation(page: Page) -> list[str]:
+    """How the performance model does on published runs outside its calibration sets."""
+    v = page.tables.get("model_validation")
+    if v is None or v.empty:
+        return []
+    shown = v.assign(
+        published_mfu_pct=v["published_mfu_pct"].map(fmt),
+        predicted_mfu_pct=v["predicted_mfu_pct"].map(fmt),
+        error_pp=v["error_pp"].map(fmt),
+        fits_memory=v["fits_memory"].map({True: "yes", False: "no"}),
+    )[
+        [
+            "row_id",
+            "efficiency_family",
+            "chips",
+            "layout",
+            "fits_memory",
+            "kind",
+            "published_mfu_pct",
+            "predicted_mfu_pct",
+            "error_pp",
+            "source_url",
+        ]
+    ]
+    return [
+        "## The performance model on runs it never saw",
+        "",
+        f"The MFU verdicts above rest on a model calibrated on 26 published runs; "
+        f"{validation_summary(v)}. Layout fields a publication leaves out (*) are searched for the "
+        "model's best case; `fits memory = no` rows are predicted with the memory check lifted; "
+        "`claim` rows are loosely stated figures. Rows and method: `derived/model_validation."
+        "parquet`, docs/model.md section 2.1.",
+        "",
+        table(shown.rename(columns={"error_pp": "error (pts)"})),
+        "",
+    ]
+
+
 def forecast_numbers(page: Page) -> list[str]:
     """Every headline number of the forecasts."""
     return ["## Headline numbers", *headline_lines(page.ledger, page.forecasts), ""]
@@ -579,7 +633,7 @@ DETAIL_PAGES: dict[str, tuple[str, tuple[Section, ...]]] = {
         "Claims ledger",
         (ledger_wrong, ledger_right, ledger_open, ledger_gaps, ledger_verdict_chart),
     ),
-    "chips.md": ("Chips", (chips_table, chips_scenarios)),
+    "chips.md": ("Chips", (chips_table, chips_scenarios, chips_validation)),
     "china.md": ("China's compute", (china_full,)),
     "forecasts.md": (
         "Forecasts",

@@ -60,10 +60,10 @@ def _too_thin(chips: tuple[str, ...], runs_of: Callable[[str], int]) -> str | No
     thin = {c: runs_of(c) for c in chips if runs_of(c) < MIN_EFFICIENCY_RUNS}
     if not thin:
         return None
-    said = ", ".join(f"{c} on {n} run{'s' if n != 1 else ''}" for c, n in thin.items())
+    said = ", ".join(f"{c} ({n} run{'s' if n != 1 else ''})" for c, n in thin.items())
     return (
-        f"open because the model's compute efficiency for {said} (fewer than "
-        f"{MIN_EFFICIENCY_RUNS} published runs), so its MFU there is not a test of the claim"
+        f"open because the model's compute efficiency rests on fewer than {MIN_EFFICIENCY_RUNS} "
+        f"published runs for {said}, so its MFU there is not a test of the claim"
     )
 
 

@@ -77,7 +77,7 @@ def test_a_chip_fitted_on_one_run_leaves_the_claim_open_with_the_model_figure():
     gap = check_mfu_gap("b", "a", 30, 40, TRAIN, 70, 1024, runs_of=one_run)
     assert gap.verdict == "open"
     assert gap.pipeline_value == pytest.approx(100 * (1 - 47 / 35))
-    assert "b on 1 run" in gap.reason
+    assert "b (1 run)" in gap.reason
     mfu = check_mfu("b", 10, 20, TRAIN, 70, 1024, 0.0, runs_of=one_run)
     assert mfu.verdict == "open" and mfu.pipeline_value == 47
     assert check_mfu("a", 10, 20, TRAIN, 70, 1024, 0.0, runs_of=one_run).verdict == "contradicted"
