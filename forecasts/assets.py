@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from forecasts import backtest as backtest_runs
-from forecasts import charts
+from forecasts import charts, price_index
 from forecasts import prices as price_models
 from forecasts import share as share_models
 from forecasts import survival as survival_models
@@ -654,14 +654,13 @@ ASSET_CHECKS = [
 
 
 # Constant-capability price index (issue 10 item 3): Epoch AI's method on dated list prices.
-from forecasts import price_index as PX  # noqa: E402
 
 CAPABILITY_INDEX_SCHEMA = column_schema(
     ("benchmark", "string", "", "mmlu | gpqa"),
     ("threshold", "float64", "%", "Score a model must reach to count"),
     ("region", "string", "", "world | US | CN (seller's region)"),
     ("month", "datetime64[ns]", "month", "Month a qualifying price was observed"),
-    ("blended_usd_per_mtok", "float64", "USD/Mtok", PX.BLEND_NOTE),
+    ("blended_usd_per_mtok", "float64", "USD/Mtok", price_index.BLEND_NOTE),
     ("model", "string", "", "Model with the cheapest qualifying price that month"),
     ("provider", "string", "", "Seller of that price (vendor or host)"),
     ("score_pct", "float64", "%", "That model's score on the benchmark"),
@@ -702,7 +701,7 @@ def _capability_observations(
     later than the vintage, the LiteLLM catalog's current prices dated by its snapshot."""
     snapshot = pd.Timestamp(stg_litellm_prices["published"].max())
     catalog = stg_litellm_prices if snapshot <= as_of else stg_litellm_prices.iloc[0:0]
-    return PX.price_observations(_prices_known(api_prices, as_of), catalog, snapshot)
+    return price_index.price_observations(_prices_known(api_prices, as_of), catalog, snapshot)
 
 
 @dg.asset(
@@ -722,14 +721,14 @@ def capability_price_index(
 ) -> pd.DataFrame:
     as_of = _as_of(context)
     obs = _capability_observations(api_prices, stg_litellm_prices, as_of)
-    table = _stamp(PX.index_table(obs, model_scores), as_of)
+    table = _stamp(price_index.index_table(obs, model_scores), as_of)
     placed = {
-        b: int(obs["model_key"].isin(PX.model_scores_by_key(model_scores, b).index).sum())
-        for b in PX.THRESHOLDS
+        b: int(obs["model_key"].isin(price_index.model_scores_by_key(model_scores, b).index).sum())
+        for b in price_index.THRESHOLDS
     }
     context.add_output_metadata(
         {
-            "blend": PX.BLEND_NOTE,
+            "blend": price_index.BLEND_NOTE,
             "n_observations": len(obs),
             "n_models_priced": int(obs["model"].nunique()),
             "n_observations_placed": dg.MetadataValue.json(placed),
@@ -753,11 +752,14 @@ def capability_price_decline(
 ) -> pd.DataFrame:
     as_of = _as_of(context)
     index = capability_price_index.drop(columns=["as_of_date"])
-    decline = PX.decline_table(index)
+    decline = price_index.decline_table(index)
     published = known_as_of(price_decline_estimates, as_of, None)
-    table = _stamp(PX.with_published(decline, published), as_of)
+    table = _stamp(price_index.with_published(decline, published), as_of)
     context.add_output_metadata(
-        {"reconciliation": PX.reconcile(decline, published), "blend": PX.BLEND_NOTE}
+        {
+            "reconciliation": price_index.reconcile(decline, published),
+            "blend": price_index.BLEND_NOTE,
+        }
     )
     return table
 
