@@ -653,7 +653,7 @@ ASSET_CHECKS = [
 ]
 
 
-# Constant-capability price index (issue 10 item 3): Epoch AI's method on dated list prices.
+# Constant-capability price index: Epoch AI's method on dated list prices.
 
 CAPABILITY_INDEX_SCHEMA = column_schema(
     ("benchmark", "string", "", "mmlu | gpqa"),

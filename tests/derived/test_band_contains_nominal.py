@@ -1,5 +1,5 @@
 """Every derived table that carries a Monte Carlo band contains its nominal value: p5 <= nominal
-<= p95, over varied chips, rental prices and power observations (issue 11, item 7)."""
+<= p95, over varied chips, rental prices and power observations."""
 
 from __future__ import annotations
 
