@@ -135,16 +135,7 @@ def cheapest_by_month(
         keep &= obs["region"] == region
     obs = obs[keep]
     if obs.empty:
-        return pd.DataFrame(
-            columns=[
-                "month",
-                "blended_usd_per_mtok",
-                "model",
-                "provider",
-                "score_pct",
-                "is_frontier",
-            ]
-        )
+        return pd.DataFrame(columns=list(POINT_COLUMNS))
     if "source_url" not in obs:
         obs = obs.assign(source_url="")
     best = obs.sort_values(["month", "blended_usd_per_mtok", "model"]).groupby("month").head(1)

@@ -352,12 +352,13 @@ class ParquetIOManager(dg.ConfigurableIOManagerFactory):
 def column_schema(*columns: tuple[str, str, str, str]) -> dg.TableSchema:
     """A column schema from (name, type, unit, description) tuples; the unit goes to a tag and
     into the description so the UI and the Parquet field metadata both show it. The UI renders a
-    description as Markdown, so angle brackets (``train-<chip>-...``) are escaped as entities; the
-    Parquet field metadata carries the plain text."""
+    description as Markdown, so angle brackets (``train-<chip>-...``) are escaped as entities (once:
+    a description taken from another schema is not escaped again); the Parquet field metadata
+    carries the plain text."""
     out = []
     for name, type_, unit, description in columns:
         text = f"{description} [{unit}]" if unit else description
-        text = html.escape(text, quote=False)
+        text = html.escape(html.unescape(text), quote=False)
         out.append(
             dg.TableColumn(name, type_, description=text, tags={"unit": unit} if unit else {})
         )

@@ -85,33 +85,14 @@ def layout_text(row: dict) -> str:
     )
 
 
-def validation_frame(doc: dict, sources: pd.DataFrame) -> pd.DataFrame:
-    """The held-out table from the script's result and the validation file's source columns."""
-    cited = sources.set_index("row_id")
-    out = pd.DataFrame(
-        {
-            "row_id": [r["row_id"] for r in doc["rows"]],
-            "publication_family": [r["lofo_family"] for r in doc["rows"]],
-            "efficiency_family": [r["efficiency_family"] for r in doc["rows"]],
-            "model_params_b": [r["model_params_b"] for r in doc["rows"]],
-            "chips": [r["chips"] for r in doc["rows"]],
-            "layout": [layout_text(r) for r in doc["rows"]],
-            "fits_memory": [r["fits_memory"] for r in doc["rows"]],
-            "kind": [r["kind"] for r in doc["rows"]],
-            "mfu_flops_basis": [r["mfu_flops_basis"] for r in doc["rows"]],
-            "published_mfu_pct": [r["published_mfu_pct"] for r in doc["rows"]],
-            "predicted_mfu_pct": [r["predicted_mfu_pct"] for r in doc["rows"]],
-            "predicted_hfu_pct": [r["predicted_hfu_pct"] for r in doc["rows"]],
-            "error_pp": [r["error_pp"] for r in doc["rows"]],
-        }
-    )
-    out["source"] = cited.loc[out["row_id"], "source"].to_numpy()
-    out["source_url"] = cited.loc[out["row_id"], "source_url"].to_numpy()
+def validation_frame(doc: dict) -> pd.DataFrame:
+    """The held-out table from the script's result (one row per published run)."""
+    out = pd.DataFrame(doc["rows"]).rename(columns={"lofo_family": "publication_family"})
+    out["layout"] = [layout_text(r) for r in doc["rows"]]
+    out = out.astype({"chips": "int64", "fits_memory": bool})
     for col in MODEL_VALIDATION_SCHEMA.columns:
         if col.type == "string":
             out[col.name] = out[col.name].astype("string")
-    out["chips"] = out["chips"].astype("int64")
-    out["fits_memory"] = out["fits_memory"].astype(bool)
     return out[[c.name for c in MODEL_VALIDATION_SCHEMA.columns]]
 
 
@@ -127,7 +108,7 @@ def model_validation() -> dg.Output[pd.DataFrame]:
     predicted MFU and the error, with the mean absolute error per chip family in metadata."""
     script = validation_script()
     doc = script.validation_table()
-    frame = validation_frame(doc, pd.read_csv(script.ROWS))
+    frame = validation_frame(doc)
     return dg.Output(
         frame,
         metadata={

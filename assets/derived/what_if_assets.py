@@ -2,7 +2,6 @@
 appended to ``warehouse/derived/what_if_runs.parquet`` (keyed by scenario id and run time)."""
 
 import datetime as dt
-import html
 from typing import Literal
 
 import dagster as dg
@@ -34,9 +33,7 @@ RUNS_SCHEMA = column_schema(
             c.name,
             c.type,
             c.tags.get("unit", ""),
-            html.unescape(c.description or "").removesuffix(
-                f" [{c.tags['unit']}]" if "unit" in c.tags else ""
-            ),
+            (c.description or "").removesuffix(f" [{c.tags['unit']}]" if "unit" in c.tags else ""),
         )
         for c in TRAINING_SCHEMA.columns
         if c.name != "scenario_id"

@@ -30,6 +30,7 @@ from assets.report.outlook import (
     table,
     verdict_section,
 )
+from assets.report.scenario_claims import THIN_EVIDENCE
 from assets.report.wording import directional, directional_range
 from forecasts import price_index, price_index_report
 from forecasts import report as forecast_report
@@ -258,8 +259,8 @@ def mfu_headline(page: Page) -> Headline | None:
     r = rows.iloc[0]
     unit = str(r["pipeline_unit"])
     why_open = ""
-    if r["verdict"] == OPEN and "open because" in str(r["reason"]):
-        why_open = "; not judged: " + str(r["reason"]).split("open because ", 1)[1]
+    if r["verdict"] == OPEN and THIN_EVIDENCE in str(r["reason"]):
+        why_open = "; not judged: " + str(r["reason"]).split(THIN_EVIDENCE, 1)[1]
     return Headline(
         f"MFU of 1,024 Ascend 910B against H100s: the article's "
         f"{fmt(r['value'])}-{fmt(r['value_high'])}% lower is {r['verdict']}",

@@ -17,41 +17,46 @@ MFU_PRECISION = "bf16"
 #: many published runs: one run fixes the constant exactly (no check of it), and an unfitted family
 #: borrows another chip's constant, so the model's figure is shown but the claim stays open.
 MIN_EFFICIENCY_RUNS = 2
+#: How the reason of such an open claim begins (the report quotes what follows).
+THIN_EVIDENCE = "open because "
 #: "Comparable" cost: within a factor of two either way.
 COMPARABLE_FACTOR = 2.0
+
+
+def fitted_runs(chip_id: str) -> list[str] | None:
+    """Ids of the published runs the chip's BF16 compute efficiency is fitted on (None: the
+    efficiency is an assumption, borrowed from another family), from the embedded constants."""
+    import rust_core
+
+    family = rust_core.efficiency_family(chip_id, MFU_PRECISION)
+    basis = rust_core.calibration()["compute_efficiency_basis"].get(family, "") if family else ""
+    if not basis.startswith("fitted"):
+        return None
+    return basis.split(": ", 1)[1].split(", ")
 
 
 def model_caveat(chip_id: str) -> str:
     """What the calibrated model's figure for this chip rests on (from the embedded constants)."""
     import rust_core
 
-    cal = rust_core.calibration()
-    n = len(cal["rows"])
-    family = rust_core.efficiency_family(chip_id, "bf16")
-    basis = cal["compute_efficiency_basis"].get(family, "")
-    if family is None or not basis.startswith("fitted"):
+    n = len(rust_core.calibration()["rows"])
+    runs = fitted_runs(chip_id)
+    if runs is None:
         return (
             f"model calibrated on {n} published runs; none on this chip, whose compute efficiency "
             "is an assumption"
         )
-    rows = basis.split(": ", 1)[1]
-    if "," not in rows:
+    if len(runs) == 1:
         return (
             f"model calibrated on {n} published runs; this chip's efficiency rests on one "
-            f"published run ({rows})"
+            f"published run ({runs[0]})"
         )
-    return f"model calibrated on {n} published runs, {rows} on this chip family"
+    return f"model calibrated on {n} published runs, {', '.join(runs)} on this chip family"
 
 
 def efficiency_runs(chip_id: str) -> int:
     """How many published runs the chip's BF16 compute efficiency is fitted on (0: an assumption)."""
-    import rust_core
-
-    family = rust_core.efficiency_family(chip_id, MFU_PRECISION)
-    basis = rust_core.calibration()["compute_efficiency_basis"].get(family, "") if family else ""
-    if not basis.startswith("fitted"):
-        return 0
-    return len(basis.split(": ", 1)[1].split(","))
+    return len(fitted_runs(chip_id) or [])
 
 
 def _too_thin(chips: tuple[str, ...], runs_of: Callable[[str], int]) -> str | None:
@@ -62,7 +67,7 @@ def _too_thin(chips: tuple[str, ...], runs_of: Callable[[str], int]) -> str | No
         return None
     said = ", ".join(f"{c} ({n} run{'s' if n != 1 else ''})" for c, n in thin.items())
     return (
-        f"open because the model's compute efficiency rests on fewer than {MIN_EFFICIENCY_RUNS} "
+        f"{THIN_EVIDENCE}the model's compute efficiency rests on fewer than {MIN_EFFICIENCY_RUNS} "
         f"published runs for {said}, so its MFU there is not a test of the claim"
     )
 

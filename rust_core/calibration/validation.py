@@ -148,6 +148,8 @@ def validation_table(rows: pd.DataFrame | None = None, constants: dict | None = 
                 "predicted_mfu_pct": round(float(p["mfu"]) * 100, 3),
                 "predicted_hfu_pct": round(float(p["hfu"]) * 100, 3),
                 "error_pp": round(float(p["mfu"]) * 100 - float(r["published_mfu_pct"]), 3),
+                "source": r["source"],
+                "source_url": r["source_url"],
             }
         )
     frame = pd.DataFrame(table)

@@ -20,7 +20,7 @@ def validation():
     script = validation_script()
     doc = script.validation_table()
     sources = pd.read_csv(script.ROWS)
-    return doc, sources, validation_frame(doc, sources)
+    return doc, sources, validation_frame(doc)
 
 
 def test_one_row_per_published_run_with_its_source(validation):
