@@ -250,7 +250,13 @@ BACKTEST_SCHEMA = column_schema(
         "Backtest errors behind the calib_* offsets (pooled conformal rows)",
     ),
     *(
-        (c, "float64", "log units", f"Conformal offset of the {k[:-4]} bound from the median")
+        (
+            c,
+            "float64",
+            "log units per sqrt month",
+            f"Conformal offset of the {k[:-4]} bound from the median per square root of a month "
+            "of lead (bound = median + offset x sqrt(lead_months))",
+        )
         for k, c in backtest_runs.CALIB_COLUMNS.items()
     ),
     ("status", "string", "", "ok | refused"),

@@ -22,7 +22,7 @@ from forecasts.common import (
 
 #: Horizons scored: a forecast made at an observed month is scored on every later observed month
 #: at most 12 months ahead, bucketed to 3 (1-3 months ahead), 6 (4-6) and 12 (7-12).
-PRICE_HORIZONS = (3, 6, 12)
+PRICE_HORIZONS = (3, 6, price_models.LONGEST_SCORED_LEAD_MONTHS)
 PRICE_MODELS = price_models.PRICE_MODELS
 SURVIVAL_HORIZONS = (6, 12, 24)
 SURVIVAL_STEP_MONTHS = 6
@@ -40,7 +40,8 @@ CONFORMAL_LEVELS = {
     "lower_95_log": 0.025,
     "upper_95_log": 0.975,
 }
-#: Score columns holding the offsets (bound - median) learned from every error of a vintage.
+#: Score columns holding the offsets (bound - median) learned from every error of a vintage, per
+#: square root of a month of lead (``bound = median + offset x sqrt(lead_months)``).
 CALIB_COLUMNS = {k: "calib_" + k for k in CONFORMAL_LEVELS}
 
 
@@ -154,18 +155,21 @@ def conformal_offsets(errors: np.ndarray) -> dict[str, float]:
 
 def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
     """The backtest rows plus a ``<model>+conformal`` copy of each model whose bounds come from
-    the same model's errors at the same horizon (3/6/12), pooled over series, on targets dated
-    on or before the forecast's own origin month, so no forecast is calibrated on the future.
-    The 80 % and 95 % intervals are calibrated separately (the 95 % one needs 39 errors, the
-    80 % one 9); one with too few earlier errors keeps the model's own bounds (``calibrated``
-    says whether the 80 % one was calibrated), so both variants score the same forecasts."""
+    the same model's earlier errors, pooled over series and leads after dividing each error by
+    ``lead_scale`` of its lead (normalised split conformal), on targets dated on or before the
+    forecast's own origin month, so no forecast is calibrated on the future; a forecast's offsets
+    are the pooled quantiles times ``lead_scale`` of its own lead. The 80 % and 95 % intervals
+    are calibrated separately (the 95 % one needs 39 errors, the 80 % one 9); one with too few
+    earlier errors keeps the model's own bounds (``calibrated`` says whether the 80 % one was
+    calibrated), so both variants score the same forecasts."""
     if rows.empty:
         return rows
     base = rows[~rows["model"].str.endswith(CONFORMAL_SUFFIX)]
     parts = [base.assign(calibrated=False)]
-    for (model, _h), grp in base.groupby(["model", "horizon_months"], sort=True):
+    for model, grp in base.groupby("model", sort=True):
         grp = grp.copy()
-        err = (grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float)
+        scale = price_models.lead_scale(grp["lead_months"].to_numpy())
+        err = (grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float) / scale
         target = grp["target_month"].to_numpy()
         cutoff = grp["cutoff_month"].to_numpy()
         calibrated = np.zeros(len(grp), dtype=bool)
@@ -176,27 +180,30 @@ def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
                 pair = {k: v for k, v in off.items() if k.endswith(f"_{level}_log")}
                 if all(np.isfinite(v) for v in pair.values()):
                     for name, v in pair.items():
-                        grp.loc[at, name] = grp.loc[at, "median_log"] + v
+                        grp.loc[at, name] = grp.loc[at, "median_log"] + v * scale[at]
                     calibrated[at] |= level == "80"
         parts.append(grp.assign(model=model + CONFORMAL_SUFFIX, calibrated=calibrated))
     return pd.concat(parts, ignore_index=True)
 
 
 def final_offsets(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per model and horizon: the conformal offsets from every backtest error of the vintage
-    (all targets are observed on or before it), the ones a published forecast uses."""
+    """Per model: the conformal offsets per sqrt-month of lead from every backtest error of the
+    vintage (all targets are observed on or before it), the ones a published forecast uses;
+    repeated on each horizon's row so the pooled score rows carry them."""
     out = []
     base = rows[~rows["model"].str.endswith(CONFORMAL_SUFFIX)] if len(rows) else rows
-    for (model, h), grp in base.groupby(["model", "horizon_months"], sort=True):
-        off = conformal_offsets((grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float))
-        out.append(
-            {
-                "model": model + CONFORMAL_SUFFIX,
-                "horizon_months": int(h),
-                **{CALIB_COLUMNS[k]: v for k, v in off.items()},
-                "n_calibration_errors": len(grp),
-            }
-        )
+    for model, grp in base.groupby("model", sort=True):
+        err = (grp["actual_log"] - grp["median_log"]).to_numpy(dtype=float)
+        off = conformal_offsets(err / price_models.lead_scale(grp["lead_months"].to_numpy()))
+        for h in sorted(grp["horizon_months"].unique()):
+            out.append(
+                {
+                    "model": model + CONFORMAL_SUFFIX,
+                    "horizon_months": int(h),
+                    **{CALIB_COLUMNS[k]: v for k, v in off.items()},
+                    "n_calibration_errors": len(grp),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -383,8 +390,9 @@ def price_backtest(prices: pd.DataFrame, as_of: object) -> pd.DataFrame:
     conformal = merged["model"].str.endswith(CONFORMAL_SUFFIX)
     merged.loc[conformal, "reason"] = (
         merged.loc[conformal, "reason"]
-        + "; bounds from the model's own earlier errors at this horizon (split conformal over "
-        "rolling origins, targets on or before each origin), "
+        + "; bounds from the model's own earlier errors at every lead, scaled by the square root "
+        "of the lead (normalised split conformal over rolling origins, targets on or before each "
+        "origin), "
         + merged.loc[conformal, "n_forecasts_calibrated"].astype(str)
         + " of the forecasts calibrated, the rest keep the model's bounds"
     )
@@ -455,7 +463,8 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
     else:
         interval = "interval: the model's own bounds (no conformal variant scored)"
     return chosen, (
-        f"{chosen} published; {point}; {interval}; published {describe(chosen)}"
+        f"{chosen} published; {point}; {interval}; {calibration_statement(by.loc[chosen])}; "
+        f"published {describe(chosen)}"
         + (
             ""
             if chosen == price_models.BASELINE_LAST
@@ -464,18 +473,39 @@ def select_published(scores: pd.DataFrame) -> tuple[str, str]:
     )
 
 
-def published_calibration(scores: pd.DataFrame, model: str) -> dict[int, dict[str, float]]:
-    """Horizon (3/6/12) -> bound offsets (bound - median, log) of a conformal model from the
-    pooled backtest rows; empty for a model that is not a conformal variant."""
+#: The band a calibrated 80 % interval's backtest coverage should fall in (percent).
+CALIBRATED_80_BAND_PCT = (70.0, 90.0)
+
+
+def calibration_statement(rows: pd.DataFrame) -> str:
+    """One clause on whether a model's 80 % intervals are calibrated: its backtest coverage per
+    horizon against the 70-90 % band, naming the horizons outside it."""
+    low, high = CALIBRATED_80_BAND_PCT
+    cells = ", ".join(f"{c:.0f} %" for c in rows["coverage_80_pct"])
+    horizons = "/".join(str(h) for h in rows.index)
+    outside = [
+        f"{h} months ({'too wide' if c > high else 'too narrow'})"
+        for h, c in rows["coverage_80_pct"].items()
+        if not low <= c <= high
+    ]
+    verdict = f"outside it at {', '.join(outside)}" if outside else "calibrated at every horizon"
+    return (
+        f"calibration: its 80 % intervals covered {cells} of observed prices at {horizons} "
+        f"months (nominal 80 %, band {low:.0f}-{high:.0f} %): {verdict}"
+    )
+
+
+def published_calibration(scores: pd.DataFrame, model: str) -> dict[str, float]:
+    """Bound offsets per sqrt-month of lead (bound - median, log) of a conformal model from the
+    pooled backtest rows; empty for a model that is not a conformal variant or has none."""
     if not model.endswith(CONFORMAL_SUFFIX):
         return {}
     rows = scores[(scores["series"] == "all/all/all") & (scores["model"] == model)]
-    out = {}
     for _, r in rows.iterrows():
         off = {k: float(r[c]) for k, c in CALIB_COLUMNS.items()}
         if all(np.isfinite(v) for v in off.values()):
-            out[int(r["horizon_months"])] = off
-    return out
+            return off
+    return {}
 
 
 def survival_predictions_at(

@@ -306,31 +306,35 @@ def origin_forecasts(
     return out
 
 
-def calibrate(
-    quantiles: dict[str, np.ndarray], offsets: dict[int, dict[str, float]]
-) -> dict[str, np.ndarray]:
-    """Bounds replaced by median + the backtest's conformal offset of each lead's horizon (leads
-    1-3 use horizon 3, 4-6 horizon 6, 7-12 horizon 12). Leads beyond the longest backtested
-    horizon were never scored: they take the wider of the model's own bound and the longest
-    horizon's calibrated one. Leads whose horizon has no offsets keep the model's bounds."""
+#: Conformal errors are divided by lead_months ** LEAD_EXPONENT before pooling over leads: a random
+#: walk's error grows with the square root of the lead, so errors at leads 1-12 calibrate one
+#: scale and 12-month forecasts borrow strength from the many shorter ones (too few 12-month
+#: errors are observed by most origins to calibrate that horizon alone).
+LEAD_EXPONENT = 0.5
+#: The longest lead the backtest scores (its 12-month horizon covers leads 7-12).
+LONGEST_SCORED_LEAD_MONTHS = 12
+
+
+def lead_scale(lead_months: np.ndarray | float) -> np.ndarray:
+    """The factor a per-sqrt-month conformal offset is multiplied by at a lead."""
+    return np.asarray(lead_months, dtype=float) ** LEAD_EXPONENT
+
+
+def calibrate(quantiles: dict[str, np.ndarray], offsets: dict[str, float]) -> dict[str, np.ndarray]:
+    """Bounds replaced by median + the backtest's conformal offset (per sqrt-month of lead) times
+    ``lead_scale`` of each lead. Leads beyond the longest scored one (12 months) were never
+    backtested: they take the wider of the model's own bound and the scaled calibrated one.
+    Without finite offsets the model's bounds stay."""
     out = {k: np.array(v, dtype=float) for k, v in quantiles.items()}
-    offsets = {h: o for h, o in offsets.items() if all(np.isfinite(v) for v in o.values())}
-    if not offsets:
+    if not offsets or not all(np.isfinite(v) for v in offsets.values()):
         return out
-    longest = max(offsets)
     med = out["median_log"]
-    for i in range(len(med)):
-        lead = i + 1
-        h = min((h for h in offsets if h >= lead), default=None)
-        if h is None:
-            for name, v in offsets[longest].items():
-                b = med[i] + v
-                out[name][i] = (
-                    min(out[name][i], b) if name.startswith("lower") else max(out[name][i], b)
-                )
-            continue
-        for name, v in offsets[h].items():
-            out[name][i] = med[i] + v
+    lead = np.arange(1, len(med) + 1)
+    scored = lead <= LONGEST_SCORED_LEAD_MONTHS
+    for name, v in offsets.items():
+        bound = med + v * lead_scale(lead)
+        wider = np.minimum if name.startswith("lower") else np.maximum
+        out[name] = np.where(scored, bound, wider(out[name], bound))
     return out
 
 
@@ -400,7 +404,7 @@ def forecast_table(
     horizon: int = HORIZON_MONTHS,
     published_model: str = "",
     verdict: str = "",
-    calibration: dict[int, dict[str, float]] | None = None,
+    calibration: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Price forecasts on the dollar scale for each tier, region, side and model, from the last
     observed month (the origin) with its data age: median and 80 %/95 % bounds per month ahead,

@@ -154,22 +154,54 @@ def test_select_published_names_the_interval_that_won():
     assert backtest.select_published(worse)[0] == price_models.BASELINE_LAST
 
 
-def test_calibrate_maps_leads_to_horizons_and_widens_beyond_them():
+def test_calibrate_scales_offsets_by_root_lead_and_widens_beyond_the_scored_leads():
     h = 24
     q = {k: np.zeros(h) for k in price_models.QUANTILE_COLUMNS}
     q["lower_80_log"][:] = -0.1
-    q["lower_80_log"][20] = -5.0
-    offsets = {
-        3: {"lower_80_log": -1.0, "upper_80_log": 0.0, "lower_95_log": -2.0, "upper_95_log": 0.0},
-        12: {"lower_80_log": -3.0, "upper_80_log": 0.5, "lower_95_log": -4.0, "upper_95_log": 1.0},
-    }
+    q["lower_80_log"][20] = -50.0
+    offsets = {"lower_80_log": -1.0, "upper_80_log": 0.5, "lower_95_log": -2.0, "upper_95_log": 1.0}
     out = price_models.calibrate(q, offsets)
-    assert out["lower_80_log"][2] == -1.0  # lead 3 -> horizon 3
-    assert out["lower_80_log"][3] == -3.0  # lead 4 -> next calibrated horizon, 12
-    assert out["upper_95_log"][11] == 1.0
-    assert out["lower_80_log"][12] == -3.0  # lead 13: wider of own (-0.1) and 12-month (-3)
-    assert out["lower_80_log"][20] == -5.0  # own bound wider: kept
+    # hand values: offset x sqrt(lead)
+    assert out["lower_80_log"][0] == -1.0  # lead 1
+    assert out["lower_80_log"][3] == pytest.approx(-2.0)  # lead 4: sqrt(4) = 2
+    assert out["upper_95_log"][8] == pytest.approx(3.0)  # lead 9: sqrt(9) = 3
+    assert out["lower_95_log"][11] == pytest.approx(-2.0 * 12**0.5)  # lead 12, the last scored
+    # lead 16 was never backtested: the wider of own (-0.1) and -1 x sqrt(16) = -4
+    assert out["lower_80_log"][15] == pytest.approx(-4.0)
+    assert out["lower_80_log"][20] == -50.0  # own bound wider: kept
     assert np.all(q["lower_80_log"][:3] == -0.1)  # input untouched
+    # no finite offsets: the model's own bounds stay
+    same = price_models.calibrate(q, {**offsets, "upper_80_log": np.nan})
+    assert np.array_equal(same["lower_80_log"], q["lower_80_log"])
+
+
+def test_conformal_errors_are_pooled_over_leads_scaled_by_root_lead():
+    # two leads from each origin; lead-4 errors are twice the lead-1 ones, as a random walk's
+    rows = _rows(60, seed=3)
+    far = rows.copy()
+    far["lead_months"] = 4
+    far["horizon_months"] = 6
+    far["actual_log"] = 2 * rows["actual_log"]
+    both = pd.concat([rows, far], ignore_index=True)
+    cal = backtest.with_conformal(both)
+    conf = cal[cal["model"].str.endswith(backtest.CONFORMAL_SUFFIX)]
+    k = 30
+    origin = rows.loc[k, "cutoff_month"]
+    # plain NumPy: errors of targets on or before the origin, each divided by sqrt(lead)
+    seen = both[both["target_month"] <= origin]
+    normalised = (seen["actual_log"] / np.sqrt(seen["lead_months"])).to_numpy()
+    expected = backtest.conformal_offsets(normalised)
+    at = conf[conf["cutoff_month"] == origin].set_index("lead_months")
+    assert at.loc[1, "lower_80_log"] == pytest.approx(expected["lower_80_log"])
+    assert at.loc[4, "upper_80_log"] == pytest.approx(2 * expected["upper_80_log"])
+    # the published offsets are the same quantiles over every error, on each horizon's row
+    final = backtest.final_offsets(both).set_index("horizon_months")
+    every = backtest.conformal_offsets(
+        (both["actual_log"] / np.sqrt(both["lead_months"])).to_numpy()
+    )
+    for horizon in (3, 6):
+        assert final.loc[horizon, "calib_lower_80_log"] == pytest.approx(every["lower_80_log"])
+    assert set(final["n_calibration_errors"]) == {len(both)}
 
 
 def test_share_guard_widening_matches_t_tables():
@@ -202,3 +234,12 @@ def test_share_backtest_says_plainly_when_too_few_points():
     reason = out["reason"].iloc[0]
     assert reason.startswith("too few points to judge: 1 actual share figures")
     assert "1 with a publication date (first 2026-04-01)" in reason
+
+
+def test_calibration_statement_names_the_horizons_outside_the_band():
+    rows = pd.DataFrame({"coverage_80_pct": [88.8, 98.8, 65.0]}, index=[3, 6, 12])
+    text = backtest.calibration_statement(rows)
+    assert "covered 89 %, 99 %, 65 % of observed prices at 3/6/12 months" in text
+    assert "outside it at 6 months (too wide), 12 months (too narrow)" in text
+    inside = backtest.calibration_statement(rows.assign(coverage_80_pct=[70.0, 80.0, 90.0]))
+    assert inside.endswith("calibrated at every horizon")
