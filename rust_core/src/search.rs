@@ -88,8 +88,9 @@ fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
                                 break;
                             }
                             if prune {
-                                // None of this layout's ZeRO stages and recompute strategies
-                                // fits or beats the best: each would be evaluated and pruned.
+                                // Skipped when no ZeRO stage and recompute strategy of this
+                                // layout can both fit and beat the best: each would be
+                                // evaluated and rejected, and is counted as evaluated.
                                 let floor = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.mfu);
                                 let l = Layout {
                                     tp,
