@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import time
+import uuid
 
 from pipelines import settings
 
@@ -98,7 +99,7 @@ def location_tags() -> dict[str, str]:
 def run_jobs(defs, instance) -> list[str]:
     """Recovers from a killed run, then runs every job upstream first; a job whose upstream job
     failed in this run is skipped (its inputs were not updated). Returns the failed jobs."""
-    from pipelines import recovery
+    from pipelines import recovery, sqlite_hold
 
     removed, marked = recovery.recover(instance)
     for path in removed:
@@ -114,13 +115,16 @@ def run_jobs(defs, instance) -> list[str]:
             continue
         job = defs.resolve_job_def(job_name)
         partition_key = latest_partition_key(job, instance)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            tags={**recovery.run_tags(), **location_tags()},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        run_id = str(uuid.uuid4())
+        with sqlite_hold.event_log_held_open(instance, run_id):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={**recovery.run_tags(), **location_tags()},
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
         label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
         print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
         if not result.success:

@@ -37,6 +37,11 @@ pub fn divisors(n: u32) -> Vec<u32> {
     small
 }
 
+/// Highest ZeRO stage the search tries (stages 0 to 3).
+const ZERO_STAGE_MAX: u8 = 3;
+/// Layouts the search tries per micro-batch size: every ZeRO stage x every recompute strategy.
+const LAYOUTS_PER_MICRO_BATCH: u64 = (ZERO_STAGE_MAX as u64 + 1) * Recompute::ALL.len() as u64;
+
 fn better(candidate: &Evaluation, best: &Option<Evaluation>) -> bool {
     best.as_ref().is_none_or(|b| candidate.mfu > b.mfu)
 }
@@ -82,7 +87,28 @@ fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
                             if f64::from(micro_batch) > per_replica {
                                 break;
                             }
-                            for zero_stage in 0..=3u8 {
+                            if prune {
+                                // Skipped when no ZeRO stage and recompute strategy of this
+                                // layout can both fit and beat the best: each would be
+                                // evaluated and rejected, and is counted as evaluated.
+                                let floor = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.mfu);
+                                let l = Layout {
+                                    tp,
+                                    cp,
+                                    pp,
+                                    vpp,
+                                    dp,
+                                    ep,
+                                    micro_batch,
+                                    zero_stage: 0,
+                                    recompute: Recompute::None,
+                                };
+                                if !s.can_beat(&l, floor) {
+                                    evaluated += LAYOUTS_PER_MICRO_BATCH;
+                                    continue;
+                                }
+                            }
+                            for zero_stage in 0..=ZERO_STAGE_MAX {
                                 for recompute in Recompute::ALL {
                                     let l = Layout {
                                         tp,

@@ -1,5 +1,7 @@
 //! Training step time, MFU and HFU for one scenario and one parallel layout.
 
+use std::cmp::Ordering;
+
 use crate::error::{count, efficiency, invalid, positive, unit_interval, InputError};
 use crate::memory::{activation_bytes, mlp_activation_factor, model_state_bytes, GRAD_BYTES};
 use crate::model::{ModelSpec, Recompute};
@@ -120,6 +122,27 @@ pub struct Scenario {
     params_shared: f64,
     params_expert: f64,
     mlp_factor: f64,
+}
+
+/// The zero-stage- and recompute-independent terms of a layout evaluation (see `bound_terms`).
+#[derive(Debug, Clone, Copy)]
+struct BoundTerms {
+    t: f64,
+    c: f64,
+    p: f64,
+    v: f64,
+    d: f64,
+    e: f64,
+    mb: f64,
+    micro_batches: f64,
+    layers_stage: f64,
+    stage_share: f64,
+    phi_shared: f64,
+    phi_expert: f64,
+    shard: f64,
+    tokens_mb: f64,
+    eff: f64,
+    slots: f64,
 }
 
 /// The predicted performance of one layout.
@@ -355,19 +378,10 @@ impl Scenario {
         }
     }
 
-    /// Predicts one layout; `None` when its memory does not fit on the chip.
-    ///
-    /// Ranks are ordered tensor, context, data (expert inside data), pipeline, so a collective's
-    /// span is the product of the sizes up to its own.
-    pub fn evaluate(&self, l: &Layout) -> Option<Evaluation> {
-        self.evaluate_above(l, f64::NEG_INFINITY)
-    }
-
-    /// As `evaluate`, but `None` as soon as the layout cannot reach an MFU above `floor_mfu`:
-    /// compute plus optimizer time is a lower bound on the step (every other term is >= 0, and
-    /// floating-point sums and products of non-negative terms are monotone), so a layout whose
-    /// bound gives MFU <= `floor_mfu` never beats it. Exact: the search's answer is unchanged.
-    pub fn evaluate_above(&self, l: &Layout, floor_mfu: f64) -> Option<Evaluation> {
+    /// The terms of a layout's step-time lower bound that do not depend on its ZeRO stage or
+    /// recompute strategy, shared by `evaluate_above` and `can_beat` so both compute the bound
+    /// with the same floating-point operations in the same order.
+    fn bound_terms(&self, l: &Layout) -> BoundTerms {
         let m = &self.model;
         let k = &self.constants;
         let (t, c, p, v, d, e) = (
@@ -394,36 +408,159 @@ impl Scenario {
         let tokens_mb = mb * m.seq_len;
         let gemm = tokens_mb / c * m.hidden / t;
         let eff = k.compute_efficiency * gemm / (gemm + k.gemm_half_size);
-        let flops_hw = self.flops_hw[l.recompute as usize];
-        let t_compute = tokens_mb * flops_hw * stage_share / (t * c) / (self.peak_flops * eff);
-        // Optimizer update, bound by memory bandwidth.
-        let phi_opt = if l.zero_stage >= 1 {
-            phi_shared / shard + phi_expert / (shard / e)
-        } else {
-            phi_shared + phi_expert
-        };
-        let t_opt = OPTIMIZER_TRAFFIC_BYTES * phi_opt / self.memory_bw;
         let slots = micro_batches + (p - 1.0) / v;
-        let n = f64::from(self.chips);
-        let useful_tokens = self.batch_seqs * m.seq_len;
-        let bound_step = slots * t_compute + t_opt;
-        if useful_tokens * self.flops_model / (bound_step * n * self.peak_flops) <= floor_mfu {
-            return None;
-        }
-        let states = model_state_bytes(phi_shared, shard, l.zero_stage)
-            + model_state_bytes(phi_expert, shard / e, l.zero_stage);
-        let acts = activation_bytes(
-            m,
-            self.mlp_factor,
-            mb,
-            t * c,
+        BoundTerms {
+            t,
+            c,
             p,
             v,
+            d,
+            e,
+            mb,
             micro_batches,
-            l.recompute,
-        );
-        let memory = states + acts;
-        if memory.is_nan() || memory > self.memory_bytes * k.usable_memory_fraction {
+            layers_stage,
+            stage_share,
+            phi_shared,
+            phi_expert,
+            shard,
+            tokens_mb,
+            eff,
+            slots,
+        }
+    }
+
+    /// Compute time of one micro-batch per chip (all of its pipeline chunks), in seconds.
+    fn compute_time(&self, b: &BoundTerms, recompute: Recompute) -> f64 {
+        let flops_hw = self.flops_hw[recompute as usize];
+        b.tokens_mb * flops_hw * b.stage_share / (b.t * b.c) / (self.peak_flops * b.eff)
+    }
+
+    /// Optimizer update time, bound by memory bandwidth, in seconds.
+    fn optimizer_time(&self, b: &BoundTerms, zero_stage: u8) -> f64 {
+        let phi_opt = if zero_stage >= 1 {
+            b.phi_shared / b.shard + b.phi_expert / (b.shard / b.e)
+        } else {
+            b.phi_shared + b.phi_expert
+        };
+        OPTIMIZER_TRAFFIC_BYTES * phi_opt / self.memory_bw
+    }
+
+    /// Weights, gradients and optimizer states per chip at a ZeRO stage, in bytes.
+    fn state_bytes(&self, b: &BoundTerms, zero_stage: u8) -> f64 {
+        model_state_bytes(b.phi_shared, b.shard, zero_stage)
+            + model_state_bytes(b.phi_expert, b.shard / b.e, zero_stage)
+    }
+
+    /// Activations kept per chip with a recompute strategy, in bytes.
+    fn activation_bytes(&self, b: &BoundTerms, recompute: Recompute) -> f64 {
+        activation_bytes(
+            &self.model,
+            self.mlp_factor,
+            b.mb,
+            b.t * b.c,
+            b.p,
+            b.v,
+            b.micro_batches,
+            recompute,
+        )
+    }
+
+    /// The memory a layout may use per chip, in bytes.
+    fn memory_limit_bytes(&self) -> f64 {
+        self.memory_bytes * self.constants.usable_memory_fraction
+    }
+
+    /// The MFU a layout could reach at most: compute plus optimizer time is a lower bound on the
+    /// step (every other term is >= 0, and floating-point sums and products of non-negative terms
+    /// are monotone).
+    fn mfu_bound(&self, b: &BoundTerms, t_compute: f64, t_opt: f64) -> f64 {
+        let n = f64::from(self.chips);
+        let useful_tokens = self.batch_seqs * self.model.seq_len;
+        let bound_step = b.slots * t_compute + t_opt;
+        useful_tokens * self.flops_model / (bound_step * n * self.peak_flops)
+    }
+
+    /// False when `evaluate_above` would return `None` for every ZeRO stage (0-3) and recompute
+    /// strategy of the layout `l` (its other fields as given): either no such layout's MFU bound
+    /// exceeds `floor_mfu`, or even the smallest states plus the smallest activations exceed the
+    /// chip's memory (each layout's memory is its own states plus its own activations, and a
+    /// floating-point sum never falls below the sum of smaller terms). Each bound, state and
+    /// activation figure is computed exactly as there, so a search that skips those layouts when
+    /// this is false finds the same best layout; it only computes their shared terms once.
+    pub fn can_beat(&self, l: &Layout, floor_mfu: f64) -> bool {
+        let b = self.bound_terms(l);
+        // ZeRO 1-3 share one optimizer time; stage 0 has its own.
+        let t_opts = [self.optimizer_time(&b, 0), self.optimizer_time(&b, 1)];
+        let above = Recompute::ALL.iter().any(|&r| {
+            let t_compute = self.compute_time(&b, r);
+            // Pruned there only when bound <= floor: a NaN bound (unordered) is never pruned.
+            t_opts.iter().any(|&t_opt| {
+                let bound = self.mfu_bound(&b, t_compute, t_opt);
+                !matches!(
+                    bound.partial_cmp(&floor_mfu),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
+            })
+        });
+        if !above {
+            return false;
+        }
+        // A NaN term is skipped by `min`; a layout whose own memory is NaN does not fit there.
+        let states = (0..=3u8)
+            .map(|z| self.state_bytes(&b, z))
+            .fold(f64::INFINITY, f64::min);
+        let acts = Recompute::ALL
+            .iter()
+            .map(|&r| self.activation_bytes(&b, r))
+            .fold(f64::INFINITY, f64::min);
+        // Skipped only when the smallest sum is ordered above the limit, as `memory > limit` there.
+        !matches!(
+            (states + acts).partial_cmp(&self.memory_limit_bytes()),
+            Some(Ordering::Greater)
+        )
+    }
+
+    /// Predicts one layout; `None` when its memory does not fit on the chip.
+    ///
+    /// Ranks are ordered tensor, context, data (expert inside data), pipeline, so a collective's
+    /// span is the product of the sizes up to its own.
+    pub fn evaluate(&self, l: &Layout) -> Option<Evaluation> {
+        self.evaluate_above(l, f64::NEG_INFINITY)
+    }
+
+    /// As `evaluate`, but `None` as soon as the layout cannot reach an MFU above `floor_mfu`:
+    /// compute plus optimizer time is a lower bound on the step (every other term is >= 0, and
+    /// floating-point sums and products of non-negative terms are monotone), so a layout whose
+    /// bound gives MFU <= `floor_mfu` never beats it. Exact: the search's answer is unchanged.
+    pub fn evaluate_above(&self, l: &Layout, floor_mfu: f64) -> Option<Evaluation> {
+        let m = &self.model;
+        let k = &self.constants;
+        let b = self.bound_terms(l);
+        let BoundTerms {
+            t,
+            c,
+            v,
+            d,
+            e,
+            micro_batches,
+            layers_stage,
+            phi_shared,
+            phi_expert,
+            shard,
+            tokens_mb,
+            slots,
+            ..
+        } = b;
+        let flops_hw = self.flops_hw[l.recompute as usize];
+        let t_compute = self.compute_time(&b, l.recompute);
+        let t_opt = self.optimizer_time(&b, l.zero_stage);
+        let n = f64::from(self.chips);
+        let useful_tokens = self.batch_seqs * m.seq_len;
+        if self.mfu_bound(&b, t_compute, t_opt) <= floor_mfu {
+            return None;
+        }
+        let memory = self.state_bytes(&b, l.zero_stage) + self.activation_bytes(&b, l.recompute);
+        if memory.is_nan() || memory > self.memory_limit_bytes() {
             return None;
         }
         // Bytes of one sequence-parallel activation tensor of a micro-batch on a context rank.
