@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecasts.charts import _png
+from forecasts.charts import _png, year_ticks
 from forecasts.price_index import BLEND_NOTE, reconcile
 
 #: The threshold the headline speaks of: GPT-4 level on MMLU (GPT-4 scored 86.4, a16z used 83).
@@ -32,11 +32,11 @@ def index_chart(index: pd.DataFrame, region: str = "world") -> bytes:
         rest = s[~s["is_frontier"]]
         ax.plot(rest["month"], rest["blended_usd_per_mtok"], "o", mfc="none", color=colour)
     ax.set_yscale("log")
+    year_ticks(ax)
     ax.set_ylabel("USD per 1M tokens (3:1 blend)")
     ax.set_title(f"Cheapest price at constant capability ({region}); hollow: not a new low")
     if len(pts):
         ax.legend(fontsize=8)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return _png(fig)
 

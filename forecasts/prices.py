@@ -323,18 +323,16 @@ def lead_scale(lead_months: np.ndarray | float) -> np.ndarray:
 def calibrate(quantiles: dict[str, np.ndarray], offsets: dict[str, float]) -> dict[str, np.ndarray]:
     """Bounds replaced by median + the backtest's conformal offset (per sqrt-month of lead) times
     ``lead_scale`` of each lead. Leads beyond the longest scored one (12 months) were never
-    backtested: they take the wider of the model's own bound and the scaled calibrated one.
-    Without finite offsets the model's bounds stay."""
+    backtested: the same square-root law is extrapolated to them (switching to the model's own
+    bounds there would make the band jump at month 13). Without finite offsets the model's bounds
+    stay."""
     out = {k: np.array(v, dtype=float) for k, v in quantiles.items()}
     if not offsets or not all(np.isfinite(v) for v in offsets.values()):
         return out
     med = out["median_log"]
-    lead = np.arange(1, len(med) + 1)
-    scored = lead <= LONGEST_SCORED_LEAD_MONTHS
+    scale = lead_scale(np.arange(1, len(med) + 1))
     for name, v in offsets.items():
-        bound = med + v * lead_scale(lead)
-        wider = np.minimum if name.startswith("lower") else np.maximum
-        out[name] = np.where(scored, bound, wider(out[name], bound))
+        out[name] = med + v * scale
     return out
 
 

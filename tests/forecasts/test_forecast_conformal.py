@@ -154,22 +154,21 @@ def test_select_published_names_the_interval_that_won():
     assert backtest.select_published(worse)[0] == price_models.BASELINE_LAST
 
 
-def test_calibrate_scales_offsets_by_root_lead_and_widens_beyond_the_scored_leads():
+def test_calibrate_scales_offsets_by_root_lead_at_every_lead():
     h = 24
     q = {k: np.zeros(h) for k in price_models.QUANTILE_COLUMNS}
     q["lower_80_log"][:] = -0.1
-    q["lower_80_log"][20] = -50.0
+    q["median_log"][:] = 0.5
     offsets = {"lower_80_log": -1.0, "upper_80_log": 0.5, "lower_95_log": -2.0, "upper_95_log": 1.0}
     out = price_models.calibrate(q, offsets)
-    # hand values: offset x sqrt(lead)
-    assert out["lower_80_log"][0] == -1.0  # lead 1
-    assert out["lower_80_log"][3] == pytest.approx(-2.0)  # lead 4: sqrt(4) = 2
-    assert out["upper_95_log"][8] == pytest.approx(3.0)  # lead 9: sqrt(9) = 3
-    assert out["lower_95_log"][11] == pytest.approx(-2.0 * 12**0.5)  # lead 12, the last scored
-    # lead 16 was never backtested: the wider of own (-0.1) and -1 x sqrt(16) = -4
-    assert out["lower_80_log"][15] == pytest.approx(-4.0)
-    assert out["lower_80_log"][20] == -50.0  # own bound wider: kept
-    assert np.all(q["lower_80_log"][:3] == -0.1)  # input untouched
+    # hand values: median + offset x sqrt(lead)
+    assert out["lower_80_log"][0] == -0.5  # lead 1
+    assert out["lower_80_log"][3] == pytest.approx(0.5 - 2.0)  # lead 4: sqrt(4) = 2
+    assert out["upper_95_log"][8] == pytest.approx(0.5 + 3.0)  # lead 9: sqrt(9) = 3
+    # lead 16 was never backtested: the square-root law extrapolated, no jump to own bounds
+    assert out["lower_80_log"][15] == pytest.approx(0.5 - 4.0)
+    assert np.all(np.diff(out["lower_95_log"]) < 0) and np.all(np.diff(out["upper_95_log"]) > 0)
+    assert np.all(q["lower_80_log"] == -0.1)  # input untouched
     # no finite offsets: the model's own bounds stay
     same = price_models.calibrate(q, {**offsets, "upper_80_log": np.nan})
     assert np.array_equal(same["lower_80_log"], q["lower_80_log"])
