@@ -701,21 +701,30 @@ CAPABILITY_DECLINE_SCHEMA = column_schema(
 
 
 def _capability_observations(
-    api_prices: pd.DataFrame, stg_litellm_prices: pd.DataFrame, as_of: pd.Timestamp
+    api_prices: pd.DataFrame,
+    stg_litellm_prices: pd.DataFrame,
+    stg_openrouter_models: pd.DataFrame,
+    model_aliases: pd.DataFrame,
+    as_of: pd.Timestamp,
 ) -> pd.DataFrame:
-    """Observed prices known on the vintage date: dated list prices and, when its snapshot is not
-    later than the vintage, the LiteLLM catalog's current prices dated by its snapshot."""
+    """Observed prices known on the vintage date: dated list prices and, when their snapshot is
+    not later than the vintage, the LiteLLM and OpenRouter catalogs' current prices dated by
+    their snapshots; the alias table joins other spellings to the scored models."""
     snapshot = pd.Timestamp(stg_litellm_prices["published"].max())
     catalog = stg_litellm_prices if snapshot <= as_of else stg_litellm_prices.iloc[0:0]
-    return price_index.price_observations(_prices_known(api_prices, as_of), catalog, snapshot)
+    routed = pd.Timestamp(stg_openrouter_models["published"].max())
+    openrouter = stg_openrouter_models if routed <= as_of else stg_openrouter_models.iloc[0:0]
+    return price_index.price_observations(
+        _prices_known(api_prices, as_of), catalog, snapshot, openrouter, routed, model_aliases
+    )
 
 
 @dg.asset(
     partitions_def=VINTAGES,
     description="Constant-capability API price index (Epoch AI's method): for MMLU >= 70/80/85 "
     "and GPQA >= 50/65, the cheapest blended price (3:1 input:output) among models at or above "
-    "the threshold in each month a price was observed, world and by seller region; no "
-    "carried-forward points.",
+    "the threshold in each month a price was observed (dated list prices, LiteLLM and "
+    "OpenRouter catalog snapshots), world and by seller region; no carried-forward points.",
     metadata={"dagster/column_schema": CAPABILITY_INDEX_SCHEMA},
     **COMMON,
 )
@@ -723,14 +732,22 @@ def capability_price_index(
     context: dg.AssetExecutionContext,
     api_prices: pd.DataFrame,
     stg_litellm_prices: pd.DataFrame,
+    stg_openrouter_models: pd.DataFrame,
     model_scores: pd.DataFrame,
+    model_aliases: pd.DataFrame,
 ) -> pd.DataFrame:
     as_of = _as_of(context)
-    obs = _capability_observations(api_prices, stg_litellm_prices, as_of)
+    obs = _capability_observations(
+        api_prices, stg_litellm_prices, stg_openrouter_models, model_aliases, as_of
+    )
     table = _stamp(price_index.index_table(obs, model_scores), as_of)
-    placed = {
-        b: int(obs["model_key"].isin(price_index.model_scores_by_key(model_scores, b).index).sum())
-        for b in price_index.THRESHOLDS
+    scored = {
+        b: price_index.model_scores_by_key(model_scores, b).index for b in price_index.THRESHOLDS
+    }
+    placed = {b: int(obs["model_key"].isin(keys).sum()) for b, keys in scored.items()}
+    keys_placed = {
+        b: int(obs.loc[obs["model_key"].isin(keys), "model_key"].nunique())
+        for b, keys in scored.items()
     }
     context.add_output_metadata(
         {
@@ -738,6 +755,7 @@ def capability_price_index(
             "n_observations": len(obs),
             "n_models_priced": int(obs["model"].nunique()),
             "n_observations_placed": dg.MetadataValue.json(placed),
+            "n_model_keys_placed": dg.MetadataValue.json(keys_placed),
         }
     )
     return table

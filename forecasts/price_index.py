@@ -56,18 +56,40 @@ CATALOG_PROVIDER_REGION = {
 }
 
 _DATE_SUFFIX = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|@.*)$")
-_DROP_SUFFIX = re.compile(r"(-instruct|-it|-chat|-latest|-preview)$")
+#: DeepSeek's ``-MMDD`` marks a new checkpoint with its own reported scores (V3 and V3-0324, R1
+#: and R1-0528), not a snapshot date of one model, so it stays in the key.
+_DATE_SUFFIX_DEEPSEEK = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@.*)$")
+#: A preview is not the released model: ``-preview`` stays in the key, so a preview price meets
+#: only a score reported for that preview.
+_DROP_SUFFIX = re.compile(r"(-instruct|-it|-chat|-latest)$")
+#: Vendor and host prefixes that are not part of the model's name.
+_PREFIX = re.compile(r"^(meta-|amazon-|accounts-fireworks-models-)")
+#: Claude 3 ids put the version first (claude-3-5-sonnet), Claude 4 and later the tier first
+#: (claude-sonnet-4-5); both orders meet on tier first.
+_CLAUDE_VERSION_FIRST = re.compile(r"^claude-(\d+(?:-\d+)?)-(opus|sonnet|haiku)(?=-|$)")
+#: Fireworks writes a version's dot as ``p`` (llama-v3p1-70b, qwen2p5-72b).
+_P_AS_DOT = re.compile(r"(?<=\d)p(?=\d)")
+#: ``llama-v3``/``qwen-v2`` (Fireworks), ``llama3``/``gemma2`` (Groq, Cerebras): family, dash, version.
+_FAMILY_VERSION = re.compile(r"^(llama|qwen)-v(?=\d)|^(llama|gemma)(?=\d)")
+#: Qwen's own spelling joins family and version (Qwen2.5-72B); ``qwen-2.5-72b`` is the same model.
+_QWEN_DASHED = re.compile(r"^qwen-(\d(?:-\d)?-)")
 
 
 def model_key(name: str) -> str:
     """A matching key for one model name across sources: last path segment, lower case, dots as
-    dashes, without a parenthetical, a date/version stamp or an -instruct/-chat/-preview suffix."""
+    dashes, without a parenthetical, a vendor prefix, a date stamp or an -instruct/-chat/-latest
+    suffix; Claude's two word orders, Fireworks' ``p`` for a dot and the family/version spellings
+    of Llama, Gemma and Qwen meet on one form. A ``-preview`` suffix is kept."""
     key = str(name).strip().lower().split("/")[-1]
     key = re.sub(r"\s*\(.*\)\s*", "", key).replace(".", "-").replace("_", "-").replace(" ", "-")
-    key = re.sub(r"^(meta-|accounts-fireworks-models-)", "", key)
+    key = _PREFIX.sub("", key)
+    key = _P_AS_DOT.sub("-", key)
+    key = _FAMILY_VERSION.sub(lambda m: f"{m[1] or m[2]}-", key)
+    key = _QWEN_DASHED.sub(r"qwen\1", key)
+    dates = _DATE_SUFFIX_DEEPSEEK if key.startswith("deepseek-") else _DATE_SUFFIX
     for _ in range(3):
-        key = _DROP_SUFFIX.sub("", _DATE_SUFFIX.sub("", key))
-    return key
+        key = _DROP_SUFFIX.sub("", dates.sub("", key))
+    return _CLAUDE_VERSION_FIRST.sub(r"claude-\2-\1", key)
 
 
 def blended_usd_per_mtok(input_usd: pd.Series, output_usd: pd.Series) -> pd.Series:
@@ -75,11 +97,32 @@ def blended_usd_per_mtok(input_usd: pd.Series, output_usd: pd.Series) -> pd.Seri
     return INPUT_WEIGHT * input_usd + OUTPUT_WEIGHT * output_usd
 
 
+#: Seller region of the OpenRouter catalog: OpenRouter (OpenRouter, Inc., US) sells every model
+#: it lists at its own price, whichever host serves the request, so the seller is US.
+OPENROUTER_REGION = "US"
+#: How far a price date may lie from the day it names, by ``date_precision``; a price is placed
+#: through a dated alias only when its whole span lies inside the alias's window.
+_PRECISION_SPAN = {
+    "day": pd.DateOffset(days=1),
+    "month": pd.DateOffset(months=1),
+    "quarter": pd.DateOffset(months=3),
+    "half": pd.DateOffset(months=6),
+    "year": pd.DateOffset(years=1),
+}
+
+
 def price_observations(
-    api_prices: pd.DataFrame, catalog: pd.DataFrame, snapshot_date: object
+    api_prices: pd.DataFrame,
+    catalog: pd.DataFrame,
+    snapshot_date: object,
+    openrouter: pd.DataFrame | None = None,
+    openrouter_date: object = None,
+    aliases: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Dated prices as observations: each dated row of ``api_prices`` at its effective date, and
-    each chat model of the current catalog (LiteLLM) at the catalog's snapshot date."""
+    """Dated prices as observations: each dated row of ``api_prices`` at its effective date, each
+    chat model of the current catalog (LiteLLM) at the catalog's snapshot date and, when given,
+    each model of the OpenRouter catalog at its snapshot date; ``aliases`` then map spellings
+    and re-pointed API ids to the scored model's key."""
     dated = api_prices[api_prices["effective_date"].notna()]
     hist = pd.DataFrame(
         {
@@ -87,6 +130,9 @@ def price_observations(
             "provider": dated["provider"].astype(str),
             "region": dated["region"].astype(str),
             "date": pd.to_datetime(dated["effective_date"]),
+            "date_precision": dated["date_precision"].astype(str)
+            if "date_precision" in dated
+            else "day",
             "blended_usd_per_mtok": blended_usd_per_mtok(
                 dated["input_usd_per_mtok"], dated["output_usd_per_mtok"]
             ),
@@ -103,6 +149,7 @@ def price_observations(
             "provider": cat["provider"].astype(str),
             "region": cat["provider"].map(CATALOG_PROVIDER_REGION),
             "date": pd.Timestamp(snapshot_date),
+            "date_precision": "day",
             "blended_usd_per_mtok": blended_usd_per_mtok(
                 cat["input_usd_per_mtok"], cat["output_usd_per_mtok"]
             ),
@@ -110,11 +157,66 @@ def price_observations(
             "source_url": cat["source_url"].astype(str) if "source_url" in cat else "",
         }
     )
-    out = pd.concat([hist, current], ignore_index=True)
+    frames = [hist, current]
+    if openrouter is not None:
+        frames.append(openrouter_observations(openrouter, openrouter_date))
+    out = pd.concat(frames, ignore_index=True)
     out = out[out["blended_usd_per_mtok"].notna() & (out["blended_usd_per_mtok"] > 0)]
     out["model_key"] = out["model"].map(model_key)
+    if aliases is not None:
+        out["model_key"] = aliased_keys(out, aliases)
     out["month"] = out["date"].dt.to_period("M").dt.to_timestamp()
     return out.reset_index(drop=True)
+
+
+def openrouter_observations(models: pd.DataFrame, snapshot_date: object) -> pd.DataFrame:
+    """Each model of the OpenRouter catalog at the snapshot date, sold by OpenRouter (US). Left
+    out: ids with a ``:variant`` (``:batch`` is a batch discount, ``:free`` a rate-limited free
+    tier, ``:thinking`` a mode), and ``~`` ids, which follow a vendor's newest model over time."""
+    ids = models["model_id"].astype(str)
+    keep = ~ids.str.contains(":", regex=False) & ~ids.str.startswith("~")
+    rows = models[keep]
+    return pd.DataFrame(
+        {
+            "model": rows["model_id"].astype(str),
+            "provider": "openrouter",
+            "region": OPENROUTER_REGION,
+            "date": pd.Timestamp(snapshot_date),
+            "date_precision": "day",
+            "blended_usd_per_mtok": blended_usd_per_mtok(
+                rows["input_usd_per_mtok"], rows["output_usd_per_mtok"]
+            ),
+            "origin": "openrouter_catalog",
+            "source_url": rows["source_url"].astype(str) if "source_url" in rows else "",
+        }
+    )
+
+
+def aliased_keys(observations: pd.DataFrame, aliases: pd.DataFrame) -> pd.Series:
+    """Each observation's key after the alias table: an alias without a window always maps to
+    its model's key; one with a window maps only a price whose whole date span (its day, month
+    or year, by ``date_precision``) lies in [valid_from, valid_to). Other keys are unchanged."""
+    keys = observations["model_key"].copy()
+    start = pd.to_datetime(observations["date"])
+    span = observations.get("date_precision", pd.Series("day", index=observations.index))
+    end = pd.Series(
+        [
+            s + _PRECISION_SPAN[p] if p in _PRECISION_SPAN else pd.NaT
+            for s, p in zip(start, span, strict=True)
+        ],
+        index=observations.index,
+        dtype="datetime64[ns]",
+    )
+    for row in aliases.itertuples():
+        hit = observations["model_key"] == model_key(row.alias)
+        if pd.notna(row.valid_from):
+            hit &= start >= pd.Timestamp(row.valid_from)
+        if pd.notna(row.valid_to):
+            hit &= end <= pd.Timestamp(row.valid_to)
+        if pd.notna(row.valid_from) or pd.notna(row.valid_to):
+            hit &= end.notna()  # an undated span is never placed through a window
+        keys[hit] = model_key(row.model)
+    return keys
 
 
 def model_scores_by_key(scores: pd.DataFrame, benchmark: str) -> pd.Series:

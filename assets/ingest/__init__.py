@@ -6,7 +6,7 @@ from assets.ingest.hardware import CHIP_ALIASES_SPEC, HARDWARE_SPECS_SPEC
 from assets.ingest.market_share import CHINA_CHIP_SHARE_SPEC
 from assets.ingest.power import CHIP_PRICES_SPEC, GPU_RENTAL_PRICES_SPEC, POWER_OBSERVATIONS_SPEC
 from assets.ingest.prices import API_PRICES_SPEC, FX_RATES_SPEC, PRICE_DECLINE_ESTIMATES_SPEC
-from assets.ingest.scores import MODEL_SCORES_SPEC
+from assets.ingest.scores import MODEL_ALIASES_SPEC, MODEL_SCORES_SPEC
 from assets.ingest.startups import (
     MODEL_COUNTS_SPEC,
     STARTUP_EVENTS_SPEC,
@@ -21,6 +21,7 @@ SOURCE_SPECS: tuple[SourceSpec, ...] = (
     API_PRICES_SPEC,
     PRICE_DECLINE_ESTIMATES_SPEC,
     MODEL_SCORES_SPEC,
+    MODEL_ALIASES_SPEC,
     STARTUPS_SPEC,
     STARTUP_EVENTS_SPEC,
     MODEL_COUNTS_SPEC,

@@ -100,6 +100,23 @@ def _upstream() -> list[dg.AssetsDefinition]:
                 "published": ["2026-01-01"] * 2,
             }
         ),
+        "stg_openrouter_models": lambda: pd.DataFrame(
+            {
+                "model_id": ["sim/sim-model", "sim/sim-model:batch", "~sim/sim-latest"],
+                "input_usd_per_mtok": [0.1, 0.01, 0.01],
+                "output_usd_per_mtok": [0.3, 0.03, 0.03],
+                "source_url": ["https://example.org/router"] * 3,
+                "published": ["2025-12-15"] * 3,
+            }
+        ),
+        "model_aliases": lambda: pd.DataFrame(
+            {
+                "alias": ["sim-model-v1"],
+                "model": ["sim-model"],
+                "valid_from": [pd.NaT],
+                "valid_to": [pd.NaT],
+            }
+        ),
         "model_scores": lambda: pd.DataFrame(
             {
                 "model": ["sim-model", "sim-model", "cn1", "m1"],

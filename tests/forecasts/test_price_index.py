@@ -206,6 +206,12 @@ def test_assets_materialize_index_and_decline_beside_published(warehouse):
     # the catalog (snapshot 2026-01-01) gives the January point: host price 0.75*0.2+0.25*0.6
     jan = world[world["month"] == pd.Timestamp("2026-01-01")]
     assert jan["blended_usd_per_mtok"].item() == pytest.approx(0.3)
+    # OpenRouter (snapshot 2025-12-15) gives December, sold in the US: 0.75*0.1+0.25*0.3; its
+    # cheaper :batch and ~latest entries are left out
+    dec = index[(index["month"] == pd.Timestamp("2025-12-01")) & (index["threshold"] == 80.0)]
+    dec = dec[dec["benchmark"] == "mmlu"].set_index("region")
+    assert dec.loc["world", "blended_usd_per_mtok"] == pytest.approx(0.15)
+    assert dec.loc["US", "provider"] == "openrouter" and "CN" not in dec.index
     decline = read_vintages(layer, "capability_price_decline")
     published = decline[decline["status"] == "published"]
     assert published["estimate_by"].tolist() == ["published: Sim Lab"]
@@ -216,3 +222,164 @@ def test_assets_materialize_index_and_decline_beside_published(warehouse):
         80.0: "refused",
         85.0: "refused",
     }
+
+
+@pytest.mark.parametrize(
+    ("priced", "scored"),
+    [
+        ("claude-4.5-haiku", "claude-haiku-4-5-20251015"),  # Claude's two word orders
+        ("deepinfra/anthropic/claude-4-opus", "claude-opus-4-20250514"),
+        ("claude-3.5-sonnet", "claude-3-5-sonnet-20241022"),
+        ("amazon-nova-lite", "nova-lite"),  # vendor prefix
+        (
+            "fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct",
+            "llama-3.1-70b-instruct",
+        ),
+        ("fireworks_ai/accounts/fireworks/models/qwen2p5-72b-instruct", "qwen-2.5-72b-instruct"),
+        ("Qwen/Qwen2.5-72B-Instruct", "qwen-2.5-72b-instruct"),
+        ("groq/gemma2-9b-it", "gemma-2-9b-it"),
+        ("cerebras/llama3.1-8b", "llama-3.1-8b-instruct"),
+        ("deepinfra/deepseek-ai/DeepSeek-V3-0324", "deepseek-v3-0324"),
+        ("o1-preview", "o1-preview"),
+    ],
+)
+def test_spelling_rules_join_a_price_to_its_score(priced, scored):
+    """Each rule of model_key joins a seller's spelling to the score's: a small frame in, the
+    scored price out of the index."""
+    obs = _obs([(priced, "US", "2025-03-10", 2.0)])
+    scores = price_index.model_scores_by_key(
+        pd.DataFrame({"model": [scored], "benchmark": ["gpqa"], "score_pct": [70.0]}), "gpqa"
+    )
+    got = price_index.cheapest_by_month(obs, scores, 65.0)
+    assert got["model"].tolist() == [priced] and got["score_pct"].tolist() == [70.0]
+
+
+@pytest.mark.parametrize(
+    ("priced", "scored"),
+    [
+        ("gemini-2.5-flash-preview", "gemini-2.5-flash"),  # a preview is not the release
+        ("gpt-4-1106-preview (gpt-4-turbo)", "gpt-4-0613"),
+        ("deepseek/deepseek-r1", "deepseek-r1-0528"),  # DeepSeek's -MMDD is a new checkpoint
+        ("qwen-72b", "qwen2-72b-instruct"),  # a size is not a version
+        ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "llama-3.3-70b-instruct"),
+    ],
+)
+def test_distinct_models_stay_apart(priced, scored):
+    """Names of different models (a preview, an earlier checkpoint, a quantised build) do not
+    meet on one key."""
+    assert price_index.model_key(priced) != price_index.model_key(scored)
+
+
+def _aliases(rows: list[tuple[str, str, str | None, str | None]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["alias", "model", "valid_from", "valid_to"])
+    return frame.assign(
+        valid_from=pd.to_datetime(frame["valid_from"]), valid_to=pd.to_datetime(frame["valid_to"])
+    )
+
+
+def _api_rows(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """api_prices rows from (model, effective date, date precision, input=output USD/Mtok)."""
+    frame = pd.DataFrame(rows, columns=["model", "effective_date", "date_precision", "usd"])
+    return frame.assign(
+        provider="DeepSeek",
+        region="CN",
+        effective_date=pd.to_datetime(frame["effective_date"]),
+        input_usd_per_mtok=frame["usd"],
+        output_usd_per_mtok=frame["usd"],
+        source_url="https://example.org/prices",
+    )
+
+
+EMPTY_CATALOG = pd.DataFrame(
+    columns=["model_id", "provider", "mode", "input_usd_per_mtok", "output_usd_per_mtok"]
+)
+
+
+def test_aliases_map_spellings_and_windows():
+    """An alias without a window always maps; a windowed alias (an API id re-pointed at new
+    models) maps only prices whose whole date span lies inside [valid_from, valid_to)."""
+    api = _api_rows(
+        [
+            ("nova-lite-v1", "2025-03-10", "day", 1.0),
+            ("deepseek-chat", "2025-08-20", "day", 1.0),  # the day before the window
+            ("deepseek-chat", "2025-09-05", "day", 1.0),  # inside
+            ("deepseek-chat", "2025-09-01", "month", 1.0),  # the month runs past the window
+            ("deepseek-chat", "2025-09-22", "day", 1.0),  # the window's end is exclusive
+        ]
+    )
+    aliases = _aliases(
+        [
+            ("nova-lite-v1", "nova-lite", None, None),
+            ("deepseek-chat", "deepseek-v3.1", "2025-08-21", "2025-09-22"),
+        ]
+    )
+    obs = price_index.price_observations(api, EMPTY_CATALOG, "2026-01-01", aliases=aliases)
+    assert obs["model_key"].tolist() == [
+        "nova-lite",
+        "deepseek",
+        "deepseek-v3-1",
+        "deepseek",
+        "deepseek",
+    ]
+
+
+def test_shipped_aliases_place_what_their_sources_say():
+    """The shipped alias file: OpenRouter's and hosts' ids join their scored models, and
+    deepseek-chat is DeepSeek-V3.1 only between the change log's 2025-08-21 and 2025-09-22."""
+    from pipelines import settings
+
+    path = settings.PROJECT_ROOT / "data" / "sources" / "model_aliases.csv"
+    aliases = pd.read_csv(path, parse_dates=["valid_from", "valid_to"])
+    api = _api_rows(
+        [
+            ("deepseek-chat", "2025-02-08", "day", 1.0),
+            ("deepseek-chat", "2025-09-05", "day", 1.0),
+            ("Llama-4-Maverick-17B-128E-Instruct", "2025-09-05", "day", 1.0),
+        ]
+    )
+    router = pd.DataFrame(
+        {
+            "model_id": ["amazon/nova-pro-v1", "deepseek/deepseek-chat-v3-0324"],
+            "input_usd_per_mtok": [0.8, 0.27],
+            "output_usd_per_mtok": [3.2, 1.12],
+        }
+    )
+    obs = price_index.price_observations(
+        api, EMPTY_CATALOG, "2026-11-20", router, "2026-08-19", aliases
+    )
+    assert obs["model_key"].tolist() == [
+        "deepseek",
+        "deepseek-v3-1",
+        "llama-4-maverick",
+        "nova-pro",
+        "deepseek-v3-0324",
+    ]
+
+
+def test_openrouter_observations_dated_by_snapshot_sold_in_us():
+    """OpenRouter's models are observed in its snapshot's month, sold by OpenRouter (US), without
+    :variant ids (batch, free, thinking) or ~ ids that follow a vendor's newest model."""
+    router = pd.DataFrame(
+        {
+            "model_id": [
+                "qwen/qwen3-next-80b-a3b-instruct",
+                "openai/gpt-4o:batch",
+                "z-ai/glm-5.2:free",
+                "~openai/gpt-latest",
+            ],
+            "input_usd_per_mtok": [0.1, 1.25, 0.0, 2.5],
+            "output_usd_per_mtok": [0.8, 5.0, 0.0, 15.0],
+        }
+    )
+    obs = price_index.price_observations(
+        _api_rows([]), EMPTY_CATALOG, "2026-11-20", router, "2026-08-19"
+    )
+    assert obs["model"].tolist() == ["qwen/qwen3-next-80b-a3b-instruct"]
+    row = obs.iloc[0]
+    assert (row["region"], row["provider"], row["origin"]) == (
+        "US",
+        "openrouter",
+        "openrouter_catalog",
+    )
+    assert row["month"] == pd.Timestamp("2026-08-01")
+    assert row["blended_usd_per_mtok"] == pytest.approx(0.75 * 0.1 + 0.25 * 0.8)
