@@ -3,11 +3,14 @@ price, survival and share forecasts against last-value and random-walk-with-drif
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
 from forecasts import hazard as hazard_models
+from forecasts import price_index
 from forecasts import prices as price_models
 from forecasts import share as share_models
 from forecasts import survival as survival_models
@@ -69,15 +72,18 @@ def price_forecasts_at(
 
 
 def price_backtest_rows(
-    prices: pd.DataFrame,
-    as_of: object,
+    series: Iterable[tuple[price_models.SeriesLabels, pd.DataFrame]],
     models: tuple[str, ...] = PRICE_MODELS,
     horizons: tuple[int, ...] = PRICE_HORIZONS,
 ) -> pd.DataFrame:
     """One row per (series, model, origin, observed target) with the forecast's log-scale bounds,
-    the realised log price and the training grid's naive one-step MAE (the MASE scale). Origins
-    and targets are months with a price observation only; the grid of each series ends at its
-    last observation, so no carried-forward month is ever scored."""
+    the realised log price and the training grid's naive one-step MAE (the MASE scale), for each
+    series given as its labels (tier, region, price side) and its monthly grid built from the
+    rows known at the vintage (``prices.grid_from_rows``: the vendor tiers' ``tier_grids``, the
+    constant-capability index's ``price_index.capability_grids``). A grid's month depends only
+    on rows dated by its end, so the grid up to an origin is what was known then. Origins and
+    targets are months with a price observation only; each grid ends at its last observation,
+    so no carried-forward month is ever scored."""
     cols: dict[str, list] = {}
     h_max = max(horizons)
 
@@ -89,8 +95,7 @@ def price_backtest_rows(
                 else np.asarray(value)
             )
 
-    for tier, region, side in price_models.series_keys(prices):
-        full = price_models.monthly_grid(prices, tier, region, side, as_of)
+    for (tier, region, side), full in series:
         if len(full) < 2:
             continue
         y, obs_idx, _ = price_models._grid_series(full)
@@ -311,13 +316,13 @@ def _with_errors(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
+def score_price_backtest(rows: pd.DataFrame, domain: str = "api_price") -> pd.DataFrame:
     """Scores by series, model and horizon, plus all series pooled (tier/region/side "all");
-    skill is 1 - MAE/MAE(baseline) over the forecasts both made (same series, origin, target)."""
+    skill is 1 - MAE/MAE(baseline) over the forecasts both made (same series, origin, target).
+    ``domain`` names the family of series scored (``api_price`` for the vendor tiers,
+    ``capability_price`` for the constant-capability index)."""
     if rows.empty:
-        return typed_scores(
-            pd.DataFrame([_empty_score("api_price", "no forecast could be evaluated")])
-        )
+        return typed_scores(pd.DataFrame([_empty_score(domain, "no forecast could be evaluated")]))
     err = _with_errors(rows)
     keys = ["series_id", "cutoff_month", "target_month"]
     for baseline, col in (
@@ -362,7 +367,7 @@ def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
         )
     out["coverage_80_pct"] *= 100
     out["coverage_95_pct"] *= 100
-    out["domain"] = "api_price"
+    out["domain"] = domain
     out["series"] = out["tier"] + "/" + out["region"] + "/" + out["price_side"]
     out["status"] = STATUS_OK
     out["reason"] = (
@@ -376,10 +381,34 @@ def score_price_backtest(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def price_backtest(prices: pd.DataFrame, as_of: object) -> pd.DataFrame:
-    """The price backtest scores for a vintage, each model beside its split-conformal variant;
-    the pooled rows of a conformal variant carry the offsets a published forecast would use."""
-    rows = with_conformal(price_backtest_rows(prices, as_of))
-    scores = score_price_backtest(rows)
+    """The vendor-tier price backtest of a vintage (``price_backtest_scores`` of the tier grids
+    built from the price rows known at ``as_of``)."""
+    return price_backtest_scores(price_models.tier_grids(prices, as_of))
+
+
+#: Domain of the constant-capability index's backtest scores.
+CAPABILITY_DOMAIN = "capability_price"
+
+
+def capability_price_backtest(
+    observations: pd.DataFrame, scores: pd.DataFrame, as_of: object
+) -> pd.DataFrame:
+    """The constant-capability index's level backtest: the same rolling-origin machinery and
+    models as the vendor tiers, on each threshold and region's grid of the observations known
+    at ``as_of`` (``price_index.capability_grids``)."""
+    return price_backtest_scores(
+        price_index.capability_grids(observations, scores, as_of), domain=CAPABILITY_DOMAIN
+    )
+
+
+def price_backtest_scores(
+    series: Iterable[tuple[price_models.SeriesLabels, pd.DataFrame]], domain: str = "api_price"
+) -> pd.DataFrame:
+    """The price backtest scores of (labels, grid) series, each model beside its split-conformal
+    variant; the pooled rows of a conformal variant carry the offsets a published forecast
+    would use."""
+    rows = with_conformal(price_backtest_rows(series))
+    scores = score_price_backtest(rows, domain)
     if rows.empty:
         return scores
     calib = final_offsets(rows).assign(series="all/all/all")
@@ -399,16 +428,16 @@ def price_backtest(prices: pd.DataFrame, as_of: object) -> pd.DataFrame:
     return typed_scores(merged)
 
 
-def select_published(scores: pd.DataFrame) -> tuple[str, str]:
+def select_published(scores: pd.DataFrame, domain: str = "api_price") -> tuple[str, str]:
     """The price model to publish and the verdict behind it. The median: a challenger (ETS, jump
     model) is chosen only if, on the forecasts both it and last value made (same series, origin
     and target), its MAE is no worse than last value's at every horizon and better on average;
     otherwise last value. The interval: the chosen model's own bounds or its split-conformal
     variant (``<model>+conformal``), whichever has the lower mean 80 % interval score over the
     horizons (then the 95 % one) on the same forecasts. The verdict says which won and by how
-    much."""
+    much. ``domain`` picks the scores' family (see ``score_price_backtest``)."""
     pooled = scores[
-        (scores["domain"] == "api_price")
+        (scores["domain"] == domain)
         & (scores["series"] == "all/all/all")
         & (scores["status"] == STATUS_OK)
     ]

@@ -11,6 +11,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from forecasts import prices as price_models
+
 #: Blended price weights: 3 input tokens per output token (Epoch AI's and a16z's convention).
 INPUT_WEIGHT = 0.75
 OUTPUT_WEIGHT = 0.25
@@ -226,16 +228,26 @@ def model_scores_by_key(scores: pd.DataFrame, benchmark: str) -> pd.Series:
     return rows.groupby(rows["model"].map(model_key))["score_pct"].min()
 
 
+def qualifying_observations(
+    observations: pd.DataFrame, scores: pd.Series, threshold: float, region: str = "world"
+) -> pd.DataFrame:
+    """The observations of models whose score (``model_scores_by_key``, matched on the model
+    key) is at or above ``threshold``, sold in ``region`` (every region for ``world``), with
+    that score as ``score_pct``: the one rule that places a price at a threshold, for the
+    index and its level forecast alike."""
+    obs = observations.assign(score_pct=observations["model_key"].map(scores))
+    keep = obs["score_pct"] >= threshold
+    if region != "world":
+        keep &= obs["region"] == region
+    return obs[keep]
+
+
 def cheapest_by_month(
     observations: pd.DataFrame, scores: pd.Series, threshold: float, region: str = "world"
 ) -> pd.DataFrame:
     """For each month with an observed price of a model scoring at or above ``threshold``, the
     cheapest such price (and its model); months without an observation have no point."""
-    obs = observations.assign(score_pct=observations["model_key"].map(scores))
-    keep = obs["score_pct"] >= threshold
-    if region != "world":
-        keep &= obs["region"] == region
-    obs = obs[keep]
+    obs = qualifying_observations(observations, scores, threshold, region)
     if obs.empty:
         return pd.DataFrame(columns=list(POINT_COLUMNS))
     if "source_url" not in obs:
@@ -246,6 +258,53 @@ def cheapest_by_month(
     earlier_min = best["blended_usd_per_mtok"].cummin().shift(1, fill_value=np.inf)
     best["is_frontier"] = best["blended_usd_per_mtok"] < earlier_min
     return best[[*POINT_COLUMNS]]
+
+
+#: The price side label of the index's series (one 3:1 blend of input and output).
+BLENDED = "blended"
+
+
+def series_label(benchmark: str, threshold: float) -> str:
+    """A threshold as a series label, e.g. ``mmlu>=80`` (the ``tier`` field of the level
+    forecast and backtest tables)."""
+    return f"{benchmark}>={threshold:g}"
+
+
+def capability_rows(
+    observations: pd.DataFrame, scores: pd.DataFrame, as_of: object
+) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
+    """For each benchmark threshold and region, its labels (``series_label``, region,
+    ``blended``) and the qualifying observations dated on or before ``as_of`` as price rows
+    (key = seller / model as listed, date, blended price), the form
+    ``prices.grid_from_rows`` turns into a monthly grid: each offering's last known price
+    carried forward, the cheapest per month, ending at the last observation."""
+    end = pd.Timestamp(as_of)
+    known = observations[pd.to_datetime(observations["date"]) <= end]
+    out = []
+    for benchmark, thresholds in THRESHOLDS.items():
+        by_key = model_scores_by_key(scores, benchmark)
+        for threshold in thresholds:
+            for region in REGIONS:
+                obs = qualifying_observations(known, by_key, threshold, region)
+                rows = pd.DataFrame(
+                    {
+                        "key": obs["provider"].astype(str) + " / " + obs["model"].astype(str),
+                        "date": pd.to_datetime(obs["date"]),
+                        "price": obs["blended_usd_per_mtok"].astype(float),
+                    }
+                ).sort_values(["date", "key", "price"], kind="mergesort")
+                out.append(((series_label(benchmark, threshold), region, BLENDED), rows))
+    return out
+
+
+def capability_grids(
+    observations: pd.DataFrame, scores: pd.DataFrame, as_of: object
+) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
+    """Each threshold and region's labels with its monthly grid (see ``capability_rows``)."""
+    return [
+        (labels, price_models.grid_from_rows(rows))
+        for labels, rows in capability_rows(observations, scores, as_of)
+    ]
 
 
 def newey_west_lags(n: int) -> int:

@@ -110,11 +110,13 @@ def monthly_grid(
     Columns: month (first day), price_usd_per_mtok, cheapest_model, n_observations (qualifying
     price rows dated in that month). Undated rows and free (<= 0 USD) prices are left out: a
     log-price model cannot hold them."""
-    return _grid_from_rows(_qualifying_rows(prices, tier, region, side, end))
+    return grid_from_rows(_qualifying_rows(prices, tier, region, side, end))
 
 
-def _grid_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The monthly grid of qualifying rows (see ``monthly_grid``)."""
+def grid_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The monthly grid of qualifying rows (columns key, date, price; see ``monthly_grid``):
+    any series whose qualifying prices are known goes through this one rule (the vendor tiers
+    here, the constant-capability thresholds in ``price_index``). ``rows`` gains a month column."""
     columns = ["month", "price_usd_per_mtok", "cheapest_model", "n_observations"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
@@ -395,6 +397,24 @@ def series_keys(prices: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [(t, r, s) for t in TIER_RANK for r in REGIONS for s in PRICE_SIDES]
 
 
+#: A series' labels: (tier, region, price side) of a vendor tier, or the constant-capability
+#: index's (threshold such as ``mmlu>=80``, region, ``blended``).
+SeriesLabels = tuple[str, str, str]
+
+
+def tier_rows(prices: pd.DataFrame, as_of: object) -> list[tuple[SeriesLabels, pd.DataFrame]]:
+    """Each vendor-tier series' labels with its qualifying price rows known by ``as_of``."""
+    return [
+        ((tier, region, side), _qualifying_rows(prices, tier, region, side, as_of))
+        for tier, region, side in series_keys(prices)
+    ]
+
+
+def tier_grids(prices: pd.DataFrame, as_of: object) -> list[tuple[SeriesLabels, pd.DataFrame]]:
+    """Each vendor-tier series' labels with its monthly grid (``monthly_grid``)."""
+    return [(labels, grid_from_rows(rows)) for labels, rows in tier_rows(prices, as_of)]
+
+
 def forecast_table(
     prices: pd.DataFrame,
     as_of: object,
@@ -404,21 +424,36 @@ def forecast_table(
     verdict: str = "",
     calibration: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Price forecasts on the dollar scale for each tier, region, side and model, from the last
-    observed month (the origin) with its data age: median and 80 %/95 % bounds per month ahead,
-    or one row saying why a model refused. ``published_model`` (chosen by the backtest) is
-    marked ``published`` with the backtest ``verdict``; a median below a tenth of the cheapest
-    price ever observed in the series is flagged ``below_floor``. A published model named
-    ``<model>+conformal`` is ``<model>`` with the backtest's ``calibration`` offsets
-    (``calibrate``), added as its own rows."""
+    """Price forecasts on the dollar scale for each vendor tier, region and side
+    (``series_forecast_table`` of ``tier_rows``)."""
+    return series_forecast_table(
+        tier_rows(prices, as_of), as_of, models, horizon, published_model, verdict, calibration
+    )
+
+
+def series_forecast_table(
+    series: list[tuple[SeriesLabels, pd.DataFrame]],
+    as_of: object,
+    models: tuple[str, ...] = PRICE_MODELS,
+    horizon: int = HORIZON_MONTHS,
+    published_model: str = "",
+    verdict: str = "",
+    calibration: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Price forecasts on the dollar scale for each series (labels with its qualifying rows:
+    key, date, price) and model, from the last observed month (the origin) with its data age:
+    median and 80 %/95 % bounds per month ahead, or one row saying why a model refused.
+    ``published_model`` (chosen by the backtest) is marked ``published`` with the backtest
+    ``verdict``; a median below a tenth of the cheapest price ever observed in the series is
+    flagged ``below_floor``. A published model named ``<model>+conformal`` is ``<model>`` with
+    the backtest's ``calibration`` offsets (``calibrate``), added as its own rows."""
     base_name = published_model.split("+", 1)[0]
     if published_model != base_name and published_model not in models:
         models = (*models, published_model)
     rows = []
     as_of_ts = to_timestamp(as_of)
-    for tier, region, side in series_keys(prices):
-        qualifying = _qualifying_rows(prices, tier, region, side, as_of)
-        grid = _grid_from_rows(qualifying.copy())
+    for (tier, region, side), qualifying in series:
+        grid = grid_from_rows(qualifying.copy())
         last_date = qualifying["date"].max() if len(qualifying) else pd.NaT
         origin = grid["month"].iloc[-1] if len(grid) else pd.NaT
         n_points = int((grid["n_observations"] > 0).sum()) if len(grid) else 0

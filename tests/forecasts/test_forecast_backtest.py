@@ -46,9 +46,11 @@ def test_price_forecast_at_cutoff_ignores_everything_after_it():
 def test_price_backtest_rows_before_poison_keep_their_forecasts():
     rows = price_rows(-0.05, 0.08, 22, seed=6)
     models = (prices.MODEL_ETS, prices.MODEL_JUMP, prices.BASELINE_LAST)
-    a = backtest.price_backtest_rows(rows, "2021-10-31", models=models, horizons=(3, 6))
+    a = backtest.price_backtest_rows(
+        prices.tier_grids(rows, "2021-10-31"), models=models, horizons=(3, 6)
+    )
     b = backtest.price_backtest_rows(
-        _poison_prices(rows), "2021-10-31", models=models, horizons=(3, 6)
+        prices.tier_grids(_poison_prices(rows), "2021-10-31"), models=models, horizons=(3, 6)
     )
     key = ["tier", "region", "price_side", "model", "cutoff_month", "target_month"]
     early_a = a[a["cutoff_month"] <= CUTOFF].sort_values(key).reset_index(drop=True)
@@ -276,7 +278,7 @@ def test_price_backtest_scores_only_observed_months():
     rows = price_rows(-0.05, 0.08, 40, seed=11)
     sparse = rows.iloc[::3].copy()  # a price row every third month
     out = backtest.price_backtest_rows(
-        sparse, "2026-11-30", models=(prices.BASELINE_LAST, prices.MODEL_JUMP)
+        prices.tier_grids(sparse, "2026-11-30"), models=(prices.BASELINE_LAST, prices.MODEL_JUMP)
     )
     observed = set(pd.to_datetime(sparse["effective_date"]).dt.to_period("M").dt.to_timestamp())
     assert len(out) > 0
