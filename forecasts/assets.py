@@ -788,4 +788,139 @@ def capability_price_decline(
     return table
 
 
-ASSETS = [*ASSETS, capability_price_index, capability_price_decline]
+def _relabelled(schema: dg.TableSchema, *columns: tuple[str, str, str, str]) -> dg.TableSchema:
+    """``schema`` with the named columns' descriptions replaced (same names, types and order):
+    a table whose columns are those of another but whose labels speak of other series."""
+    new = {c.name: c for c in column_schema(*columns).columns}
+    return dg.TableSchema(columns=[new.get(c.name, c) for c in schema.columns])
+
+
+#: The level forecast and backtest of the index label a series as tier = threshold, region,
+#: price_side = blended, so the vendor-tier tables' columns and code serve them unchanged.
+CAPABILITY_SERIES_COLS = (
+    (
+        "tier",
+        "string",
+        "",
+        "Capability threshold as <benchmark>>=<score %> (mmlu>=70/80/85, gpqa>=50/65): the "
+        "cheapest model scoring at or above it",
+    ),
+    ("region", "string", "", "world | US | CN (seller's region)"),
+    ("price_side", "string", "", f"blended ({price_index.BLEND_NOTE})"),
+)
+CAPABILITY_FORECAST_SCHEMA = _relabelled(PRICE_FORECAST_SCHEMA, *CAPABILITY_SERIES_COLS)
+CAPABILITY_BACKTEST_SCHEMA = _relabelled(
+    BACKTEST_SCHEMA,
+    ("domain", "string", "", backtest_runs.CAPABILITY_DOMAIN),
+    (
+        "series",
+        "string",
+        "",
+        "threshold/region/blended, e.g. mmlu>=80/world/blended (all/all/all pooled over every "
+        "threshold and region)",
+    ),
+)
+
+
+def _capability_inputs(
+    context: dg.AssetExecutionContext,
+    api_prices: pd.DataFrame,
+    stg_litellm_prices: pd.DataFrame,
+    stg_openrouter_models: pd.DataFrame,
+    model_aliases: pd.DataFrame,
+) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """The vintage date and the observations the index uses on it."""
+    as_of = _as_of(context)
+    obs = _capability_observations(
+        api_prices, stg_litellm_prices, stg_openrouter_models, model_aliases, as_of
+    )
+    return as_of, obs
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="Rolling-origin backtest of the level forecast at constant capability, with the "
+    "vendor tiers' machinery (observed targets only, horizons 3/6/12 months, ETS by AICc, jump "
+    "model, last value, drift and their split-conformal variants) on each threshold and "
+    "region's monthly grid of the index's observations: each qualifying offering's last blended "
+    "price carried forward, the cheapest per month, ending at the last observation. Scores and "
+    "thresholds use the vintage's benchmark scores and aliases.",
+    metadata={"dagster/column_schema": CAPABILITY_BACKTEST_SCHEMA},
+    **COMMON,
+)
+def capability_price_backtest(
+    context: dg.AssetExecutionContext,
+    api_prices: pd.DataFrame,
+    stg_litellm_prices: pd.DataFrame,
+    stg_openrouter_models: pd.DataFrame,
+    model_scores: pd.DataFrame,
+    model_aliases: pd.DataFrame,
+) -> pd.DataFrame:
+    as_of, obs = _capability_inputs(
+        context, api_prices, stg_litellm_prices, stg_openrouter_models, model_aliases
+    )
+    with single_threaded_blas():
+        scores = _stamp(backtest_runs.capability_price_backtest(obs, model_scores, as_of), as_of)
+    context.add_output_metadata(
+        {
+            "n_scored_forecasts": int(scores["n_forecasts"].sum()),
+            "n_scored_forecasts_fit_warned": int(scores["n_forecasts_fit_warned"].sum()),
+        }
+    )
+    return scores
+
+
+@dg.asset(
+    partitions_def=VINTAGES,
+    description="24-month level forecast of the constant-capability API price (blended USD per "
+    "1M tokens, median and 80/95 % intervals) for each threshold and region, from each series' "
+    "last observation with its data age; the model its own backtest favours is marked "
+    "published with the verdict.",
+    metadata={"dagster/column_schema": CAPABILITY_FORECAST_SCHEMA},
+    **COMMON,
+)
+def capability_price_forecast(
+    context: dg.AssetExecutionContext,
+    api_prices: pd.DataFrame,
+    stg_litellm_prices: pd.DataFrame,
+    stg_openrouter_models: pd.DataFrame,
+    model_scores: pd.DataFrame,
+    model_aliases: pd.DataFrame,
+    capability_price_backtest: pd.DataFrame,
+) -> pd.DataFrame:
+    as_of, obs = _capability_inputs(
+        context, api_prices, stg_litellm_prices, stg_openrouter_models, model_aliases
+    )
+    published, verdict = backtest_runs.select_published(
+        capability_price_backtest, backtest_runs.CAPABILITY_DOMAIN
+    )
+    with single_threaded_blas():
+        table = _stamp(
+            price_models.series_forecast_table(
+                price_index.capability_rows(obs, model_scores, as_of),
+                as_of,
+                published_model=published,
+                verdict=verdict,
+                calibration=backtest_runs.published_calibration(
+                    capability_price_backtest, published
+                ),
+            ),
+            as_of,
+        )
+    context.add_output_metadata(
+        {**_fit_metadata(table), "published_model": published, "backtest_verdict": verdict}
+    )
+    return table
+
+
+ASSETS = [
+    *ASSETS,
+    capability_price_index,
+    capability_price_decline,
+    capability_price_backtest,
+    capability_price_forecast,
+]
+ASSET_CHECKS = [
+    *ASSET_CHECKS,
+    _coverage_check(capability_price_backtest, "capability_price_interval_coverage"),
+]
