@@ -7,8 +7,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecasts import report as forecast_report
 from forecasts.charts import _png, year_ticks
-from forecasts.price_index import BLEND_NOTE, reconcile
+from forecasts.price_index import BLEND_NOTE, reconcile, series_label
 
 #: The threshold the headline speaks of: GPT-4 level on MMLU (GPT-4 scored 86.4, a16z used 83).
 HEADLINE = ("mmlu", 80.0)
@@ -115,3 +116,16 @@ def reconciliation(decline: pd.DataFrame) -> str:
         }
     )
     return reconcile(decline[decline["status"] != "published"], published)
+
+
+def level_forecast_section(forecast: pd.DataFrame | None, region: str = "world") -> str:
+    """The level forecast of the headline threshold in ``region``: the model its backtest chose,
+    the verdict, and its median and intervals 12 and 24 months after the last observation with
+    the observation's date and age (the vendor-tier table's layout)."""
+    if forecast is None or forecast.empty:
+        return "_(not materialized)_"
+    bench, thr = HEADLINE
+    rows = forecast[(forecast["tier"] == series_label(bench, thr)) & (forecast["region"] == region)]
+    if rows.empty:
+        return f"_(no series at {bench.upper()} >= {thr:g}, {region})_"
+    return forecast_report.price_forecast_section(rows)

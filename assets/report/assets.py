@@ -72,6 +72,8 @@ REPORT_FORECASTS = (
     "china_share_backtest",
     "capability_price_index",
     "capability_price_decline",
+    "capability_price_backtest",
+    "capability_price_forecast",
 )
 
 

@@ -32,6 +32,8 @@ class Forecasts:
     china_share_backtest: pd.DataFrame | None = None
     capability_price_index: pd.DataFrame | None = None
     capability_price_decline: pd.DataFrame | None = None
+    capability_price_backtest: pd.DataFrame | None = None
+    capability_price_forecast: pd.DataFrame | None = None
     extra_gaps: list[str] = field(default_factory=list)
 
 

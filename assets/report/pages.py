@@ -369,6 +369,7 @@ def backtests_summary(page: Page) -> list[str]:
     parts = []
     for name, t in (
         ("API prices", f.api_price_backtest),
+        ("API prices at constant capability", f.capability_price_backtest),
         ("startup survival", f.startup_survival_backtest),
         ("China share", f.china_share_backtest),
     ):
@@ -558,6 +559,7 @@ def forecast_capability_index(page: Page) -> list[str]:
     """The constant-capability price index: chart, decline rates beside the published ones, and
     the reconciliation in words."""
     d = page.forecasts.capability_price_decline
+    bench, thr = price_index_report.HEADLINE
     return [
         "## API prices at constant capability (Epoch AI's method)",
         "",
@@ -569,6 +571,11 @@ def forecast_capability_index(page: Page) -> list[str]:
         table(price_index_report.decline_rows(d)) if d is not None else "_(not materialized)_",
         "",
         price_index_report.reconciliation(d) if d is not None else "",
+        "",
+        f"### Level forecast at {bench.upper()} >= {thr:g} (world, USD per 1M tokens blended, "
+        "the model with the best backtest, from the last observation)",
+        "",
+        price_index_report.level_forecast_section(page.forecasts.capability_price_forecast),
         "",
     ]
 
@@ -620,10 +627,26 @@ def forecast_predictions(page: Page) -> list[str]:
 def backtest_scores(page: Page) -> list[str]:
     """Pooled backtest scores per domain, model and horizon."""
     f = page.forecasts
+    bench, thr = price_index_report.HEADLINE
+    headline = f"{price_index.series_label(bench, thr)}/world/{price_index.BLENDED}"
     return [
         "## Backtests (rolling origin, expanding window)",
         *_image(page, "backtest_prices", "price backtest MASE"),
         backtest_table([f.api_price_backtest, f.startup_survival_backtest, f.china_share_backtest]),
+        "",
+        "### API prices at constant capability (level forecast)",
+        "",
+        "The same models and machinery on each benchmark threshold and region's monthly grid of "
+        "the index (cheapest qualifying blended price, carried forward, observed months scored), "
+        "pooled over every threshold and region:",
+        "",
+        backtest_table([f.capability_price_backtest]),
+        "",
+        f"{bench.upper()} >= {thr:g}, world alone:",
+        "",
+        forecast_report.backtest_section(f.capability_price_backtest, headline)
+        if f.capability_price_backtest is not None
+        else "_(not materialized)_",
         "",
     ]
 
