@@ -257,6 +257,7 @@ def test_runs_succeed_with_charts_and_coverage_checks(runs):
         "api_price_interval_coverage",
         "startup_survival_interval_coverage",
         "china_share_interval_coverage",
+        "capability_price_interval_coverage",
     }
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks)
     # the verdict is the coverage rule applied to the stored scores
@@ -265,6 +266,13 @@ def test_runs_succeed_with_charts_and_coverage_checks(runs):
     )
     verdict = {c.check_name: c.passed for c in checks}
     assert verdict["api_price_interval_coverage"] == backtest.coverage_shortfalls(scores).empty
+    capability = pd.read_parquet(
+        runs["root"] / "capability_price_backtest" / f"vintage={V1}" / "part-0.parquet"
+    )
+    assert (
+        verdict["capability_price_interval_coverage"]
+        == backtest.coverage_shortfalls(capability).empty
+    )
 
 
 @pytest.mark.slow
