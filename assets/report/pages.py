@@ -556,8 +556,9 @@ def forecast_prices(page: Page) -> list[str]:
 
 
 def forecast_capability_index(page: Page) -> list[str]:
-    """The constant-capability price index: chart, decline rates beside the published ones, and
-    the reconciliation in words."""
+    """The constant-capability price index: chart, decline rates beside the published ones, the
+    reconciliation in words, and the level forecast at the headline threshold (world) with its
+    backtest verdict and data age."""
     d = page.forecasts.capability_price_decline
     bench, thr = price_index_report.HEADLINE
     return [
@@ -625,7 +626,8 @@ def forecast_predictions(page: Page) -> list[str]:
 
 
 def backtest_scores(page: Page) -> list[str]:
-    """Pooled backtest scores per domain, model and horizon."""
+    """Pooled backtest scores per domain, model and horizon; the constant-capability level
+    forecast's own backtest beside them, pooled and at the headline threshold (world)."""
     f = page.forecasts
     bench, thr = price_index_report.HEADLINE
     headline = f"{price_index.series_label(bench, thr)}/world/{price_index.BLENDED}"
