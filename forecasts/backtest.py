@@ -187,6 +187,10 @@ def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
                     for name, v in pair.items():
                         grp.loc[at, name] = grp.loc[at, "median_log"] + v * scale[at]
                     calibrated[at] |= level == "80"
+        # A 95 % interval left at the model's bounds (too few errors for its ranks) never sits
+        # inside a calibrated 80 % one: it is widened to contain it.
+        grp["lower_95_log"] = np.minimum(grp["lower_95_log"], grp["lower_80_log"])
+        grp["upper_95_log"] = np.maximum(grp["upper_95_log"], grp["upper_80_log"])
         parts.append(grp.assign(model=model + CONFORMAL_SUFFIX, calibrated=calibrated))
     return pd.concat(parts, ignore_index=True)
 
@@ -397,8 +401,29 @@ def capability_price_backtest(
     models as the vendor tiers, on each threshold and region's grid of the observations known
     at ``as_of`` (``price_index.capability_grids``)."""
     return price_backtest_scores(
-        price_index.capability_grids(observations, scores, as_of), domain=CAPABILITY_DOMAIN
+        distinct_series(price_index.capability_grids(observations, scores, as_of)),
+        domain=CAPABILITY_DOMAIN,
     )
+
+
+def distinct_series(
+    series: list[tuple[price_models.SeriesLabels, pd.DataFrame]],
+) -> list[tuple[price_models.SeriesLabels, pd.DataFrame]]:
+    """The series without a regional grid identical to an earlier one of the same threshold (the
+    US grid is the world grid where the cheapest qualifying seller is always American): scored
+    once, so the pooled scores and the conformal errors do not count the same forecasts twice."""
+    kept: list[tuple[price_models.SeriesLabels, pd.DataFrame]] = []
+    for labels, grid in series:
+        values = grid[["month", "price_usd_per_mtok"]].reset_index(drop=True)
+        same = any(
+            other[0] == labels[0]
+            and other[2] == labels[2]
+            and other_grid[["month", "price_usd_per_mtok"]].reset_index(drop=True).equals(values)
+            for other, other_grid in kept
+        )
+        if not same:
+            kept.append((labels, grid))
+    return kept
 
 
 def price_backtest_scores(

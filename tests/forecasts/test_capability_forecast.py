@@ -205,3 +205,21 @@ def test_level_forecast_starts_at_each_series_last_observation_with_its_age():
     assert cn["status"].tolist() == ["refused"]
     gpqa = table[table["tier"] == "gpqa>=50"]
     assert (gpqa["status"] == "refused").all() and (gpqa["data_age_days"] == -1).all()
+
+
+def test_a_regional_grid_identical_to_the_world_one_is_scored_once():
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    world = pd.DataFrame({"month": months, "price_usd_per_mtok": [4.0, 2.0, 1.0]})
+    cheaper_cn = world.assign(price_usd_per_mtok=[3.0, 2.0, 0.5])
+    series = [
+        (("mmlu>=80", "world", "blended"), world),
+        (("mmlu>=80", "US", "blended"), world.copy()),
+        (("mmlu>=80", "CN", "blended"), cheaper_cn),
+        (("mmlu>=85", "US", "blended"), world.copy()),
+    ]
+    kept = [labels for labels, _ in backtest.distinct_series(series)]
+    assert kept == [
+        ("mmlu>=80", "world", "blended"),
+        ("mmlu>=80", "CN", "blended"),
+        ("mmlu>=85", "US", "blended"),
+    ]

@@ -242,3 +242,19 @@ def test_calibration_statement_names_the_horizons_outside_the_band():
     assert "outside it at 6 months (too wide), 12 months (too narrow)" in text
     inside = backtest.calibration_statement(rows.assign(coverage_80_pct=[70.0, 80.0, 90.0]))
     assert inside.endswith("calibrated at every horizon")
+
+
+def test_an_uncalibrated_95_interval_contains_the_calibrated_80_one():
+    # own bounds +-0.05 are far narrower than the errors (sd 1): with 9..38 earlier errors the
+    # 80 % interval is calibrated (wide) and the 95 % one keeps the model's bounds, widened to it
+    rows = _rows(30, seed=4)
+    for name, off in (("lower_80_log", -0.01), ("upper_80_log", 0.01)):
+        rows[name] = off
+    rows["lower_95_log"], rows["upper_95_log"] = -0.05, 0.05
+    cal = backtest.with_conformal(rows)
+    conf = cal[cal["model"].str.endswith(backtest.CONFORMAL_SUFFIX)]
+    assert conf["calibrated"].any()
+    assert (conf["lower_95_log"] <= conf["lower_80_log"]).all()
+    assert (conf["upper_95_log"] >= conf["upper_80_log"]).all()
+    wide = conf[conf["calibrated"]]
+    assert (wide["upper_95_log"] > 0.05).any()
