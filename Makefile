@@ -34,8 +34,12 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: setup
 	$(PY) -m pipelines.cli run
 
+# pytest-xdist workers: more than the two cores, since the server and pipeline tests spend much of
+# their time waiting on processes they started. Tests that share a session or module fixture run on
+# one worker (tests/conftest.py); `make test TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 3
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 	cargo test --quiet --manifest-path rust_core/Cargo.toml
 
 # The edit loop: every test not marked slow (no full pipeline run, no servers); `make test` runs all.

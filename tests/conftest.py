@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -26,6 +27,47 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 SHIPPED_SOURCES = settings.PROJECT_ROOT / "data" / "sources"
+
+#: Session fixtures that each pytest-xdist worker would build for itself (the objects they hold do
+#: not cross processes): `make test` runs every test that uses one on the same worker.
+PER_WORKER_SESSION_FIXTURES = ("pipeline_run", "postgres_server")
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The worker group of a test under `--dist loadgroup`: the session fixture it shares, else
+    its module where it uses a module-scoped fixture (built once, on one worker), else none."""
+    for name in PER_WORKER_SESSION_FIXTURES:
+        if name in item.fixturenames:
+            return name
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    defs = fixture_info.name2fixturedefs.values() if fixture_info else ()
+    if any(d and d[-1].scope == "module" for d in defs):
+        return item.nodeid.split("::")[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist: marks each test's worker group (see _xdist_group) and hands out the slow
+    tests first, so that no long test starts last. A plain run keeps the files' order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_xdist_group_ids(items: list[pytest.Item]) -> None:
+    """pytest-xdist 3.8 groups a test by appending `@group` to the legacy `_nodeid` attribute,
+    which pytest 9.2's structured node ids no longer read, so the groups are silently ignored
+    (pytest-xdist issue 1386). This carries the suffixed id over; without `_nodeid` it does nothing."""
+    for item in items:
+        legacy = item.__dict__.get("_nodeid")
+        if isinstance(legacy, str) and legacy != item.nodeid:
+            item._id = NodeId.parse(legacy)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+from filelock import FileLock
 
 from pipelines import recovery, settings
 from tests.helpers import read_rows, set_cell
@@ -62,16 +63,31 @@ def kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    """A warehouse and instance after one complete run of the shipped sources."""
-    root = tmp_path_factory.mktemp("base")
+def complete_run(root: Path) -> Path:
+    """root/ holding a warehouse and instance after one complete run of the shipped sources."""
+    root.mkdir()
     (root / "home").mkdir()
     shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "home" / "dagster.yaml")
     shutil.copytree(PROJECT_ROOT / "data" / "sources", root / "sources")
     log = finish(start_run(root), root)
     assert "ok     report_job" in log, log
     return root
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory) -> Path:
+    """A warehouse and instance after one complete run of the shipped sources. Tests only copy it,
+    so pytest-xdist workers share one: the first to need it makes it, the others wait for it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return complete_run(tmp_path_factory.mktemp("base") / "root")
+    shared = tmp_path_factory.getbasetemp().parent / "faults-base"
+    done = Path(f"{shared}.done")
+    with FileLock(f"{shared}.lock"):
+        if not done.exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            complete_run(shared)
+            done.touch()
+    return shared
 
 
 @pytest.fixture
