@@ -22,6 +22,8 @@ from tests.helpers import read_rows, set_cell
 
 from .procs import PROJECT_ROOT, wait_for
 
+pytestmark = pytest.mark.slow
+
 RUN_TIMEOUT_S = 1800
 MARK = "EDITED BY THE FAULT TEST: "
 
