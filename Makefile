@@ -44,7 +44,7 @@ test: setup
 
 # The edit loop: every test not marked slow (no full pipeline run, no servers); `make test` runs all.
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
