@@ -53,12 +53,14 @@ def directional(value: float, unit: str) -> str:
 def directional_range(low: float, high: float, word: str) -> str:
     """A range of signed figures in one direction, in words: both ends positive in ``word``
     ("5-20 % lower"), both negative in its opposite, or "from 5 % higher to 20 % lower"."""
-    low, high = low + 0.0, high + 0.0  # negative zero reads as "0", never "-0"
+    # negative zero (given, or made by flipping a 0) reads as "0", never "-0"
+    low, high = low + 0.0, high + 0.0
+    flipped_low, flipped_high = -low + 0.0, -high + 0.0
     if low >= 0 and high >= 0:
         return f"{fmt(low)}-{fmt(high)}% {word}"
     if low <= 0 and high <= 0:
-        return f"{fmt(-high)}-{fmt(-low)}% {OPPOSITE[word]}"
-    return f"from {fmt(-low)}% {OPPOSITE[word]} to {fmt(high)}% {word}"
+        return f"{fmt(flipped_high)}-{fmt(flipped_low)}% {OPPOSITE[word]}"
+    return f"from {fmt(flipped_low)}% {OPPOSITE[word]} to {fmt(high)}% {word}"
 
 
 def wording_problems(text: str) -> list[str]:

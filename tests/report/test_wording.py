@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assets.report.wording import directional, directional_range, wording_problems
@@ -27,6 +27,7 @@ def test_a_negative_gap_is_said_the_other_way_round():
 
 
 @given(value=finite, low=finite, high=finite)
+@example(value=0.0, low=0.0, high=-1.0)  # once printed "-0-1% higher"
 def test_no_figure_in_words_is_a_double_negative(value, low, high):
     lo, hi = min(low, high), max(low, high)
     text = f"{directional(value, '% lower MFU')} (band {directional_range(lo, hi, 'lower')})"
@@ -37,3 +38,5 @@ def test_negative_zero_reads_as_zero():
     assert directional(-0.0, "% lower MFU") == "0% lower MFU"
     assert directional_range(-0.0, 1.0, "lower") == "0-1% lower"
     assert directional_range(-0.0, -0.0, "lower") == "0-0% lower"
+    # a range ending at 0 on the negative side: flipping the 0 must not print "-0"
+    assert directional_range(-1.0, 0.0, "lower") == "0-1% higher"
