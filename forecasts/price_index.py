@@ -145,19 +145,12 @@ def price_observations(
     cat = catalog[
         (catalog["mode"] == "chat") & catalog["provider"].isin(list(CATALOG_PROVIDER_REGION))
     ]
-    current = pd.DataFrame(
-        {
-            "model": cat["model_id"].astype(str),
-            "provider": cat["provider"].astype(str),
-            "region": cat["provider"].map(CATALOG_PROVIDER_REGION),
-            "date": pd.Timestamp(snapshot_date),
-            "date_precision": "day",
-            "blended_usd_per_mtok": blended_usd_per_mtok(
-                cat["input_usd_per_mtok"], cat["output_usd_per_mtok"]
-            ),
-            "origin": "litellm_catalog",
-            "source_url": cat["source_url"].astype(str) if "source_url" in cat else "",
-        }
+    current = catalog_observations(
+        cat,
+        cat["provider"].astype(str),
+        cat["provider"].map(CATALOG_PROVIDER_REGION),
+        snapshot_date,
+        "litellm_catalog",
     )
     frames = [hist, current]
     if openrouter is not None:
@@ -178,17 +171,27 @@ def openrouter_observations(models: pd.DataFrame, snapshot_date: object) -> pd.D
     ids = models["model_id"].astype(str)
     keep = ~ids.str.contains(":", regex=False) & ~ids.str.startswith("~")
     rows = models[keep]
+    return catalog_observations(
+        rows, "openrouter", OPENROUTER_REGION, snapshot_date, "openrouter_catalog"
+    )
+
+
+def catalog_observations(
+    rows: pd.DataFrame, provider: object, region: object, snapshot_date: object, origin: str
+) -> pd.DataFrame:
+    """A catalog's models (``model_id``, USD per 1M input/output tokens) as observations dated
+    by its snapshot day, sold by ``provider`` in ``region`` (a value or one per row)."""
     return pd.DataFrame(
         {
             "model": rows["model_id"].astype(str),
-            "provider": "openrouter",
-            "region": OPENROUTER_REGION,
+            "provider": provider,
+            "region": region,
             "date": pd.Timestamp(snapshot_date),
             "date_precision": "day",
             "blended_usd_per_mtok": blended_usd_per_mtok(
                 rows["input_usd_per_mtok"], rows["output_usd_per_mtok"]
             ),
-            "origin": "openrouter_catalog",
+            "origin": origin,
             "source_url": rows["source_url"].astype(str) if "source_url" in rows else "",
         }
     )

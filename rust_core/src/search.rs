@@ -87,45 +87,37 @@ fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
                             if f64::from(micro_batch) > per_replica {
                                 break;
                             }
-                            if prune {
-                                // Skipped when no ZeRO stage and recompute strategy of this
-                                // layout can both fit and beat the best: each would be
-                                // evaluated and rejected, and is counted as evaluated.
-                                let floor = best.as_ref().map_or(f64::NEG_INFINITY, |b| b.mfu);
-                                let l = Layout {
-                                    tp,
-                                    cp,
-                                    pp,
-                                    vpp,
-                                    dp,
-                                    ep,
-                                    micro_batch,
-                                    zero_stage: 0,
-                                    recompute: Recompute::None,
-                                };
-                                if !s.can_beat(&l, floor) {
-                                    evaluated += LAYOUTS_PER_MICRO_BATCH;
-                                    continue;
-                                }
+                            let base = Layout {
+                                tp,
+                                cp,
+                                pp,
+                                vpp,
+                                dp,
+                                ep,
+                                micro_batch,
+                                zero_stage: 0,
+                                recompute: Recompute::None,
+                            };
+                            let floor = |best: &Option<Evaluation>| match best {
+                                Some(b) if prune => b.mfu,
+                                _ => f64::NEG_INFINITY,
+                            };
+                            // Skipped when no ZeRO stage and recompute strategy of this layout
+                            // can both fit and beat the best: each would be evaluated and
+                            // rejected, and is counted as evaluated.
+                            if prune && !s.can_beat(&base, floor(&best)) {
+                                evaluated += LAYOUTS_PER_MICRO_BATCH;
+                                continue;
                             }
                             for zero_stage in 0..=ZERO_STAGE_MAX {
                                 for recompute in Recompute::ALL {
                                     let l = Layout {
-                                        tp,
-                                        cp,
-                                        pp,
-                                        vpp,
-                                        dp,
-                                        ep,
-                                        micro_batch,
                                         zero_stage,
                                         recompute,
+                                        ..base
                                     };
                                     evaluated += 1;
-                                    let floor = match &best {
-                                        Some(b) if prune => b.mfu,
-                                        _ => f64::NEG_INFINITY,
-                                    };
+                                    let floor = floor(&best);
                                     if let Some(ev) = s.evaluate_above(&l, floor) {
                                         if better(&ev, &best) {
                                             best = Some(ev);
