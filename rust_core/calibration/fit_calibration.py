@@ -68,6 +68,8 @@ FIXED = {"ep_overlap_fraction": 1.0, "usable_memory_fraction": 0.9}
 # Memory of a row whose published layout does not fit the model's memory estimate: the step time is
 # predicted with the memory check lifted, and the row is flagged (fits_memory = False).
 UNCHECKED_MEMORY_GB = 10_000.0
+# Optional model-shape columns a row may carry (rust_core.TRAIN_SHAPE_COLUMNS); NaN = default.
+SHAPE_COLUMNS = ("kv_heads", "ffn_hidden", "gated_mlp")
 
 
 def v1_rows() -> pd.DataFrame:
@@ -163,6 +165,10 @@ def v2_rows(path: Path = ROWS_V2) -> pd.DataFrame:
         ]
     ].copy()
     out["published"] = out["published"].astype(str)
+    # Optional shape columns (grouped-query KV heads, MLP width, gated MLP): empty or absent = the
+    # GPT default (multi-head attention, a plain 4h MLP), so a file without them reads as before.
+    for col in SHAPE_COLUMNS:
+        out[col] = pd.to_numeric(raw[col], errors="raise") if col in raw else np.nan
     out["efficiency_family"] = raw["chip_family"] + "-" + raw["precision"]
     out["mfu_basis"] = raw["comparison_basis"]
     return out
@@ -206,6 +212,7 @@ def scenarios(rows: pd.DataFrame) -> pd.DataFrame:
                     "vocab": r.vocab,
                     "experts": r.experts,
                     "top_k": r.top_k,
+                    **{c: getattr(r, c, np.nan) for c in SHAPE_COLUMNS},
                     "chips": r.chips,
                     "global_batch_tokens": r.global_batch_seqs * r.seq_len,
                     "training_tokens": 1e9,

@@ -206,6 +206,10 @@ impl Columns<'_, '_> {
             .map(|n| self.optional(n))
             .collect::<PyResult<_>>()?;
         let chips = self.get(chips_column)?;
+        let shape: Vec<Vec<f64>> = SHAPE_COLUMNS
+            .iter()
+            .map(|n| self.optional(n))
+            .collect::<PyResult<_>>()?;
         Ok((0..self.rows)
             .map(|i| TrainInput {
                 peak_tflops: peak[i],
@@ -246,6 +250,9 @@ impl Columns<'_, '_> {
                 recompute: l[6][i],
                 vpp: l[7][i],
                 cp: l[8][i],
+                kv_heads: shape[0][i],
+                ffn_hidden: shape[1][i],
+                gated_mlp: shape[2][i],
             })
             .collect())
     }
@@ -626,6 +633,10 @@ const MODEL_COLUMNS: [&str; 11] = [
     "global_batch_tokens",
     "training_tokens",
 ];
+
+/// Optional model-shape columns of the training functions (NaN or absent = the GPT default:
+/// multi-head attention, a plain 4h MLP), in the order `train_inputs` reads them.
+const SHAPE_COLUMNS: [&str; 3] = ["kv_heads", "ffn_hidden", "gated_mlp"];
 
 const CONSTANT_COLUMNS: [&str; 8] = [
     "compute_efficiency",

@@ -51,6 +51,12 @@ pub struct ModelSpec {
     pub experts: u32,
     /// Experts each token is routed to (1 for dense).
     pub top_k: u32,
+    /// Key/value heads (grouped-query attention; equal to `heads` for multi-head attention).
+    pub kv_heads: u32,
+    /// Intermediate size of the dense MLP (4 h for a GPT-style MLP).
+    pub ffn_hidden: f64,
+    /// Gated MLP (SwiGLU-style: gate and up projections, then the down projection).
+    pub gated_mlp: bool,
 }
 
 impl ModelSpec {
@@ -66,6 +72,13 @@ impl ModelSpec {
     /// Parameters every token uses (attention, embeddings, shared experts).
     pub fn shared_params(&self) -> f64 {
         self.params_total - self.expert_params()
+    }
+
+    /// Key (or value) activation width per tensor-parallel rank over its query width:
+    /// `max(kv_heads, tp) / heads` (a rank holds at least one KV head; with fewer KV heads than
+    /// ranks they are replicated). 1 for multi-head attention, since `tp` divides `heads`.
+    pub fn kv_share(&self, tp: f64) -> f64 {
+        f64::from(self.kv_heads).max(tp) / f64::from(self.heads)
     }
 
     /// Attention-score FLOPs per token, forward only: 2 matmuls (QK^T, AV) of 2 s h each per layer.
@@ -109,6 +122,9 @@ mod tests {
             vocab: 51200.0,
             experts: 1,
             top_k: 1,
+            kv_heads: heads,
+            ffn_hidden: 4.0 * hidden,
+            gated_mlp: false,
         }
     }
 
@@ -144,6 +160,9 @@ mod tests {
             vocab: 32000.0,
             experts: 1,
             top_k: 1,
+            kv_heads: 32,
+            ffn_hidden: 4.0 * 4096.0,
+            gated_mlp: false,
         };
         assert!((m.model_flops_per_token() - 48_442_450_944.0).abs() < 1e-3);
         assert!(m.hardware_flops_per_token(Recompute::Selective) > m.model_flops_per_token());
@@ -162,6 +181,9 @@ mod tests {
             vocab: 129280.0,
             experts: 256,
             top_k: 8,
+            kv_heads: 128,
+            ffn_hidden: 4.0 * 7168.0,
+            gated_mlp: false,
         };
         let active = m.shared_params() + m.expert_params() * 8.0 / 256.0;
         assert!((active - 37e9).abs() / 37e9 < 1e-12);

@@ -63,6 +63,12 @@ pub struct TrainInput {
     pub vpp: f64,
     /// Context-parallel size of a fixed layout (NaN = 1).
     pub cp: f64,
+    /// Key/value heads, grouped-query attention (NaN = heads).
+    pub kv_heads: f64,
+    /// Intermediate size of the dense MLP (NaN = 4 x hidden).
+    pub ffn_hidden: f64,
+    /// 1 for a gated (SwiGLU-style) MLP, 0 for a plain one (NaN = 0).
+    pub gated_mlp: f64,
 }
 
 /// The calibrated efficiency constants (see `calibration/constants.json`).
@@ -143,6 +149,7 @@ struct BoundTerms {
     tokens_mb: f64,
     eff: f64,
     slots: f64,
+    kv_share: f64,
 }
 
 /// The predicted performance of one layout.
@@ -243,16 +250,52 @@ impl Scenario {
                 "must equal params_b when experts is 1".into(),
             ));
         }
+        let hidden = f64::from(count(row, "hidden", x.hidden)?);
+        let heads = count(row, "heads", x.heads)?;
+        let kv_heads = if x.kv_heads.is_nan() {
+            heads
+        } else {
+            count(row, "kv_heads", x.kv_heads)?
+        };
+        if kv_heads > heads {
+            return Err(invalid(
+                row,
+                "kv_heads",
+                format!("must not exceed heads ({heads})"),
+            ));
+        }
+        let ffn_hidden = if x.ffn_hidden.is_nan() {
+            4.0 * hidden
+        } else {
+            f64::from(count(row, "ffn_hidden", x.ffn_hidden)?)
+        };
+        let gated_mlp = if x.gated_mlp.is_nan() || x.gated_mlp == 0.0 {
+            false
+        } else if x.gated_mlp == 1.0 {
+            true
+        } else {
+            return Err(invalid(
+                row,
+                "gated_mlp",
+                format!(
+                    "must be 0 (plain MLP) or 1 (gated, SwiGLU), got {}",
+                    x.gated_mlp
+                ),
+            ));
+        };
         let model = ModelSpec {
             params_total,
             params_active,
             layers: count(row, "layers", x.layers)?,
-            hidden: f64::from(count(row, "hidden", x.hidden)?),
-            heads: count(row, "heads", x.heads)?,
+            hidden,
+            heads,
             seq_len: f64::from(count(row, "seq_len", x.seq_len)?),
             vocab: f64::from(count(row, "vocab", x.vocab)?),
             experts,
             top_k,
+            kv_heads,
+            ffn_hidden,
+            gated_mlp,
         };
         let constants = Constants {
             compute_efficiency: efficiency(row, "compute_efficiency", x.compute_efficiency)?,
@@ -409,6 +452,7 @@ impl Scenario {
         let gemm = tokens_mb / c * m.hidden / t;
         let eff = k.compute_efficiency * gemm / (gemm + k.gemm_half_size);
         let slots = micro_batches + (p - 1.0) / v;
+        let kv_share = m.kv_share(t);
         BoundTerms {
             t,
             c,
@@ -426,6 +470,7 @@ impl Scenario {
             tokens_mb,
             eff,
             slots,
+            kv_share,
         }
     }
 
@@ -456,6 +501,7 @@ impl Scenario {
         activation_bytes(
             &self.model,
             self.mlp_factor,
+            b.kv_share,
             b.mb,
             b.t * b.c,
             b.p,
@@ -549,6 +595,7 @@ impl Scenario {
             shard,
             tokens_mb,
             slots,
+            kv_share,
             ..
         } = b;
         let flops_hw = self.flops_hw[l.recompute as usize];
@@ -577,10 +624,11 @@ impl Scenario {
         } else {
             0.0
         };
-        // Context-parallel ring: keys and values (2 tensors) pass c - 1 hops forward, and again
-        // with their gradients backward (3 passes).
+        // Context parallel: each rank receives the other c - 1 ranks' keys and values (2 tensors
+        // of `kv_share` times the query width per TP rank: grouped-query attention) forward, and
+        // again with their gradients backward (3 passes), as a ring or an all-gather.
         let t_cp = if l.cp > 1 {
-            layers_stage * 3.0 * 2.0 * (c - 1.0) * msg / t / self.link_bw(t * c)
+            layers_stage * 3.0 * 2.0 * kv_share * (c - 1.0) * msg / t / self.link_bw(t * c)
         } else {
             0.0
         };
@@ -698,6 +746,9 @@ pub mod tests {
             recompute: f64::NAN,
             vpp: f64::NAN,
             cp: f64::NAN,
+            kv_heads: f64::NAN,
+            ffn_hidden: f64::NAN,
+            gated_mlp: f64::NAN,
         }
     }
 
@@ -808,6 +859,29 @@ pub mod tests {
     }
 
     #[test]
+    fn grouped_query_attention_shrinks_context_parallel_traffic() {
+        // TP 2 x CP 2 x DP 4 on one 8-chip node: the K/V exchange carries kv_share = max(2, 2) / 8
+        // of the multi-head bytes; nothing else in the step changes (no overlap).
+        let mut x = a100_gpt(8, 1024.0, 8, 16, 16.0);
+        let mut l = layout(2, 1, 4, 1, Recompute::None);
+        l.cp = 2;
+        let mha = Scenario::new(0, &x).unwrap().evaluate(&l).unwrap();
+        x.kv_heads = 2.0;
+        let gqa = Scenario::new(0, &x).unwrap().evaluate(&l).unwrap();
+        let msg = 2.0 * 2048.0 / 2.0 * 1024.0;
+        let t_cp = 8.0 * 3.0 * 2.0 * 1.0 * msg / 2.0 / (300e9 * 0.7);
+        let expect = 4.0 * t_cp * (1.0 - 0.25);
+        let diff = mha.step_time_s - gqa.step_time_s;
+        assert!((diff - expect).abs() / expect < 1e-9);
+        assert!(gqa.memory_per_chip_gb < mha.memory_per_chip_gb);
+        // A gated MLP of the same width keeps 2 f more per token and hidden unit.
+        x.gated_mlp = 1.0;
+        let gated = Scenario::new(0, &x).unwrap().evaluate(&l).unwrap();
+        let extra = 8.0 * 2048.0 * 1024.0 * 8.0 / 4.0 / 1e9;
+        assert!((gated.memory_per_chip_gb - gqa.memory_per_chip_gb - extra).abs() < 1e-9);
+    }
+
+    #[test]
     fn invalid_rows_name_their_field() {
         let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
         x.chips = 0.0;
@@ -836,6 +910,19 @@ pub mod tests {
         let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
         x.pue = 0.9;
         assert_eq!(Scenario::new(0, &x).unwrap_err().field, "pue");
+        let mut x = a100_gpt(24, 2304.0, 24, 8, 8.0);
+        x.kv_heads = 48.0;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "kv_heads");
+        x.kv_heads = 2.5;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "kv_heads");
+        x.kv_heads = 8.0;
+        x.ffn_hidden = 0.0;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "ffn_hidden");
+        x.ffn_hidden = 6144.0;
+        x.gated_mlp = 0.5;
+        assert_eq!(Scenario::new(0, &x).unwrap_err().field, "gated_mlp");
+        x.gated_mlp = 1.0;
+        assert!(Scenario::new(0, &x).is_ok());
     }
 
     #[test]

@@ -77,33 +77,58 @@ def state_bytes(phi: float, ranks: float, zero: int) -> float:
     return 16.0 * phi / ranks
 
 
+def _given(sc: dict, name: str) -> float | None:
+    """An optional shape field: None when absent or NaN."""
+    value = sc.get(name, math.nan)
+    return None if value != value else float(value)
+
+
+def kv_share(sc: dict, tp: float) -> float:
+    """Key (or value) width per tensor-parallel rank over its query width: max(kv_heads, tp) /
+    heads (kv_heads defaults to heads)."""
+    kv = _given(sc, "kv_heads")
+    return max(sc["heads"] if kv is None else kv, tp) / sc["heads"]
+
+
 def mlp_factor(sc: dict, routed: float) -> float:
-    """Bytes per token per hidden unit the MLP keeps: 19 dense; MoE 2 + 2k + 17 x active expert
-    parameters per layer over 8 h^2."""
+    """Bytes per token per hidden unit the MLP keeps: dense 3 + 4 f (19 for the 4h default), gated
+    3 + 6 f, f = ffn_hidden / h; MoE 2 + 2k + 17 x active expert parameters per layer over 8 h^2."""
     if sc["experts"] <= 1:
-        return 19.0
+        ffn = _given(sc, "ffn_hidden")
+        f = (4.0 * sc["hidden"] if ffn is None else ffn) / sc["hidden"]
+        return 3.0 + 6.0 * f if _given(sc, "gated_mlp") == 1.0 else 3.0 + 4.0 * f
     per_layer = routed * sc["top_k"] / sc["experts"] / sc["layers"]
     return 2.0 + 2.0 * sc["top_k"] + 17.0 * per_layer / (8.0 * sc["hidden"] ** 2)
 
 
-def layer_activation(sc: dict, mlp: float, mb: float, shard: float, recompute: int) -> float:
-    """Activation bytes of one layer with FlashAttention: s b h (15 + mlp) / shard, 2 s b h / shard
-    under full recompute."""
+def layer_activation(
+    sc: dict, mlp: float, kv: float, mb: float, shard: float, recompute: int
+) -> float:
+    """Activation bytes of one layer with FlashAttention: s b h (11 + 4 kv_share + mlp) / shard,
+    2 s b h / shard under full recompute."""
     sbh = sc["seq_len"] * mb * sc["hidden"]
     if recompute == FULL:
         return sbh * 2.0 / shard
-    return sbh * (15.0 + mlp) / shard
+    return sbh * (11.0 + 4.0 * kv + mlp) / shard
 
 
 def activations(
-    sc: dict, mlp: float, mb: float, shard: float, pp: int, vpp: int, n_micro: float, rec: int
+    sc: dict,
+    mlp: float,
+    kv: float,
+    mb: float,
+    shard: float,
+    pp: int,
+    vpp: int,
+    n_micro: float,
+    rec: int,
 ) -> float:
     """First-stage activations under (interleaved) 1F1B plus fp32 logits plus the working layer."""
     per_stage = math.ceil(sc["layers"] / (pp * vpp)) * vpp
     flight = min(n_micro, pp) * (1.0 + (pp - 1.0) / (pp * vpp) if vpp > 1 else 1.0)
-    kept = per_stage * flight * layer_activation(sc, mlp, mb, shard, rec)
+    kept = per_stage * flight * layer_activation(sc, mlp, kv, mb, shard, rec)
     logits = 4.0 * sc["seq_len"] * mb * sc["vocab"] / shard
-    work = layer_activation(sc, mlp, mb, shard, NONE) if rec == FULL else 0.0
+    work = layer_activation(sc, mlp, kv, mb, shard, NONE) if rec == FULL else 0.0
     return kept + logits + work
 
 
@@ -135,8 +160,9 @@ def evaluate(sc: dict, lay: Layout) -> dict | None:
     phi_s, phi_e = shared * share / t, routed * share / (t * e)
     ranks = d * c
     mem = state_bytes(phi_s, ranks, lay.zero_stage) + state_bytes(phi_e, ranks / e, lay.zero_stage)
+    kv = kv_share(sc, t)
     mem += activations(
-        sc, mlp_factor(sc, routed), mb, t * c, lay.pp, lay.vpp, n_micro, lay.recompute
+        sc, mlp_factor(sc, routed), kv, mb, t * c, lay.pp, lay.vpp, n_micro, lay.recompute
     )
     if mem > sc["memory_gb"] * 1e9 * sc["usable_memory_fraction"]:
         return None
@@ -155,7 +181,7 @@ def evaluate(sc: dict, lay: Layout) -> dict | None:
         t_tp = per_stage * rounds * 2.0 * (t - 1.0) / t * msg / bandwidth(sc, t)
     t_cp = 0.0
     if lay.cp > 1:
-        t_cp = per_stage * 3.0 * 2.0 * (c - 1.0) * msg / t / bandwidth(sc, t * c)
+        t_cp = per_stage * 3.0 * 2.0 * kv * (c - 1.0) * msg / t / bandwidth(sc, t * c)
     hidden_tp = max(0.0, t_tp + t_cp - sc["tp_overlap_fraction"] * t_compute)
     t_pp = 2.0 * v * msg / t / bandwidth(sc, 2.0 * t * c * d) if lay.pp > 1 else 0.0
     t_ep = 0.0

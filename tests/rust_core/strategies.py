@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 
@@ -23,6 +25,10 @@ def training_scenario(draw, moe: bool | None = None) -> dict:
     else:
         experts, top_k, active = 1, 1, total
     seq_len = draw(st.sampled_from([256, 1024, 2048, 4096, 8192]))
+    # Optional shape (NaN = the GPT default): grouped-query KV heads, MLP width, gated MLP.
+    kv_heads = draw(st.sampled_from([math.nan, *(k for k in (1, 2, 4, 8) if k <= heads), heads]))
+    ffn_hidden = draw(st.one_of(st.just(math.nan), st.integers(hidden, 6 * hidden)))
+    gated_mlp = draw(st.sampled_from([math.nan, 0, 1]))
     return {
         "peak_tflops": draw(st.floats(50, 2000)),
         "memory_gb": draw(st.floats(16, 192)),
@@ -42,6 +48,9 @@ def training_scenario(draw, moe: bool | None = None) -> dict:
         "vocab": vocab,
         "experts": experts,
         "top_k": top_k,
+        "kv_heads": kv_heads,
+        "ffn_hidden": ffn_hidden,
+        "gated_mlp": gated_mlp,
         "chips": draw(st.integers(1, 4096)),
         "global_batch_tokens": draw(st.integers(1, 2048)) * seq_len,
         "training_tokens": draw(st.floats(1e9, 2e13)),

@@ -119,6 +119,7 @@ def test_expected_tokens_by_hand(alpha: float, gamma: int, expected: float) -> N
 
 def _equivalence_row(a: dict, b: dict, chips_a: int, max_b: int, eval_b: float) -> dict:
     model = {k: a[k] for k in rust_core.TRAIN_INPUT_COLUMNS[9:] if k != "chips"}
+    model |= {k: a[k] for k in rust_core.TRAIN_SHAPE_COLUMNS if k in a}
     consts = {k: a[k] for k in rust_core.TRAIN_CONSTANT_COLUMNS}
     return {
         **{f"a_{k}": a[k] for k in rust_core.CHIP_FIELDS},

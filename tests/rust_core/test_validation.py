@@ -107,3 +107,24 @@ def test_summary_matches_rows(validation) -> None:
     errors = [r["error_pp"] for r in doc["rows"]]
     assert math.isclose(doc["mae_mfu_pp"], sum(map(abs, errors)) / len(errors), abs_tol=2e-3)
     assert sum(v["rows"] for v in doc["by_chip_family"].values()) == len(errors)
+
+
+def test_shape_columns_are_sourced_and_change_only_their_rows(raw, validation) -> None:
+    """Grouped-query and gated-MLP shape fields carry their source; a row read without them is
+    multi-head attention with a plain 4h MLP (the calibration files' reading)."""
+    for r in raw.to_dict("records"):
+        assert str(r["shape_basis"]).strip(), r["row_id"]
+        if pd.notna(r["kv_heads"]):
+            assert 1 <= r["kv_heads"] <= r["heads"], r["row_id"]
+            assert "KV heads" in r["shape_basis"] or "key-value heads" in r["shape_basis"]
+        if pd.notna(r["ffn_hidden"]):
+            assert f"{int(r['ffn_hidden']):,}" in r["shape_basis"], r["row_id"]
+    rows = validation.validation_rows()
+    cp16 = rows[rows["row_id"] == "LLAMA3-405B-H100-16384-CP16"].reset_index(drop=True)
+    gqa = validation.predict_rows(cp16, validation.embedded_constants())
+    mha = validation.predict_rows(
+        cp16.assign(kv_heads=float("nan"), ffn_hidden=float("nan"), gated_mlp=float("nan")),
+        validation.embedded_constants(),
+    )
+    # 8 of 128 KV heads: the context-parallel K/V exchange carries 1/16 of the multi-head bytes.
+    assert float(gqa["mfu"].iloc[0]) > float(mha["mfu"].iloc[0])

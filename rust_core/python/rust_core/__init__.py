@@ -22,6 +22,7 @@ __all__ = [
     "TRAIN_INPUT_COLUMNS",
     "TRAIN_CONSTANT_COLUMNS",
     "TRAIN_LAYOUT_COLUMNS",
+    "TRAIN_SHAPE_COLUMNS",
     "INFERENCE_INPUT_COLUMNS",
     "CHIP_FIELDS",
     "calibration",
@@ -81,6 +82,9 @@ TRAIN_LAYOUT_COLUMNS = (
     "vpp",
     "cp",
 )
+#: Optional model-shape columns of the training functions; absent or NaN = the GPT default
+#: (``kv_heads`` = ``heads``, ``ffn_hidden`` = 4 x ``hidden``, ``gated_mlp`` = 0).
+TRAIN_SHAPE_COLUMNS = ("kv_heads", "ffn_hidden", "gated_mlp")
 CHIP_FIELDS = TRAIN_INPUT_COLUMNS[:9]
 TRAIN_MODEL_COLUMNS = tuple(c for c in TRAIN_INPUT_COLUMNS[9:] if c != "chips")
 UNCERTAIN_CONSTANTS = (
@@ -233,7 +237,10 @@ def train_scenarios(scenarios: Any) -> pd.DataFrame:
     model: ``params_b``, ``active_params_b`` (billions), ``layers``, ``hidden``, ``heads``,
     ``seq_len`` (tokens), ``vocab``, ``experts`` (1 = dense), ``top_k``;
     run: ``chips``, ``global_batch_tokens``, ``training_tokens``.
-    Optional: the constants in ``TRAIN_CONSTANT_COLUMNS`` (default: the calibrated values) and a
+    Optional: the model shape in ``TRAIN_SHAPE_COLUMNS`` -- ``kv_heads`` (grouped-query attention,
+    default ``heads``), ``ffn_hidden`` (dense MLP intermediate size, default 4 x ``hidden``),
+    ``gated_mlp`` (1 = SwiGLU-style gated MLP, default 0); the constants in
+    ``TRAIN_CONSTANT_COLUMNS`` (default: the calibrated values) and a
     fixed layout ``tp, pp, dp, ep, micro_batch, zero_stage (0-3), recompute (0 none, 1 selective,
     2 full)`` (all or none per row; none = search every layout).
 
@@ -264,7 +271,7 @@ def train_scenarios(scenarios: Any) -> pd.DataFrame:
 def _train_defaults() -> dict[str, float]:
     """Calibrated constants; layout columns default to NaN (search)."""
     defaults = dict(calibration()["constants"])
-    defaults.update({name: np.nan for name in TRAIN_LAYOUT_COLUMNS})
+    defaults.update({name: np.nan for name in (*TRAIN_LAYOUT_COLUMNS, *TRAIN_SHAPE_COLUMNS)})
     return defaults
 
 
@@ -344,7 +351,8 @@ def cluster_equivalence(scenarios: Any) -> pd.DataFrame:
 
     Input columns: the chip fields of ``train_scenarios`` twice, prefixed ``a_`` and ``b_``
     (``a_peak_tflops``, ``b_peak_tflops``, ...); the model and run columns (``params_b`` ...
-    ``global_batch_tokens``, ``training_tokens``); ``chips_a`` (N_A); ``max_chips_b`` (search
+    ``global_batch_tokens``, ``training_tokens``; optional ``TRAIN_SHAPE_COLUMNS``); ``chips_a``
+    (N_A); ``max_chips_b`` (search
     limit); optional ``chips_b_eval`` (a given N_B to compare, e.g. 10,000) and constants.
     The solver runs a full layout search at every N it tries, so scale-out efficiency changes
     with N.
@@ -364,6 +372,7 @@ def cluster_equivalence(scenarios: Any) -> pd.DataFrame:
     )
     defaults = dict(calibration()["constants"])
     defaults["chips_b_eval"] = np.nan
+    defaults.update({name: np.nan for name in TRAIN_SHAPE_COLUMNS})
     cols = _columns(frame, required, defaults)
     for name in TRAIN_CONSTANT_COLUMNS:
         for prefix in ("a_", "b_"):

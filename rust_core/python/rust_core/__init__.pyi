@@ -6,6 +6,7 @@ CHIP_INPUT_COLUMNS: tuple[str, ...]
 TRAIN_INPUT_COLUMNS: tuple[str, ...]
 TRAIN_CONSTANT_COLUMNS: tuple[str, ...]
 TRAIN_LAYOUT_COLUMNS: tuple[str, ...]
+TRAIN_SHAPE_COLUMNS: tuple[str, ...]
 
 def calibration() -> dict[str, Any]: ...
 def chip_metrics(chips: pd.DataFrame | Any) -> pd.DataFrame: ...
