@@ -15,6 +15,8 @@ import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
+#: Figures are drawn at the resolution they are saved at, so the layout pass (tight_layout) and the
+#: saved drawing measure text once at one resolution.
 DPI = 80
 #: Fixed PNG metadata so the same figure gives the same bytes run after run.
 PNG_METADATA = {"Software": None}
@@ -53,7 +55,7 @@ def price_fan_chart(
     from the last observation. Bands are cut at a tenth of the cheapest price ever observed in
     the series, and months whose median falls below it (``below_floor``) are not drawn."""
     tiers = ["frontier", "gpt4_class", "small"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    fig, axes = plt.subplots(1, 3, dpi=DPI, figsize=(13, 4), sharey=True)
     colors = {"US": "tab:blue", "CN": "tab:red"}
     for ax, tier in zip(axes, tiers, strict=True):
         for region, color in colors.items():
@@ -135,7 +137,7 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | No
     exit type, against company age; both panels (and every cohort's chart) share the age axis."""
     t = table[(table["cohort"] == cohort) & (table["status"] == "ok")]
     max_age = max_age_years(table) if max_age is None else max_age
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+    fig, (a1, a2) = plt.subplots(1, 2, dpi=DPI, figsize=(11, 4), sharex=True)
     km = t[t["quantity"] == "survival_independent"].sort_values("age_years")
     if len(km):
         x = np.concatenate([[0.0], km["age_years"].to_numpy()])
@@ -185,7 +187,7 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | No
 
 def share_chart(table: pd.DataFrame) -> bytes:
     """Source figures by basis and kind, and each fitted model's median with 80 %/95 % bands."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, 4.5))
     pts = table[table["model"] == "source_figure"]
     markers = {
         ("units", "actual"): "o",
@@ -238,7 +240,7 @@ def backtest_chart(
     scores: pd.DataFrame, metric: str = "mae_log", series: str = "all/all/all"
 ) -> bytes:
     """A backtest metric by horizon for each model (one series, e.g. all price series pooled)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(7, 4))
     s = scores[(scores["series"] == series) & (scores["status"] == "ok")]
     styles = ("-", "--", ":", "-.")
     markers = ("o", "s", "^", "D", "v", "x")
