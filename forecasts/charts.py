@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import matplotlib
 
@@ -29,10 +30,13 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def year_ticks(ax) -> None:
-    """Yearly date ticks and decade log ticks without minor ticks: what a reader needs of the axes,
-    and far cheaper to lay out than matplotlib's automatic date and log-minor locators."""
-    ax.xaxis.set_major_locator(mdates.YearLocator())
+def year_ticks(ax, most: int = 7) -> None:
+    """Date ticks every year (every few years, so at most ``most`` labels) and decade log ticks
+    without minor ticks: what a reader needs of the axes, and far cheaper to lay out than
+    matplotlib's automatic date and log-minor locators."""
+    low, high = ax.get_xlim()
+    span_years = (high - low) / 365.25
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=max(1, math.ceil(span_years / most))))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.xaxis.set_minor_locator(ticker.NullLocator())
     if ax.get_yscale() == "log":

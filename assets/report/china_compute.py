@@ -13,6 +13,7 @@ from assets.china.chips import compute_by_origin
 from assets.china.sites import article_kw_per_h100e, intensity_summary
 from assets.report.charts import DPI, png_bytes
 from assets.report.findings import fmt
+from forecasts.charts import year_ticks
 
 #: The tables the section reads (derived assets); absent ones leave their part out, said so.
 TABLES = (
@@ -233,6 +234,7 @@ def stock_chart(stock: pd.DataFrame) -> bytes:
             if len(g):
                 ax.plot(g["quarter_end"], g["h100e"], label=group, color=COLORS[group])
         ax.set_yscale("log")
+        year_ticks(ax)
         ax.set_title(f"Operational H100e ({basis})")
         ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI (CC BY 4.0)", fontsize=7)
@@ -295,6 +297,7 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
             drawstyle="steps-post",
         )
     ax.set_yscale("log")
+    year_ticks(ax)
     ax.set_ylabel("dense BF16 TFLOPS per chip")
     ax.set_title("Every accelerator (line: best released so far)")
     ax.legend(fontsize=7)
