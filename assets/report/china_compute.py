@@ -11,7 +11,7 @@ import pandas as pd
 
 from assets.china.chips import compute_by_origin
 from assets.china.sites import article_kw_per_h100e, intensity_summary
-from assets.report.charts import DPI, png_bytes
+from assets.report.charts import DPI, ChartJob, png_bytes, render
 from assets.report.findings import fmt
 from forecasts.charts import year_ticks
 
@@ -306,17 +306,22 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
     return png_bytes(fig)
 
 
-def china_compute_charts(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """The section's charts as PNG bytes by name (only those whose table is present)."""
+def chart_jobs(tables: dict[str, pd.DataFrame]) -> list[ChartJob]:
+    """The section's charts to draw (only those whose table is present)."""
     makers = {
         "china_stock": ("compute_stock", stock_chart),
         "china_share": ("domestic_share_observed", share_chart),
         "power_intensity": ("cluster_power_intensity", power_chart),
         "chip_comparison": ("chip_comparison", comparison_chart),
     }
-    out = {}
+    jobs = []
     for name, (table, make) in makers.items():
         df = tables.get(table)
         if df is not None and len(df):
-            out[name] = make(df)
-    return out
+            jobs.append((name, make, (df,)))
+    return jobs
+
+
+def china_compute_charts(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """The section's charts as PNG bytes by name (only those whose table is present)."""
+    return render(chart_jobs(tables))
