@@ -26,10 +26,12 @@ $(VENV)/.rust-core: $(VENV)/.python-deps $(RUST_SRC)
 	  $(VENV)/bin/maturin develop --release --uv --quiet -m rust_core/Cargo.toml
 	touch $@
 
-# The instance lives in a git-ignored folder; its dagster.yaml is the project's, linked in.
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+# The instance lives in a git-ignored folder; its dagster.yaml is the project's, linked in. The
+# check then opens it once, creating its storage, so the first `make run` does not.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml | $(VENV)/.python-deps
 	mkdir -p $(DAGSTER_HOME)
 	ln -sf $(CURDIR)/dagster.yaml $@
+	$(PY) -m pipelines.instance_check --open
 
 run: setup
 	$(PY) -m pipelines.cli run

@@ -757,7 +757,9 @@ def _ipcw_brier(rows: pd.DataFrame) -> float:
 
 def _exit_count_coverage(grp: pd.DataFrame) -> tuple[float, float]:
     """Share of cutoffs whose observed exit count lies in the 80 %/95 % Poisson-binomial interval
-    implied by the predicted probabilities (equal-tailed)."""
+    implied by the predicted probabilities (equal-tailed); NaN without any cutoff to score."""
+    if grp.empty:
+        return np.nan, np.nan
     hits80, hits95 = [], []
     for _, g in grp.groupby("cutoff"):
         pmf = survival_models.poisson_binomial(1 - g["p_independent"].to_numpy())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import matplotlib
 
@@ -15,6 +16,8 @@ import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 
+#: Figures are drawn at the resolution they are saved at, so the layout pass (tight_layout) and the
+#: saved drawing measure text once at one resolution.
 DPI = 80
 #: Fixed PNG metadata so the same figure gives the same bytes run after run.
 PNG_METADATA = {"Software": None}
@@ -27,10 +30,13 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def year_ticks(ax) -> None:
-    """Yearly date ticks and decade log ticks without minor ticks: what a reader needs of the axes,
-    and far cheaper to lay out than matplotlib's automatic date and log-minor locators."""
-    ax.xaxis.set_major_locator(mdates.YearLocator())
+def year_ticks(ax, most: int = 7) -> None:
+    """Date ticks every year (every few years, so at most ``most`` labels) and decade log ticks
+    without minor ticks: what a reader needs of the axes, and far cheaper to lay out than
+    matplotlib's automatic date and log-minor locators."""
+    low, high = ax.get_xlim()
+    span_years = (high - low) / 365.25
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=max(1, math.ceil(span_years / most))))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.xaxis.set_minor_locator(ticker.NullLocator())
     if ax.get_yscale() == "log":
@@ -53,7 +59,7 @@ def price_fan_chart(
     from the last observation. Bands are cut at a tenth of the cheapest price ever observed in
     the series, and months whose median falls below it (``below_floor``) are not drawn."""
     tiers = ["frontier", "gpt4_class", "small"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    fig, axes = plt.subplots(1, 3, dpi=DPI, figsize=(13, 4), sharey=True)
     colors = {"US": "tab:blue", "CN": "tab:red"}
     for ax, tier in zip(axes, tiers, strict=True):
         for region, color in colors.items():
@@ -135,7 +141,7 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | No
     exit type, against company age; both panels (and every cohort's chart) share the age axis."""
     t = table[(table["cohort"] == cohort) & (table["status"] == "ok")]
     max_age = max_age_years(table) if max_age is None else max_age
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
+    fig, (a1, a2) = plt.subplots(1, 2, dpi=DPI, figsize=(11, 4), sharex=True)
     km = t[t["quantity"] == "survival_independent"].sort_values("age_years")
     if len(km):
         x = np.concatenate([[0.0], km["age_years"].to_numpy()])
@@ -185,7 +191,7 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | No
 
 def share_chart(table: pd.DataFrame) -> bytes:
     """Source figures by basis and kind, and each fitted model's median with 80 %/95 % bands."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, 4.5))
     pts = table[table["model"] == "source_figure"]
     markers = {
         ("units", "actual"): "o",
@@ -238,7 +244,7 @@ def backtest_chart(
     scores: pd.DataFrame, metric: str = "mae_log", series: str = "all/all/all"
 ) -> bytes:
     """A backtest metric by horizon for each model (one series, e.g. all price series pooled)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(7, 4))
     s = scores[(scores["series"] == series) & (scores["status"] == "ok")]
     styles = ("-", "--", ":", "-.")
     markers = ("o", "s", "^", "D", "v", "x")

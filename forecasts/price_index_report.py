@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasts import report as forecast_report
-from forecasts.charts import _png, year_ticks
+from forecasts.charts import DPI, _png, year_ticks
 from forecasts.price_index import BLEND_NOTE, reconcile, series_label
 
 #: The threshold the headline speaks of: GPT-4 level on MMLU (GPT-4 scored 86.4, a16z used 83).
@@ -18,7 +18,7 @@ HEADLINE = ("mmlu", 80.0)
 def index_chart(index: pd.DataFrame, region: str = "world") -> bytes:
     """Cheapest qualifying blended price per observed month, one line per threshold, log scale:
     frontier months (the fitted points) filled, other observed months hollow."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, 4.5))
     pts = index[index["region"] == region]
     for i, ((bench, thr), s) in enumerate(pts.groupby(["benchmark", "threshold"], sort=True)):
         colour = f"C{i}"

@@ -97,9 +97,12 @@ def location_tags() -> dict[str, str]:
 
 
 def run_jobs(defs, instance) -> list[str]:
-    """Recovers from a killed run, then runs every job upstream first; a job whose upstream job
-    failed in this run is skipped (its inputs were not updated). Returns the failed jobs."""
-    from pipelines import recovery, sqlite_hold
+    """Recovers from a killed run, then runs every job, stage after stage (``PIPELINE_STAGES``);
+    the jobs of a stage run at the same time (`run_together`), and what a job of the stage reads
+    from another runs after them. A job whose upstream failed in this run is skipped (its inputs
+    were not updated). Returns the failed jobs."""
+    from pipelines import recovery
+    from pipelines.jobs import PIPELINE_STAGES
 
     removed, marked = recovery.recover(instance)
     for path in removed:
@@ -107,32 +110,128 @@ def run_jobs(defs, instance) -> list[str]:
     for run_id in marked:
         print(f"marked run {run_id} failed: its process was killed before it finished")
     failed: list[str] = []
-    for job_name in pipeline_jobs(defs):
-        if failed:
-            print(
-                f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its inputs are stale"
-            )
-            continue
-        job = defs.resolve_job_def(job_name)
-        partition_key = latest_partition_key(job, instance)
-        run_id = str(uuid.uuid4())
-        with sqlite_hold.event_log_held_open(instance, run_id):
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=partition_key,
-                raise_on_error=False,
-                run_id=run_id,
-                tags={**recovery.run_tags(), **location_tags()},
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-        label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
-        print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}")
-        if not result.success:
-            failed.append(job_name)
-            for event in result.all_events:
-                if event.is_step_failure and event.step_failure_data.error is not None:
-                    print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    for stage in PIPELINE_STAGES:
+        together, after = stage_runs(defs, stage)
+        for runs in (together, *([run] for run in after)):
+            if failed:
+                for job_name, _ in runs:
+                    print(
+                        f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its "
+                        "inputs are stale"
+                    )
+                continue
+            failed += run_together(defs, instance, runs)
     return failed
+
+
+#: One run of a job: its name and the asset keys it materializes (None: every asset of the job).
+JobRun = tuple[str, list | None]
+
+
+def stage_runs(defs, stage: tuple[str, ...]) -> tuple[list[JobRun], list[JobRun]]:
+    """The runs of a stage: those that can run at the same time, and those to run after them (a
+    job's assets that read, directly or through each other, an asset of another job of the
+    stage: china_share_* read derived/domestic_share_observed)."""
+    graph = defs.resolve_asset_graph()
+    keys = {job: set(defs.resolve_job_def(job).asset_layer.executable_asset_keys) for job in stage}
+    together: list[JobRun] = []
+    after: list[JobRun] = []
+    for job in stage:
+        others = set().union(*(keys[other] for other in stage if other != job))
+        waiting: set = set()
+        grew = True
+        while grew:
+            grew = False
+            for key in keys[job] - waiting:
+                if any(p in others or p in waiting for p in graph.get(key).parent_keys):
+                    waiting.add(key)
+                    grew = True
+        if not waiting:
+            together.append((job, None))
+            continue
+        if keys[job] - waiting:
+            together.append((job, sorted(keys[job] - waiting)))
+        after.append((job, sorted(waiting)))
+    return together, after
+
+
+def run_together(defs, instance, runs: list[JobRun]) -> list[str]:
+    """Runs the jobs at the same time, each but the last in a process forked from this one (its
+    own instance connections; it dies with this process), on Linux; one after another elsewhere.
+    Returns the jobs that failed."""
+    if len(runs) == 1 or not sys.platform.startswith("linux"):
+        return [job for job, selection in runs if not run_job(defs, instance, job, selection)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    children = []
+    for job, selection in runs[:-1]:
+        pid = os.fork()
+        if pid == 0:
+            _run_in_child(defs, job, selection, parent)
+        children.append((job, pid))
+    job, selection = runs[-1]
+    failed = [] if run_job(defs, instance, job, selection) else [job]
+    for job, pid in children:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed.append(job)
+    return failed
+
+
+def _run_in_child(defs, job: str, selection: list | None, parent: int):
+    """A forked process's whole life: runs the job on its own instance object and exits with 0 if
+    the run succeeded; never returns into the parent's code."""
+    code = 1
+    try:
+        import ctypes
+        import signal
+
+        import dagster as dg
+
+        # Killed with its parent (the warehouse lock promises that no run outlives the process
+        # that holds it); already orphaned, it stops at once.
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == parent:
+            with dg.DagsterInstance.get() as instance:
+                code = 0 if run_job(defs, instance, job, selection) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run_job(defs, instance, job_name: str, selection: list | None) -> bool:
+    """One in-process run of the job (only the ``selection`` assets and their checks when given);
+    prints its outcome and each failed step's error; True if it succeeded."""
+    from pipelines import recovery, sqlite_hold
+
+    job = defs.resolve_job_def(job_name)
+    partition_key = latest_partition_key(job, instance)
+    run_id = str(uuid.uuid4())
+    with sqlite_hold.event_log_held_open(instance, run_id):
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            run_id=run_id,
+            asset_selection=selection,
+            tags={**recovery.run_tags(), **location_tags()},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    label = f"{job_name}" + (f" [{partition_key}]" if partition_key else "")
+    if selection is not None:
+        label += f" ({len(selection)} of its assets)"
+    print(f"{'ok    ' if result.success else 'FAILED'} {label}  run {result.run_id}", flush=True)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data.error is not None:
+                print(f"  {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    return result.success
 
 
 def pipeline_jobs(defs) -> list[str]:

@@ -281,13 +281,26 @@ def check_all(
     return InstanceSummary(home, storage, check_sources(env), check_warehouse(env))
 
 
+def open_instance(home: Path) -> None:
+    """Opens the instance once, which creates its storage where it does not exist yet (SQLite
+    files and their schema, or the PostgreSQL tables): `make setup` does this, so the first run
+    does not, and a storage that cannot be created fails here, before any run."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
+
+
 def main() -> int:
-    """Prints one line: what the configuration resolved to, or the setting to fix (exit 1)."""
+    """Prints one line: what the configuration resolved to, or the setting to fix (exit 1); with
+    ``--open``, then opens the instance (`open_instance`)."""
     try:
         summary = check_all()
     except SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if "--open" in sys.argv[1:]:
+        open_instance(summary.dagster_home)
     print(summary.line())
     return 0
 

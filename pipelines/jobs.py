@@ -34,7 +34,15 @@ report_job = dg.define_asset_job(
     description="Rebuild the claims ledger and the outlook page from the latest tables and vintage.",
 )
 
-#: The jobs the command line runs, in order, to materialize every asset (forecast_job for the
-#: newest vintage). The what_if job is not among them: a run never adds to or rewrites a user's
-#: what_if_runs.
-PIPELINE_JOBS = ("upstream_job", "ingest_job", "derived_job", "forecast_job", "report_job")
+#: The jobs the command line runs to materialize every asset (forecast_job for the newest vintage),
+#: stage after stage; the jobs of one stage run at the same time (the derived metrics and the
+#: forecasts read only the clean tables, apart from the few forecasts that read a derived table,
+#: which run once the stage is done). The what_if job is not among them: a run never adds to or
+#: rewrites a user's what_if_runs.
+PIPELINE_STAGES = (
+    ("upstream_job",),
+    ("ingest_job",),
+    ("derived_job", "forecast_job"),
+    ("report_job",),
+)
+PIPELINE_JOBS = tuple(job for stage in PIPELINE_STAGES for job in stage)

@@ -22,6 +22,7 @@ import rust_core
 from assets.ingest.claims import CLAIMS_SPEC
 from assets.ingest.factory import table_schema
 from assets.report import charts, china_compute, pages, sources_block
+from assets.report.charts import ChartJob
 from assets.report.findings import VERDICTS
 from assets.report.ledger import LedgerInputs
 from assets.report.ledger import claims_ledger as build_ledger
@@ -239,47 +240,54 @@ def write_bytes_atomic(data: bytes, path: UPath) -> None:
             handle.write(data)
 
 
-def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
+def report_chart_jobs(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[ChartJob]:
+    """Every chart of the page to draw, by name (only those whose data is present)."""
     from forecasts import charts as forecast_charts
     from forecasts import report as forecast_report
 
-    out = {
-        "chip_claims": charts.chip_claims_chart(ledger),
-        "verdicts": charts.verdict_chart(ledger),
-    }
-    power = charts.power_chart(ledger, tables.get("datacenter_power"))
-    if power is not None:
-        out["power"] = power
+    jobs: list[ChartJob] = [
+        ("chip_claims", charts.chip_claims_chart, (ledger,)),
+        ("verdicts", charts.verdict_chart, (ledger,)),
+        ("power", charts.power_chart, (ledger, tables.get("datacenter_power"))),
+    ]
     if tables.get("training_scenarios") is not None:
-        mfu = charts.mfu_gap_chart(ledger, tables["training_scenarios"])
-        if mfu is not None:
-            out["mfu_gap"] = mfu
+        jobs.append(("mfu_gap", charts.mfu_gap_chart, (ledger, tables["training_scenarios"])))
     grid, forecast = tables.get("api_price_grid"), tables.get("api_price_forecast")
     if grid is not None and forecast is not None:
         model = forecast_report.published_model(forecast)
-        out["price_fan_input"] = forecast_charts.price_fan_chart(
-            grid, forecast, side="input", model=model
-        )
-        out["price_fan_output"] = forecast_charts.price_fan_chart(
-            grid, forecast, side="output", model=model
-        )
+        for side in ("input", "output"):
+            jobs.append(
+                (
+                    f"price_fan_{side}",
+                    forecast_charts.price_fan_chart,
+                    (grid, forecast, side, model),
+                )
+            )
     if tables.get("startup_survival") is not None:
         survival = tables["startup_survival"]
         age = forecast_charts.max_age_years(survival)
-        out["survival_all"] = forecast_charts.survival_chart(survival, "all", age)
-        out["survival_cn"] = forecast_charts.survival_chart(survival, "CN", age)
+        jobs.append(("survival_all", forecast_charts.survival_chart, (survival, "all", age)))
+        jobs.append(("survival_cn", forecast_charts.survival_chart, (survival, "CN", age)))
     if tables.get("china_share_forecast") is not None:
-        out["share"] = forecast_charts.share_chart(tables["china_share_forecast"])
+        jobs.append(("share", forecast_charts.share_chart, (tables["china_share_forecast"],)))
     if tables.get("capability_price_index") is not None:
         from forecasts.price_index_report import index_chart
 
-        out["capability_index"] = index_chart(tables["capability_price_index"])
+        jobs.append(("capability_index", index_chart, (tables["capability_price_index"],)))
     if tables.get("api_price_backtest") is not None:
-        out["backtest_prices"] = forecast_charts.backtest_chart(
-            tables["api_price_backtest"], "mase_log"
+        jobs.append(
+            (
+                "backtest_prices",
+                forecast_charts.backtest_chart,
+                (tables["api_price_backtest"], "mase_log"),
+            )
         )
-    return out
+    return jobs
+
+
+def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
+    return charts.render(report_chart_jobs(ledger, tables))
 
 
 REPORT_INDEX_SCHEMA = io.column_schema(
@@ -309,8 +317,10 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     """Writes ``warehouse/report/outlook.md`` (headline findings, each with its number, interval,
     chart and evidence line) and its detail pages and PNG charts beside it, shows the main page
     with its charts inline in the UI, and returns the index of files written."""
-    pngs = report_charts(claims_ledger, tables)
-    pngs.update(china_compute.china_compute_charts(tables))
+    # One pool draws the page's charts and the China section's.
+    pngs = charts.render(
+        report_chart_jobs(claims_ledger, tables) + china_compute.chart_jobs(tables)
+    )
     names = {name: f"outlook_{name}.png" for name in pngs}
     vintages = sorted(
         {

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
+import multiprocessing
+import os
 import re
+from collections.abc import Callable
 
 import matplotlib
 
@@ -15,9 +19,35 @@ import pandas as pd
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN
 
 #: Fixed size, resolution and PNG metadata: the same table gives the same bytes run after run.
+#: Figures are drawn at the resolution they are saved at, so the layout pass (tight_layout) and the
+#: saved drawing measure text once at one resolution.
 DPI = 80
 PNG_METADATA = {"Software": None}
 VERDICT_COLORS = {CONSISTENT: "tab:green", CONTRADICTED: "tab:red", OPEN: "tab:gray"}
+
+
+#: A chart to draw: its name, the function that returns its PNG bytes (or None when it has no
+#: data), and the function's arguments.
+ChartJob = tuple[str, Callable[..., bytes | None], tuple]
+
+
+def render(jobs: list[ChartJob]) -> dict[str, bytes]:
+    """Every chart's PNG bytes by name, in job order, leaving out those that return None.
+
+    Charts are independent and each takes 0.1-0.4 s of matplotlib, so on Linux they are drawn by
+    worker processes forked from this one (one per core, at most two: fork copies the loaded
+    modules and fonts, so a worker starts in milliseconds); each worker only draws and returns
+    bytes, the same bytes as drawing here. Elsewhere, or for a single chart, they are drawn here.
+    """
+    workers = min(len(jobs), os.cpu_count() or 1, 2)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        drawn = [make(*args) for _, make, args in jobs]
+    else:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(make, *args) for _, make, args in jobs]
+            drawn = [future.result() for future in futures]
+    return {name: png for (name, _, _), png in zip(jobs, drawn, strict=True) if png is not None}
 
 
 def png_bytes(fig) -> bytes:
@@ -38,7 +68,7 @@ def chip_claims_chart(ledger: pd.DataFrame) -> bytes:
     """Article figure / sourced figure per chip-table cell on a log scale (1 = agreement),
     coloured by verdict; cells without any sourced figure are marked on the axis."""
     rows = chip_rows(ledger)
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(rows) + 1)))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, max(2.5, 0.35 * len(rows) + 1)))
     labels = [f"{r.claim_id} {r.subject} {r.metric}" for r in rows.itertuples()]
     ratio = (rows["value"] / rows["pipeline_value"]).to_numpy(dtype=float)
     y = np.arange(len(rows))
@@ -72,7 +102,7 @@ def verdict_chart(ledger: pd.DataFrame) -> bytes:
         ledger.groupby(["section", "verdict"], sort=True).size().unstack("verdict", fill_value=0)
     )
     counts = counts.reindex(columns=list(VERDICT_COLORS), fill_value=0)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, 3.5))
     left = np.zeros(len(counts))
     for verdict, color in VERDICT_COLORS.items():
         ax.barh(counts.index, counts[verdict], left=left, color=color, label=verdict)
@@ -101,7 +131,7 @@ def power_chart(ledger: pd.DataFrame, datacenter_power: pd.DataFrame | None = No
         bands = bands.sort_values("facility_mw", kind="mergesort")
     labels = [f"{r.claim_id} {r.subject}: sourced range" for r in rows.itertuples()]
     labels += [f"{c} (model)" for c in bands.get("chip_id", [])]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * len(labels)))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(8, 1.2 + 0.32 * len(labels)))
     for i, r in enumerate(rows.itertuples()):
         ax.barh(
             i,
@@ -150,7 +180,7 @@ def mfu_gap_chart(ledger: pd.DataFrame, training_scenarios: pd.DataFrame) -> byt
     if len(ids) != 2:
         return None
     chip, reference = table.loc[ids[0]], table.loc[ids[1]]
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(7, 2.8))
     for i, r in enumerate((reference, chip)):
         ax.barh(
             i,

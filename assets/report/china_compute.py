@@ -11,8 +11,9 @@ import pandas as pd
 
 from assets.china.chips import compute_by_origin
 from assets.china.sites import article_kw_per_h100e, intensity_summary
-from assets.report.charts import png_bytes
+from assets.report.charts import DPI, ChartJob, png_bytes, render
 from assets.report.findings import fmt
+from forecasts.charts import year_ticks
 
 #: The tables the section reads (derived assets); absent ones leave their part out, said so.
 TABLES = (
@@ -225,7 +226,7 @@ def china_compute_markdown(tables: dict[str, pd.DataFrame], charts: dict[str, st
 def stock_chart(stock: pd.DataFrame) -> bytes:
     """Operational H100e by quarter and country, one panel per basis."""
     bases = sorted(stock["basis"].unique())
-    fig, axes = plt.subplots(1, len(bases), figsize=(5 * len(bases), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(bases), dpi=DPI, figsize=(5 * len(bases), 3.5), squeeze=False)
     for ax, basis in zip(axes[0], bases, strict=True):
         b = stock[stock["basis"] == basis]
         for group in GROUPS:
@@ -233,6 +234,7 @@ def stock_chart(stock: pd.DataFrame) -> bytes:
             if len(g):
                 ax.plot(g["quarter_end"], g["h100e"], label=group, color=COLORS[group])
         ax.set_yscale("log")
+        year_ticks(ax)
         ax.set_title(f"Operational H100e ({basis})")
         ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI (CC BY 4.0)", fontsize=7)
@@ -242,7 +244,7 @@ def stock_chart(stock: pd.DataFrame) -> bytes:
 
 def share_chart(share: pd.DataFrame) -> bytes:
     """Domestic share of H100e sold into China per year with its range."""
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(5, 3.5))
     lo = share["domestic_share_pct"] - share["domestic_share_pct_low"]
     hi = share["domestic_share_pct_high"] - share["domestic_share_pct"]
     ax.errorbar(share["year"], share["domestic_share_pct"], yerr=[lo, hi], fmt="o", capsize=4)
@@ -259,7 +261,7 @@ def power_chart(intensity: pd.DataFrame) -> bytes:
     """kW per H100e at current data centers (IT) by country and chip, with the article's 3.5 kW."""
     dc = intensity[intensity["basis"] == "data_centers"]
     labels = sorted({(c, f) for c, f in zip(dc["country_group"], dc["chip_family"], strict=True)})
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(7, 3.5))
     for i, (country, family) in enumerate(labels):
         v = dc[(dc["country_group"] == country) & (dc["chip_family"] == family)]["kw_per_h100e"]
         ax.scatter([i] * len(v), v, color=COLORS.get(country, "tab:gray"), s=12)
@@ -275,7 +277,7 @@ def power_chart(intensity: pd.DataFrame) -> bytes:
 
 def comparison_chart(comparison: pd.DataFrame) -> bytes:
     """Dense BF16 TFLOPS of every accelerator by release date, Chinese vs US designs."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(dpi=DPI, figsize=(6, 3.5))
     for country in ("United States", "China"):
         c = comparison[
             (comparison["designer_country"] == country)
@@ -295,6 +297,7 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
             drawstyle="steps-post",
         )
     ax.set_yscale("log")
+    year_ticks(ax)
     ax.set_ylabel("dense BF16 TFLOPS per chip")
     ax.set_title("Every accelerator (line: best released so far)")
     ax.legend(fontsize=7)
@@ -303,17 +306,22 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
     return png_bytes(fig)
 
 
-def china_compute_charts(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """The section's charts as PNG bytes by name (only those whose table is present)."""
+def chart_jobs(tables: dict[str, pd.DataFrame]) -> list[ChartJob]:
+    """The section's charts to draw (only those whose table is present)."""
     makers = {
         "china_stock": ("compute_stock", stock_chart),
         "china_share": ("domestic_share_observed", share_chart),
         "power_intensity": ("cluster_power_intensity", power_chart),
         "chip_comparison": ("chip_comparison", comparison_chart),
     }
-    out = {}
+    jobs = []
     for name, (table, make) in makers.items():
         df = tables.get(table)
         if df is not None and len(df):
-            out[name] = make(df)
-    return out
+            jobs.append((name, make, (df,)))
+    return jobs
+
+
+def china_compute_charts(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """The section's charts as PNG bytes by name (only those whose table is present)."""
+    return render(chart_jobs(tables))

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use crate::error::{count, invalid, positive, InputError};
-use crate::search::train_one;
+use crate::search::{reaches, search};
 use crate::training::{Scenario, TrainInput};
 
 /// Two chips training the same model with the same global batch; `a.chips` is N_A.
@@ -71,12 +71,22 @@ fn side_error(err: InputError, prefix: &str) -> InputError {
     }
 }
 
-fn best_at(b: &Scenario, chips: u32) -> (f64, f64) {
+fn at(b: &Scenario, chips: u32) -> Scenario {
     let mut s = *b;
     s.chips = chips;
-    train_one(&s)
-        .best
+    s
+}
+
+/// Tokens per second and MFU of the searched best layout at `chips` (0 and NaN when none fits).
+fn best_at(b: &Scenario, chips: u32) -> (f64, f64) {
+    search(&at(b, chips))
+        .0
         .map_or((0.0, f64::NAN), |e| (e.tokens_per_s, e.mfu))
+}
+
+/// Whether the searched best at `chips` reaches `tokens_per_s` (see `search::reaches`).
+fn reaches_at(b: &Scenario, chips: u32, tokens_per_s: f64) -> bool {
+    reaches(&at(b, chips), tokens_per_s)
 }
 
 /// Solves for the smallest N_B with throughput_B(N_B) >= throughput_A(N_A): doubling to bracket,
@@ -130,13 +140,14 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
         }
     }
     if tokens_a > 0.0 {
+        // Each step asks only whether a chip count reaches A's throughput; the best layout is
+        // searched once, at the answer. `searches` counts the chip counts tried.
         let mut hi = 1u32;
         let mut found = None;
         loop {
-            let (t, m) = best_at(&b, hi);
             searches += 1;
-            if t >= tokens_a {
-                found = Some((hi, t, m));
+            if reaches_at(&b, hi, tokens_a) {
+                found = Some(hi);
                 break;
             }
             if hi >= max_b {
@@ -144,18 +155,18 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
             }
             hi = hi.saturating_mul(2).min(max_b);
         }
-        if let Some((mut n, mut t, mut m)) = found {
+        if let Some(mut n) = found {
             let mut lo = n / 2; // throughput at lo is below target (or lo = 0)
             while n - lo > 1 {
                 let mid = lo + (n - lo) / 2;
-                let (tm, mm) = best_at(&b, mid);
                 searches += 1;
-                if tm >= tokens_a {
-                    (n, t, m) = (mid, tm, mm);
+                if reaches_at(&b, mid, tokens_a) {
+                    n = mid;
                 } else {
                     lo = mid;
                 }
             }
+            let (t, m) = best_at(&b, n);
             r.chips_b_needed = f64::from(n);
             r.tokens_per_s_b_needed = t;
             r.mfu_b_needed = m;
@@ -200,6 +211,7 @@ pub fn cluster_mw(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::train_one;
     use crate::training::tests::a100_gpt;
 
     #[test]

@@ -54,8 +54,30 @@ pub fn search(s: &Scenario) -> (Option<Evaluation>, u64) {
     search_with(s, true)
 }
 
+/// True when some layout of `s` reaches `tokens_per_s`; the same answer as
+/// `search(s).0.is_some_and(|b| b.tokens_per_s >= tokens_per_s)`, but it stops at the first layout
+/// that reaches the target and skips, by the exact MFU bound, every layout that cannot (its floor
+/// sits a relative 1e-9 below the target's MFU, so rounding never skips one that reaches it).
+/// Cluster equivalence asks this at each chip count it tries.
+pub fn reaches(s: &Scenario, tokens_per_s: f64) -> bool {
+    let floor = s.mfu_at_tokens_per_s(tokens_per_s) * (1.0 - 1e-9);
+    let (found, _) = search_from(s, true, floor, |ev| ev.tokens_per_s >= tokens_per_s);
+    found.is_some_and(|ev| ev.tokens_per_s >= tokens_per_s)
+}
+
 /// The search, with (`prune`) or without the exact bound that skips layouts unable to beat the best.
 fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
+    search_from(s, prune, f64::NEG_INFINITY, |_| false)
+}
+
+/// Layouts in search order, pruned (when `prune`) below the best found or `start_floor`, whichever
+/// is higher; returns at once with the first evaluation `stop` accepts.
+fn search_from(
+    s: &Scenario,
+    prune: bool,
+    start_floor: f64,
+    stop: impl Fn(&Evaluation) -> bool,
+) -> (Option<Evaluation>, u64) {
     let mut best: Option<Evaluation> = None;
     let mut evaluated = 0u64;
     let n = u64::from(s.chips);
@@ -99,7 +121,8 @@ fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
                                 recompute: Recompute::None,
                             };
                             let floor = |best: &Option<Evaluation>| match best {
-                                Some(b) if prune => b.mfu,
+                                Some(b) if prune => b.mfu.max(start_floor),
+                                _ if prune => start_floor,
                                 _ => f64::NEG_INFINITY,
                             };
                             // Skipped when no ZeRO stage and recompute strategy of this layout
@@ -119,6 +142,9 @@ fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
                                     evaluated += 1;
                                     let floor = floor(&best);
                                     if let Some(ev) = s.evaluate_above(&l, floor) {
+                                        if stop(&ev) {
+                                            return (Some(ev), evaluated);
+                                        }
                                         if better(&ev, &best) {
                                             best = Some(ev);
                                         }
@@ -323,6 +349,34 @@ mod tests {
             let (full, n_full) = search_with(&s, false);
             assert_eq!(pruned, full, "{layers} layers on {chips} chips");
             assert_eq!(n_pruned, n_full);
+        }
+    }
+
+    #[test]
+    fn reaches_answers_as_the_full_search() {
+        for (layers, hidden, heads, chips, batch) in [
+            (24, 2304.0, 24, 8, 64.0),
+            (40, 6144.0, 48, 256, 1024.0),
+            (80, 8192.0, 64, 1024, 512.0),
+            (32, 4096.0, 32, 7, 3.0),
+        ] {
+            let s = Scenario::new(0, &a100_gpt(layers, hidden, heads, chips, batch)).unwrap();
+            let best = search_with(&s, false).0.unwrap().tokens_per_s;
+            // Targets on both sides of the best, including the best itself and its neighbours.
+            for target in [
+                0.0,
+                0.5 * best,
+                f64::from_bits(best.to_bits() - 1),
+                best,
+                f64::from_bits(best.to_bits() + 1),
+                1.5 * best,
+            ] {
+                assert_eq!(
+                    reaches(&s, target),
+                    best >= target,
+                    "{layers} layers on {chips} chips, target {target} vs best {best}"
+                );
+            }
         }
     }
 

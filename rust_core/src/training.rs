@@ -566,6 +566,12 @@ impl Scenario {
         )
     }
 
+    /// The MFU at which this scenario's cluster would process `tokens_per_s` (the same expression
+    /// as an evaluation's MFU, with tokens per second = useful tokens / step).
+    pub fn mfu_at_tokens_per_s(&self, tokens_per_s: f64) -> f64 {
+        tokens_per_s * self.flops_model / (f64::from(self.chips) * self.peak_flops)
+    }
+
     /// Predicts one layout; `None` when its memory does not fit on the chip.
     ///
     /// Ranks are ordered tensor, context, data (expert inside data), pipeline, so a collective's

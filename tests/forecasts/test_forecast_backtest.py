@@ -315,3 +315,11 @@ def test_select_published_prefers_last_value_unless_beaten_everywhere():
     model, verdict = backtest.select_published(scores([0.3, 0.3, -0.01]))
     assert model == prices.BASELINE_LAST
     assert "nothing beats last value" in verdict
+
+
+def test_exit_count_coverage_without_cutoffs_is_nan_and_silent(recwarn):
+    empty = pd.DataFrame({"cutoff": [], "p_independent": [], "independent": []})
+    assert all(np.isnan(backtest._exit_count_coverage(empty)))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    one = pd.DataFrame({"cutoff": [1, 1], "p_independent": [0.9, 0.8], "independent": [1.0, 1.0]})
+    assert backtest._exit_count_coverage(one) == (100.0, 100.0)  # 0 exits, inside both intervals

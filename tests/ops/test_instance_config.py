@@ -221,3 +221,15 @@ def test_command_prints_the_one_line_and_exits_nonzero(environ, tmp_path):
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: OUTLOOK_SOURCES=")
+
+
+def test_open_creates_the_instance_storage_that_make_setup_leaves(environ, home):
+    # Without --open the check only reads; with it the SQLite storage exists before any run.
+    command = [sys.executable, "-m", "pipelines.instance_check"]
+    for args, created in (([], False), (["--open"], True)):
+        proc = subprocess.run(
+            command + args, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True
+        )
+        assert proc.returncode == 0 and proc.stdout.startswith("ok: instance "), proc.stderr
+        assert (home / "history" / "runs.db").is_file() is created
+        assert (home / "history" / "runs" / "index.db").is_file() is created

@@ -39,3 +39,21 @@ def test_other_storages_are_left_alone():
     # An ephemeral instance keeps its events in memory: nothing to hold open, nothing to fail.
     with sqlite_hold.event_log_held_open(dg.DagsterInstance.ephemeral(), str(uuid.uuid4())):
         pass
+
+
+def test_held_engines_are_reused_commit_without_sync_and_are_released(tmp_path):
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    run_id = str(uuid.uuid4())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        with sqlite_hold.event_log_held_open(instance, run_id):
+            seen = set()
+            for _ in range(3):
+                with storage.run_connection(run_id) as conn:
+                    seen.add(id(conn.engine))
+                    # 1 = NORMAL (SQLite's default for a new connection is 2 = FULL)
+                    assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+            assert len(seen) == 1
+        assert "_connect" not in vars(storage)  # Dagster's own per-call engine again
+        with storage.run_connection(run_id) as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from assets.report import charts
@@ -185,3 +186,29 @@ def test_mfu_chart_needs_the_mfu_gap_claim_and_both_scenarios():
     assert charts.mfu_gap_chart(led[led["rule"] != "training_mfu_gap"], pd.DataFrame()) is None
     empty = pd.DataFrame({"scenario_id": pd.Series(dtype="string")})
     assert charts.mfu_gap_chart(led, empty) is None
+
+
+def _line_chart(values: list[float], title: str) -> bytes | None:
+    """A small chart for the renderer tests (None when there is nothing to draw)."""
+    if not values:
+        return None
+    fig, ax = plt.subplots(dpi=charts.DPI, figsize=(3, 2))
+    ax.plot(values)
+    ax.set_title(title)
+    fig.tight_layout()
+    return charts.png_bytes(fig)
+
+
+def test_render_draws_in_workers_the_same_bytes_in_job_order_without_empty_charts():
+    jobs = [
+        ("b", _line_chart, ([3.0, 1.0, 2.0], "b")),
+        ("empty", _line_chart, ([], "empty")),
+        ("a", _line_chart, ([1.0, 2.0], "a")),
+        ("c", _line_chart, ([5.0], "c")),
+    ]
+    drawn = charts.render(jobs)
+    assert list(drawn) == ["b", "a", "c"]
+    for name, make, args in jobs:
+        if name != "empty":
+            assert drawn[name] == make(*args), name  # drawn here, in this process
+    assert charts.render(jobs[:1]) == {"b": drawn["b"]}  # a single chart is drawn here
