@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines import settings
+
 UPSTREAM_GROUP = "upstream"
 FORECAST_GROUP = "forecasts"
 #: Daily upstream refresh, an hour before the 05:00 ingest schedule.
@@ -87,6 +89,6 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "automation_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
     description="Evaluates every asset's automation condition (eager, daily fetch, weekly vintage).",
 )

@@ -29,7 +29,7 @@ def changed_assets(previous: dict[str, str], current: dict[str, str]) -> list[st
 
 @dg.sensor(
     job=ingest_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Materializes the ingest asset of every source CSV whose content changed.",
 )

@@ -9,6 +9,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES_ENV = "OUTLOOK_SOURCES"
 WAREHOUSE_ENV = "OUTLOOK_WAREHOUSE"
 UPSTREAM_ENV = "OUTLOOK_UPSTREAM"
+SENSOR_INTERVAL_ENV = "OUTLOOK_SENSOR_INTERVAL_S"
+#: Seconds between sensor ticks by default: a changed source reaches the report within about two.
+SENSOR_INTERVAL_DEFAULT_S = 30
 #: ``offline`` reads the upstream snapshots shipped in ``data/upstream``; ``online`` fetches them.
 UPSTREAM_MODES = ("offline", "online")
 
@@ -39,3 +42,12 @@ def upstream_mode() -> str:
     if mode not in UPSTREAM_MODES:
         raise ValueError(f"{UPSTREAM_ENV}={mode!r}: expected one of {', '.join(UPSTREAM_MODES)}")
     return mode
+
+
+def sensor_interval_seconds() -> int:
+    """``$OUTLOOK_SENSOR_INTERVAL_S``: the least seconds between two ticks of each sensor (the source
+    files sensor and the automation sensor), 30 by default; read when the definitions load."""
+    raw = (os.environ.get(SENSOR_INTERVAL_ENV) or str(SENSOR_INTERVAL_DEFAULT_S)).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{SENSOR_INTERVAL_ENV}={raw!r}: expected a whole number of seconds >= 1")
+    return int(raw)

@@ -91,6 +91,8 @@ def test_changed_source_csv_reaches_the_report_through_the_daemon():
     root = Path(tempfile.mkdtemp(prefix="outlook-automation-"))
     env = isolated_env(root)
     env["OUTLOOK_UPSTREAM"] = "offline"
+    # Sensors tick every 5 s instead of 30, so the chain edit -> ingest -> ledger takes seconds.
+    env["OUTLOOK_SENSOR_INTERVAL_S"] = "5"
     servers: list[Server] = []
     try:
         done = subprocess.run(

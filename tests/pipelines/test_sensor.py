@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import dagster as dg
+import pytest
 
+from pipelines import settings
 from pipelines.definitions import defs
 from pipelines.sensors import changed_assets, fingerprints, source_files_sensor
 
@@ -33,3 +35,15 @@ def test_sensor_records_then_requests_changed_sources(sources, instance):
     assert request.asset_selection == [dg.AssetKey("api_prices")]
     assert request.run_key.startswith("sources:")
     assert json.loads(ctx.cursor)["api_prices"] == fingerprints()["api_prices"]
+
+
+def test_sensor_interval_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(settings.SENSOR_INTERVAL_ENV, raising=False)
+    assert settings.sensor_interval_seconds() == 30
+    assert source_files_sensor.minimum_interval_seconds == 30  # the shipped definitions' value
+    monkeypatch.setenv(settings.SENSOR_INTERVAL_ENV, " 5 ")
+    assert settings.sensor_interval_seconds() == 5
+    for bad in ("0", "-3", "2.5", "soon"):
+        monkeypatch.setenv(settings.SENSOR_INTERVAL_ENV, bad)
+        with pytest.raises(ValueError, match="OUTLOOK_SENSOR_INTERVAL_S"):
+            settings.sensor_interval_seconds()
