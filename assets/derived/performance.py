@@ -313,11 +313,14 @@ def compute_equivalence(chips: pd.DataFrame) -> pd.DataFrame:
 
 def _side(rows: pd.DataFrame, prefix: str, chips: np.ndarray, batch: np.ndarray) -> pd.DataFrame:
     """One side (``a_`` or ``b_``) of equivalence rows as train_scenarios rows at given sizes."""
-    from rust_core import CHIP_FIELDS, TRAIN_MODEL_COLUMNS
+    from rust_core import CHIP_FIELDS, TRAIN_MODEL_COLUMNS, TRAIN_SHAPE_COLUMNS
 
     frame = pd.DataFrame({c: rows[f"{prefix}{c}"].to_numpy() for c in CHIP_FIELDS})
     for c in TRAIN_MODEL_COLUMNS:
         frame[c] = rows[c].to_numpy()
+    for c in TRAIN_SHAPE_COLUMNS:  # optional: absent means the model's defaults
+        if c in rows:
+            frame[c] = rows[c].to_numpy(dtype=float)
     frame["compute_efficiency"] = rows[f"{prefix}compute_efficiency"].to_numpy()
     frame["chips"] = chips
     frame["global_batch_tokens"] = batch

@@ -21,13 +21,17 @@ TRAINING_MODELS = pd.DataFrame(
             "layers": 32,
             "hidden": 4096,
             "heads": 32,
+            "kv_heads": 32,
+            "ffn_hidden": 11008,
+            "gated_mlp": 1,
             "seq_len": 4096,
             "vocab": 32000,
             "experts": 1,
             "top_k": 1,
             "global_batch_tokens": 4 * 1024 * 1024,
             "training_tokens": 2.0e12,
-            "model_source": f"{LLAMA2}: 4k context, 4M-token batch, 2.0T tokens; shape from the released config",
+            "model_source": f"{LLAMA2}: 4k context, 4M-token batch, 2.0T tokens; shape from the released "
+            "config (32 key/value heads, SwiGLU MLP of 11,008)",
         },
         {
             "model_id": "llama2-70b",
@@ -36,13 +40,18 @@ TRAINING_MODELS = pd.DataFrame(
             "layers": 80,
             "hidden": 8192,
             "heads": 64,
+            "kv_heads": 8,
+            "ffn_hidden": 28672,
+            "gated_mlp": 1,
             "seq_len": 4096,
             "vocab": 32000,
             "experts": 1,
             "top_k": 1,
             "global_batch_tokens": 4 * 1024 * 1024,
             "training_tokens": 2.0e12,
-            "model_source": f"{LLAMA2}: 4k context, 4M-token batch, 2.0T tokens; shape from the released config",
+            "model_source": f"{LLAMA2}: 4k context, 4M-token batch, 2.0T tokens; shape from the released "
+            "config (grouped-query attention with 8 key/value heads, Table 1 'GQA'; SwiGLU MLP of "
+            "28,672)",
         },
         {
             "model_id": "llama3-405b",
@@ -51,13 +60,17 @@ TRAINING_MODELS = pd.DataFrame(
             "layers": 126,
             "hidden": 16384,
             "heads": 128,
+            "kv_heads": 8,
+            "ffn_hidden": 53248,
+            "gated_mlp": 1,
             "seq_len": 8192,
             "vocab": 128000,
             "experts": 1,
             "top_k": 1,
             "global_batch_tokens": 16 * 1024 * 1024,
             "training_tokens": 15.6e12,
-            "model_source": f"{LLAMA3}: Table 3 shape, 8K sequences, 16M-token batch, 15.6T tokens",
+            "model_source": f"{LLAMA3}: Table 3 shape (8 key/value heads, FFN dimension 53,248, "
+            "SwiGLU), 8K sequences, 16M-token batch, 15.6T tokens",
         },
         {
             "model_id": "deepseek-v3-671b",
@@ -72,7 +85,9 @@ TRAINING_MODELS = pd.DataFrame(
             "top_k": 8,
             "global_batch_tokens": 15360 * 4096,
             "training_tokens": 14.8e12,
-            "model_source": f"{DSV3}: 671B total / 37B active, 256 routed experts top-8, batch 15,360 x 4K, 14.8T tokens",
+            "model_source": f"{DSV3}: 671B total / 37B active, 256 routed experts top-8, batch 15,360 x 4K, "
+            "14.8T tokens; attention and MLP shape left at the model's defaults (multi-head latent "
+            "attention and fine-grained experts are not represented)",
         },
     ]
 )

@@ -192,10 +192,16 @@ def check_mfu_gap(
 
 
 def check_equivalence(
-    chip_id: str, reference_chip: str, claimed_per_ref: float, cluster_equivalence: pd.DataFrame
+    chip_id: str,
+    reference_chip: str,
+    claimed_per_ref: float,
+    cluster_equivalence: pd.DataFrame,
+    runs_of: Callable[[str], int] = efficiency_runs,
 ) -> Finding:
     """ "N_B chips of B deliver less than N_A of A" as a lower bound N_B / N_A on chips of B per
-    chip of A: consistent when the solved chips needed per A chip, over the band, exceed it."""
+    chip of A: consistent when the solved chips needed per A chip, over the band, exceed it.
+    Open, as the MFU claims, when either chip's compute efficiency rests on too few runs: the
+    solved ratio follows the two efficiencies."""
     rule = "cluster_equivalence"
     tol = "claimed ratio is a lower bound: the solved ratio's band must stay above it"
     e = cluster_equivalence
@@ -226,12 +232,14 @@ def check_equivalence(
         float(r["throughput_ratio_b_eval_vs_a"]), float(r.get("throughput_ratio_p95", np.nan))
     )
     verdict = CONSISTENT if lo > claimed_per_ref else CONTRADICTED if hi < claimed_per_ref else OPEN
+    thin = _too_thin((chip_id, reference_chip), runs_of)
     return Finding(
-        verdict,
+        OPEN if thin else verdict,
         f"{fmt(r['chips_b_eval'])} {chip_id} deliver {fmt(tp_lo)}-{fmt(tp_hi)}x the training "
         f"throughput of {fmt(n_a)} {reference_chip} ({r['model_id']}); matching them takes "
         f"{fmt(needed)} chips ({fmt(ratio)} per {reference_chip}, band {fmt(lo)}-{fmt(hi)}) "
-        f"at an equal global batch{_other_bases(e, r)}; {model_caveat(chip_id)}",
+        f"at an equal global batch{_other_bases(e, r)}; {model_caveat(chip_id)}"
+        + (f"; {thin}" if thin else ""),
         rule,
         tol,
         evidence=f"cluster_equivalence: {r['scenario_id']}",

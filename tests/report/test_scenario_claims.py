@@ -128,15 +128,23 @@ EQUIV = pd.DataFrame(
 
 
 def test_equivalence_lower_bound():
-    f = check_equivalence("b", "a", 2.5, EQUIV)
+    f = check_equivalence("b", "a", 2.5, EQUIV, three_runs)
     assert f.verdict == "consistent"
     assert (f.pipeline_value, f.pipeline_value_low, f.pipeline_value_high) == (9, 8, 16)
     # a claimed bound above the whole band is contradicted, one inside it is open
     above = EQUIV.assign(chips_b_eval=80000)
-    assert check_equivalence("b", "a", 20, above).verdict == "contradicted"
+    assert check_equivalence("b", "a", 20, above, three_runs).verdict == "contradicted"
     inside = EQUIV.assign(chips_b_eval=40000)
-    assert check_equivalence("b", "a", 10, inside).verdict == "open"
-    assert check_equivalence("b", "a", 3, EQUIV).verdict == "open"  # no 3:1 scenario
+    assert check_equivalence("b", "a", 10, inside, three_runs).verdict == "open"
+    assert check_equivalence("b", "a", 3, EQUIV, three_runs).verdict == "open"  # no 3:1 scenario
+
+
+def test_equivalence_on_a_chip_fitted_on_one_run_stays_open_with_its_figures():
+    above = EQUIV.assign(chips_b_eval=80000)
+    f = check_equivalence("b", "a", 20, above, lambda chip: 1 if chip == "b" else 3)
+    assert f.verdict == "open"
+    assert f.pipeline_value == 9  # the model's figure is kept
+    assert "rests on fewer than 2 published runs for b (1 run)" in f.reason
 
 
 def test_equivalence_states_equal_chips_and_grown_batch():
@@ -146,7 +154,9 @@ def test_equivalence_states_equal_chips_and_grown_batch():
     grown = base.assign(
         scenario_id="eq-a-x4000-vs-b-grown", batch_basis="grown batch", chips_b_needed=12000
     )
-    f = check_equivalence("b", "a", 2.5, pd.concat([grown, base, same], ignore_index=True))
+    f = check_equivalence(
+        "b", "a", 2.5, pd.concat([grown, base, same], ignore_index=True), three_runs
+    )
     assert f.pipeline_value == 9  # the equal-batch solve decides the verdict
     assert "at equal chip counts 4,000 b deliver 0.4x" in f.reason
     assert "own grown batch it takes 12,000 (3 per a)" in f.reason
