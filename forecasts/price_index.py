@@ -5,6 +5,7 @@ and its decline rate from a log-linear OLS with a Newey–West (HAC) interval.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -267,6 +268,14 @@ def cheapest_by_month(
 BLENDED = "blended"
 
 
+def index_series() -> Iterator[tuple[str, float, str]]:
+    """Every (benchmark, threshold, region) the index is computed for, in table order."""
+    for benchmark, thresholds in THRESHOLDS.items():
+        for threshold in thresholds:
+            for region in REGIONS:
+                yield benchmark, threshold, region
+
+
 def series_label(benchmark: str, threshold: float) -> str:
     """A threshold as a series label, e.g. ``mmlu>=80`` (the ``tier`` field of the level
     forecast and backtest tables)."""
@@ -283,20 +292,18 @@ def capability_rows(
     carried forward, the cheapest per month, ending at the last observation."""
     end = pd.Timestamp(as_of)
     known = observations[pd.to_datetime(observations["date"]) <= end]
+    by_key = {b: model_scores_by_key(scores, b) for b in THRESHOLDS}
     out = []
-    for benchmark, thresholds in THRESHOLDS.items():
-        by_key = model_scores_by_key(scores, benchmark)
-        for threshold in thresholds:
-            for region in REGIONS:
-                obs = qualifying_observations(known, by_key, threshold, region)
-                rows = pd.DataFrame(
-                    {
-                        "key": obs["provider"].astype(str) + " / " + obs["model"].astype(str),
-                        "date": pd.to_datetime(obs["date"]),
-                        "price": obs["blended_usd_per_mtok"].astype(float),
-                    }
-                ).sort_values(["date", "key", "price"], kind="mergesort")
-                out.append(((series_label(benchmark, threshold), region, BLENDED), rows))
+    for benchmark, threshold, region in index_series():
+        obs = qualifying_observations(known, by_key[benchmark], threshold, region)
+        rows = pd.DataFrame(
+            {
+                "key": obs["provider"].astype(str) + " / " + obs["model"].astype(str),
+                "date": pd.to_datetime(obs["date"]),
+                "price": obs["blended_usd_per_mtok"].astype(float),
+            }
+        ).sort_values(["date", "key", "price"], kind="mergesort")
+        out.append(((series_label(benchmark, threshold), region, BLENDED), rows))
     return out
 
 
@@ -339,13 +346,11 @@ def hac_decline(months: pd.Series, prices: pd.Series, maxlags: int | None = None
 
 def index_table(observations: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """The index points of every benchmark threshold and region."""
+    by_key = {b: model_scores_by_key(scores, b) for b in THRESHOLDS}
     frames = []
-    for benchmark, thresholds in THRESHOLDS.items():
-        by_key = model_scores_by_key(scores, benchmark)
-        for threshold in thresholds:
-            for region in REGIONS:
-                pts = cheapest_by_month(observations, by_key, threshold, region)
-                frames.append(pts.assign(benchmark=benchmark, threshold=threshold, region=region))
+    for benchmark, threshold, region in index_series():
+        pts = cheapest_by_month(observations, by_key[benchmark], threshold, region)
+        frames.append(pts.assign(benchmark=benchmark, threshold=threshold, region=region))
     out = pd.concat(frames, ignore_index=True)
     return out[["benchmark", "threshold", "region", *POINT_COLUMNS]].astype(
         {
@@ -366,15 +371,13 @@ def decline_table(index: pd.DataFrame) -> pd.DataFrame:
     """Decline rate per benchmark threshold and region, fitted (as Epoch does) on the months that
     set a new lowest price at the threshold; ``n_months_observed`` counts every monthly point."""
     rows = []
-    for benchmark, thresholds in THRESHOLDS.items():
-        for threshold in thresholds:
-            for region in REGIONS:
-                series = index[
-                    (index["benchmark"] == benchmark)
-                    & (index["threshold"] == threshold)
-                    & (index["region"] == region)
-                ]
-                rows.append(_decline_row(benchmark, threshold, region, series))
+    for benchmark, threshold, region in index_series():
+        series = index[
+            (index["benchmark"] == benchmark)
+            & (index["threshold"] == threshold)
+            & (index["region"] == region)
+        ]
+        rows.append(_decline_row(benchmark, threshold, region, series))
     return pd.DataFrame(rows)
 
 

@@ -234,13 +234,6 @@ def run_job(defs, instance, job_name: str, selection: list | None) -> bool:
     return result.success
 
 
-def pipeline_jobs(defs) -> list[str]:
-    """The jobs that together materialize every asset, upstream first."""
-    from pipelines.jobs import PIPELINE_JOBS
-
-    return list(PIPELINE_JOBS)
-
-
 def latest_partition_key(job, instance) -> str | None:
     """The newest partition of a partitioned job (today's vintage), None for unpartitioned jobs."""
     partitions = job.partitions_def

@@ -285,11 +285,6 @@ def report_chart_jobs(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
     return jobs
 
 
-def report_charts(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """Every chart of the page as PNG bytes, by name (only those whose data is present)."""
-    return charts.render(report_chart_jobs(ledger, tables))
-
-
 REPORT_INDEX_SCHEMA = io.column_schema(
     ("file", "string", "", "File written beside the report (relative to warehouse/report/)"),
     ("kind", "string", "", "markdown | png"),

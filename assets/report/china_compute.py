@@ -11,7 +11,7 @@ import pandas as pd
 
 from assets.china.chips import compute_by_origin
 from assets.china.sites import article_kw_per_h100e, intensity_summary
-from assets.report.charts import DPI, ChartJob, png_bytes, render
+from assets.report.charts import DPI, ChartJob, png_bytes
 from assets.report.findings import fmt
 from forecasts.charts import year_ticks
 
@@ -320,8 +320,3 @@ def chart_jobs(tables: dict[str, pd.DataFrame]) -> list[ChartJob]:
         if df is not None and len(df):
             jobs.append((name, make, (df,)))
     return jobs
-
-
-def china_compute_charts(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """The section's charts as PNG bytes by name (only those whose table is present)."""
-    return render(chart_jobs(tables))

@@ -335,15 +335,18 @@ mod tests {
         assert_eq!(divisors(105), vec![1, 3, 5, 7, 15, 21, 35, 105]);
     }
 
+    /// Shapes the exact-search tests compare on: (layers, hidden, heads, chips, batch sequences).
+    const SHAPES: [(u32, f64, u32, u32, f64); 5] = [
+        (24, 2304.0, 24, 8, 64.0),
+        (40, 6144.0, 48, 256, 1024.0),
+        (80, 8192.0, 64, 1024, 512.0),
+        (96, 12288.0, 96, 3072, 1536.0),
+        (32, 4096.0, 32, 7, 3.0),
+    ];
+
     #[test]
     fn pruning_never_changes_the_answer() {
-        for (layers, hidden, heads, chips, batch) in [
-            (24, 2304.0, 24, 8, 64.0),
-            (40, 6144.0, 48, 256, 1024.0),
-            (80, 8192.0, 64, 1024, 512.0),
-            (96, 12288.0, 96, 3072, 1536.0),
-            (32, 4096.0, 32, 7, 3.0),
-        ] {
+        for (layers, hidden, heads, chips, batch) in SHAPES {
             let s = Scenario::new(0, &a100_gpt(layers, hidden, heads, chips, batch)).unwrap();
             let (pruned, n_pruned) = search_with(&s, true);
             let (full, n_full) = search_with(&s, false);
@@ -354,12 +357,7 @@ mod tests {
 
     #[test]
     fn reaches_answers_as_the_full_search() {
-        for (layers, hidden, heads, chips, batch) in [
-            (24, 2304.0, 24, 8, 64.0),
-            (40, 6144.0, 48, 256, 1024.0),
-            (80, 8192.0, 64, 1024, 512.0),
-            (32, 4096.0, 32, 7, 3.0),
-        ] {
+        for (layers, hidden, heads, chips, batch) in SHAPES {
             let s = Scenario::new(0, &a100_gpt(layers, hidden, heads, chips, batch)).unwrap();
             let best = search_with(&s, false).0.unwrap().tokens_per_s;
             // Targets on both sides of the best, including the best itself and its neighbours.
