@@ -43,8 +43,19 @@ MODEL_VALIDATION_SCHEMA = column_schema(
         "The layout fits the model's memory estimate (false: predicted with the check lifted)",
     ),
     ("kind", "string", "", "measurement or claim: what the published figure is"),
-    ("mfu_flops_basis", "string", "", "How the publication counted FLOPs (model, unstated)"),
-    ("published_mfu_pct", "double", "%", "MFU the publication reports"),
+    (
+        "mfu_flops_basis",
+        "string",
+        "",
+        "How the publication counted FLOPs: model, or hardware x 3/4 (recomputed forward counted, "
+        "brought to model FLOPs)",
+    ),
+    (
+        "published_mfu_pct",
+        "double",
+        "%",
+        "MFU the publication reports, or derived from its throughput on that basis",
+    ),
     (
         "predicted_mfu_pct",
         "double",
