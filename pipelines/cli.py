@@ -208,12 +208,12 @@ def _run_in_child(defs, job: str, selection: list | None, parent: int):
 def run_job(defs, instance, job_name: str, selection: list | None) -> bool:
     """One in-process run of the job (only the ``selection`` assets and their checks when given);
     prints its outcome and each failed step's error; True if it succeeded."""
-    from pipelines import recovery, sqlite_hold
+    from pipelines import recovery, storage_hold
 
     job = defs.resolve_job_def(job_name)
     partition_key = latest_partition_key(job, instance)
     run_id = str(uuid.uuid4())
-    with sqlite_hold.event_log_held_open(instance, run_id):
+    with storage_hold.storage_held_open(instance, run_id):
         result = job.execute_in_process(
             instance=instance,
             partition_key=partition_key,

@@ -173,3 +173,50 @@ def test_pipeline_materializes_through_postgres_instance(pg_env):
         "select count(*) from event_logs where dagster_event_type = 'ASSET_CHECK_EVALUATION'",
     )[0][0]
     assert evaluations == len(executions)
+
+
+def test_command_line_hold_pools_one_connection_and_gives_back_dagsters_engine(
+    pg_env, tmp_path, monkeypatch
+):
+    """While the command line holds the PostgreSQL instance, its event-log and run storages reuse
+    one server connection (one backend process) and still store every event; afterwards Dagster's
+    own connection-per-call engines are back and the pooled connections are closed."""
+    import uuid
+
+    import sqlalchemy.pool
+    from dagster_postgres.utils import create_pg_connection
+
+    from pipelines import storage_hold
+
+    for name, value in pg_env.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "dagster.yaml").write_text(PG_INSTANCE.read_text())
+
+    @dg.asset
+    def tiny(context) -> int:
+        context.log.info("tiny ran")
+        return 1
+
+    job = dg.Definitions(assets=[tiny], jobs=[dg.define_asset_job("tiny_job")]).resolve_job_def(
+        "tiny_job"
+    )
+    run_id = str(uuid.uuid4())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storages = (instance.event_log_storage, instance.run_storage)
+        originals = [s._engine for s in storages]
+        with storage_hold.storage_held_open(instance, run_id):
+            pooled = [s._engine for s in storages]
+            for storage in storages:
+                assert isinstance(storage._engine.pool, sqlalchemy.pool.QueuePool)
+                backends = set()
+                for _ in range(3):
+                    with create_pg_connection(storage._engine) as conn:
+                        backends.add(conn.exec_driver_sql("select pg_backend_pid()").scalar())
+                assert len(backends) == 1, "each call opened a new server connection"
+            result = job.execute_in_process(instance=instance, run_id=run_id)
+        assert result.success
+        assert [s._engine for s in storages] == originals
+        assert all(isinstance(e.pool, sqlalchemy.pool.NullPool) for e in originals)
+        assert all(e.pool.checkedout() == 0 and e.pool.checkedin() == 0 for e in pooled)
+        assert "tiny ran" in [e.user_message for e in instance.all_logs(run_id)]
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS

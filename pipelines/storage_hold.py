@@ -1,9 +1,9 @@
-"""Keeps a run's SQLite event-log databases open through one reused engine each while the command
-line runs it.
+"""Keeps a run's event-log storage connected through reused engines while the command line runs
+it: SQLite databases held open, PostgreSQL connections pooled.
 
-Why: Dagster's SQLite event log builds a new SQLAlchemy engine and opens a new connection for every
-event it stores, then disposes of both. That costs, per event, Python and disk work that stores
-nothing more:
+Why (SQLite, the embedded default): Dagster's SQLite event log builds a new SQLAlchemy engine and
+opens a new connection for every event it stores, then disposes of both. That costs, per event,
+Python and disk work that stores nothing more:
 - a new engine starts with an empty statement cache, so every INSERT and SELECT is compiled again,
   and a new connection reads the database schema again;
 - when the last connection to a database in WAL mode closes, SQLite copies the write-ahead log into
@@ -16,8 +16,17 @@ hold ends. Every statement still runs in its own committed transaction. The held
 commit with `synchronous=NORMAL`, SQLite's recommended setting for WAL mode: a commit is safe
 against the process being killed (the fault tests kill runs), and the log is synced at each
 checkpoint; only an operating-system crash or power loss can undo the last commits, never corrupt
-the database. What is stored does not change. Other storages (the PostgreSQL instance) are left
-alone.
+the database.
+
+Why (PostgreSQL, `deploy/postgres/dagster.yaml`): Dagster's PostgreSQL event-log and run storages
+use SQLAlchemy's `NullPool` ("to prevent accumulating connections per DagsterInstance"), so every
+stored event opens a new server connection: a backend process started and the password
+authenticated, per event. While held, each storage uses an engine with a pool of one connection
+(the same engine options Dagster's own `optimize_for_webserver` uses, with a liveness check on
+each checkout instead of a statement timeout), disposed of when the hold ends, so no connection
+outlives the run. Statements still run in autocommit, as Dagster's own engine runs them.
+
+What is stored does not change. Other storages (the in-memory instance of tests) are left alone.
 """
 
 from __future__ import annotations
@@ -34,13 +43,15 @@ from sqlalchemy.pool import SingletonThreadPool
 
 
 @contextmanager
-def event_log_held_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
-    """While open, the event log's index database and the database of the run ``run_id``
-    (created here as Dagster creates it, before the run starts) stay open through one reused
-    engine per event-log database."""
+def storage_held_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
+    """While open: on SQLite, the event log's index database and the database of the run
+    ``run_id`` (created here as Dagster creates it, before the run starts) stay open through one
+    reused engine per event-log database; on PostgreSQL, the event-log and run storages each use
+    one pooled connection."""
     storage = instance.event_log_storage
     if not isinstance(storage, SqliteEventLogStorage):
-        yield
+        with _postgres_pooled(instance):
+            yield
         return
     with _engines_reused(storage):
         for connection in (storage.index_connection, lambda: storage.run_connection(run_id)):
@@ -86,3 +97,47 @@ def _engines_reused(storage: SqliteEventLogStorage) -> Iterator[None]:
         del storage._connect  # the class's own method again
         for engine in engines.values():
             engine.dispose()
+
+
+#: Connections a held PostgreSQL engine keeps (a command-line run stores events from one thread)
+#: and may open beyond that at once (returned ones beyond the pool are closed).
+PG_POOL_SIZE, PG_MAX_OVERFLOW = 1, 4
+
+
+def _postgres_storages(instance: dg.DagsterInstance) -> list:
+    """The instance's PostgreSQL event-log and run storages (none when it has no PostgreSQL)."""
+    try:
+        from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+    except ImportError:  # dagster-postgres not installed: nothing of it can be in use
+        return []
+    pairs = (
+        (instance.event_log_storage, PostgresEventLogStorage),
+        (instance.run_storage, PostgresRunStorage),
+    )
+    return [storage for storage, kind in pairs if isinstance(storage, kind)]
+
+
+@contextmanager
+def _postgres_pooled(instance: dg.DagsterInstance) -> Iterator[None]:
+    """Swaps each PostgreSQL storage's per-call engine for a pooled one for the length of the
+    block (module docstring), then disposes of it and puts Dagster's own engine back."""
+    from dagster_postgres.utils import create_pg_engine
+
+    swapped = []
+    try:
+        for storage in _postgres_storages(instance):
+            pooled = create_pg_engine(
+                storage.postgres_url,
+                storage._token_provider,
+                isolation_level="AUTOCOMMIT",
+                pool_size=PG_POOL_SIZE,
+                max_overflow=PG_MAX_OVERFLOW,
+                pool_pre_ping=True,
+            )
+            swapped.append((storage, storage._engine))
+            storage._engine = pooled
+        yield
+    finally:
+        for storage, original in swapped:
+            storage._engine.dispose()
+            storage._engine = original

@@ -8,7 +8,7 @@ import uuid
 
 import dagster as dg
 
-from pipelines import settings, sqlite_hold
+from pipelines import settings, storage_hold
 
 
 def test_events_of_a_held_run_are_stored_and_the_log_folded_back(tmp_path):
@@ -24,7 +24,7 @@ def test_events_of_a_held_run_are_stored_and_the_log_folded_back(tmp_path):
     )
     run_id = str(uuid.uuid4())
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        with sqlite_hold.event_log_held_open(instance, run_id):
+        with storage_hold.storage_held_open(instance, run_id):
             result = job.execute_in_process(instance=instance, run_id=run_id)
         assert result.success and result.run_id == run_id
         messages = [e.user_message for e in instance.all_logs(run_id)]
@@ -37,7 +37,7 @@ def test_events_of_a_held_run_are_stored_and_the_log_folded_back(tmp_path):
 
 def test_other_storages_are_left_alone():
     # An ephemeral instance keeps its events in memory: nothing to hold open, nothing to fail.
-    with sqlite_hold.event_log_held_open(dg.DagsterInstance.ephemeral(), str(uuid.uuid4())):
+    with storage_hold.storage_held_open(dg.DagsterInstance.ephemeral(), str(uuid.uuid4())):
         pass
 
 
@@ -46,7 +46,7 @@ def test_held_engines_are_reused_commit_without_sync_and_are_released(tmp_path):
     run_id = str(uuid.uuid4())
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         storage = instance.event_log_storage
-        with sqlite_hold.event_log_held_open(instance, run_id):
+        with storage_hold.storage_held_open(instance, run_id):
             seen = set()
             for _ in range(3):
                 with storage.run_connection(run_id) as conn:
