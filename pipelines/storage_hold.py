@@ -41,6 +41,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import SingletonThreadPool
 
+#: Event-log storages (by id) held by an open `storage_held_open` block of this process.
+_HELD: set[int] = set()
+
 
 @contextmanager
 def storage_held_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
@@ -49,15 +52,22 @@ def storage_held_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[Non
     reused engine per event-log database; on PostgreSQL, the event-log and run storages each use
     one pooled connection."""
     storage = instance.event_log_storage
-    if not isinstance(storage, SqliteEventLogStorage):
-        with _postgres_pooled(instance):
-            yield
-        return
-    with _engines_reused(storage):
-        for connection in (storage.index_connection, lambda: storage.run_connection(run_id)):
-            with connection():
-                pass  # Dagster creates the database (tables, WAL mode) on its first connection
+    if id(storage) in _HELD:  # already held (a run started inside a held block): nothing to add
         yield
+        return
+    _HELD.add(id(storage))
+    try:
+        if not isinstance(storage, SqliteEventLogStorage):
+            with _postgres_pooled(instance):
+                yield
+            return
+        with _engines_reused(storage):
+            for connection in (storage.index_connection, lambda: storage.run_connection(run_id)):
+                with connection():
+                    pass  # Dagster creates the database (tables, WAL mode) on its first connection
+            yield
+    finally:
+        _HELD.discard(id(storage))
 
 
 def _commit_without_sync(dbapi_connection, _record) -> None:

@@ -57,3 +57,26 @@ def test_held_engines_are_reused_commit_without_sync_and_are_released(tmp_path):
         assert "_connect" not in vars(storage)  # Dagster's own per-call engine again
         with storage.run_connection(run_id) as conn:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_runs_launched_outside_the_command_line_hold_the_storage_while_steps_run(
+    tmp_path, monkeypatch
+):
+    """A run executed by its job's executor (as the daemon's and the UI's runs are) holds the
+    event log open during its steps with the project's default executor, and lets it go after."""
+    from pipelines.definitions import defs
+    from pipelines.executors import EXECUTOR_ENV, held_in_process_executor
+
+    monkeypatch.delenv(EXECUTOR_ENV, raising=False)
+    assert defs.resolve_job_def("ingest_job").executor_def is held_in_process_executor
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        job = dg.build_reconstructable_job("tests.pipelines.held_job", "held_job")
+        with dg.execute_job(job, instance) as result:
+            assert result.success
+            run_id = result.run_id
+        messages = [e.user_message for e in instance.all_logs(run_id)]
+        assert "held=True" in messages, messages
+        assert "_connect" not in vars(instance.event_log_storage)
+    runs = tmp_path / "history" / "runs"
+    assert not list(runs.glob("*-wal")), sorted(p.name for p in runs.iterdir())
