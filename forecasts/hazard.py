@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from forecasts.common import STATUS_OK, STATUS_REFUSED, refusal_reason
 
@@ -58,10 +59,10 @@ def fit_calendar_hazard(lt: pd.DataFrame) -> dict:
     if reason is not None:
         return {"status": STATUS_REFUSED, "reason": reason, "n_exits": n_exits}
     x = np.column_stack([np.ones(len(cy)), cy["calendar_year"] - CALENDAR_CENTRE, cy["age_years"]])
-    res = sm.GLM(
+    res = GLM(
         cy["exit"].to_numpy(),
         x,
-        family=sm.families.Poisson(),
+        family=families.Poisson(),
         offset=np.log(cy["exposure_years"].to_numpy()),
     ).fit()
     return {

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from forecasts import prices as price_models
 
@@ -332,7 +333,7 @@ def hac_decline(months: pd.Series, prices: pd.Series, maxlags: int | None = None
     if n < MIN_POINTS or np.ptp(t) == 0:
         return out | {"status": "refused", "reason": f"{n} monthly point(s); needs {MIN_POINTS}"}
     lags = newey_west_lags(n) if maxlags is None else maxlags
-    fit = sm.OLS(y, sm.add_constant(t)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    fit = OLS(y, add_constant(t)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     slope, se = float(fit.params[1]), float(fit.bse[1])
     out |= {"maxlags": lags, "log_slope_per_year": slope, "log_slope_se": se}
     out["decline_x_per_year"] = float(np.exp(-slope))

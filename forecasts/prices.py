@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from forecasts import ets, jumps
 from forecasts.common import (
@@ -152,8 +153,8 @@ def forecast_ols_trend(
     t_months: np.ndarray, y: np.ndarray, t_future: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Log-linear OLS trend of log price on months, extrapolated with prediction intervals."""
-    res = sm.OLS(y, sm.add_constant(t_months, has_constant="add")).fit()
-    pred = res.get_prediction(sm.add_constant(t_future, has_constant="add"))
+    res = OLS(y, add_constant(t_months, has_constant="add")).fit()
+    pred = res.get_prediction(add_constant(t_future, has_constant="add"))
     mean = np.asarray(pred.predicted_mean, dtype=float)
     se_obs = np.sqrt(np.asarray(pred.se_mean, dtype=float) ** 2 + res.scale)
     tq80 = stats.t.ppf(0.9, res.df_resid)
@@ -377,7 +378,7 @@ def decline_per_year(grid: pd.DataFrame) -> dict:
         out.update(status=STATUS_REFUSED, reason=reason)
         return out
     with quiet_fit() as log:
-        res = sm.OLS(y[obs_idx], sm.add_constant(obs_idx.astype(float))).fit()
+        res = OLS(y[obs_idx], add_constant(obs_idx.astype(float))).fit()
         lo, hi = res.conf_int(alpha=0.05)[1]
     slope = float(res.params[1])
     out.update(

@@ -9,9 +9,11 @@ import re
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit, logit
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 
 from forecasts.common import (
     MIN_EXTRA_POINTS,
@@ -189,7 +191,7 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
     with quiet_fit() as log:
         try:
             if model == MODEL_GLM:
-                res = sm.GLM(y, x, family=sm.families.Binomial()).fit(scale="X2", cov_type="HC1")
+                res = GLM(y, x, family=families.Binomial()).fit(scale="X2", cov_type="HC1")
                 eta = xf @ res.params
                 var_eta = np.einsum("ij,jk,ik->i", xf, res.cov_params(), xf)
                 mu = expit(eta)
@@ -203,7 +205,7 @@ def fit_share(points: pd.DataFrame, model: str, years: np.ndarray) -> dict:
                     d.cdf((hi - mu) / sd) - d.cdf((lo - mu) / sd)
                 )
             else:
-                res = sm.OLS(logit(y), x).fit()
+                res = OLS(logit(y), x).fit()
                 pred = res.get_prediction(xf)
                 eta = np.asarray(pred.predicted_mean)
                 sd = np.sqrt(np.asarray(pred.se_mean) ** 2 + res.scale)
