@@ -412,18 +412,16 @@ def distinct_series(
     """The series without a regional grid identical to an earlier one of the same threshold (the
     US grid is the world grid where the cheapest qualifying seller is always American): scored
     once, so the pooled scores and the conformal errors do not count the same forecasts twice."""
-    kept: list[tuple[price_models.SeriesLabels, pd.DataFrame]] = []
+    kept: list[tuple[price_models.SeriesLabels, pd.DataFrame, pd.DataFrame]] = []
     for labels, grid in series:
         values = grid[["month", "price_usd_per_mtok"]].reset_index(drop=True)
         same = any(
-            other[0] == labels[0]
-            and other[2] == labels[2]
-            and other_grid[["month", "price_usd_per_mtok"]].reset_index(drop=True).equals(values)
-            for other, other_grid in kept
+            other[0] == labels[0] and other[2] == labels[2] and other_values.equals(values)
+            for other, _, other_values in kept
         )
         if not same:
-            kept.append((labels, grid))
-    return kept
+            kept.append((labels, grid, values))
+    return [(labels, grid) for labels, grid, _ in kept]
 
 
 def price_backtest_scores(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster._core.executor.base import Executor
 
 from pipelines import storage_hold
 
@@ -50,12 +49,12 @@ def executor_from_env() -> dg.ExecutorDefinition:
     raise ValueError(f"{EXECUTOR_ENV}={choice!r}: expected one of {', '.join(CHOICES)}")
 
 
-class HeldExecutor(Executor):
+class HeldExecutor(dg.Executor):
     """Runs another executor's plan with the instance's event-log storage held open
     (``pipelines.storage_hold``): the scheduled and launched runs get the connection reuse the
     command line's runs get."""
 
-    def __init__(self, inner: Executor):
+    def __init__(self, inner: dg.Executor):
         self._inner = inner
 
     @property

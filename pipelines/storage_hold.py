@@ -1,5 +1,6 @@
-"""Keeps a run's event-log storage connected through reused engines while the command line runs
-it: SQLite databases held open, PostgreSQL connections pooled.
+"""Keeps a run's event-log storage connected through reused engines while the run executes (the
+command line's runs, and runs launched through the default executor, ``pipelines.executors``):
+SQLite databases held open, PostgreSQL connections pooled.
 
 Why (SQLite, the embedded default): Dagster's SQLite event log builds a new SQLAlchemy engine and
 opens a new connection for every event it stores, then disposes of both. That costs, per event,

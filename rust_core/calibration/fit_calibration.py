@@ -83,8 +83,8 @@ FIXED = {"ep_overlap_fraction": 1.0, "usable_memory_fraction": 0.9}
 # Memory of a row whose published layout does not fit the model's memory estimate: the step time is
 # predicted with the memory check lifted, and the row is flagged (fits_memory = False).
 UNCHECKED_MEMORY_GB = 10_000.0
-# Optional model-shape columns a row may carry (rust_core.TRAIN_SHAPE_COLUMNS); NaN = default.
-SHAPE_COLUMNS = ("kv_heads", "ffn_hidden", "gated_mlp")
+# Optional model-shape columns a row may carry; NaN = the model's default.
+SHAPE_COLUMNS = rust_core.TRAIN_SHAPE_COLUMNS
 
 
 def v1_rows() -> pd.DataFrame:
@@ -326,20 +326,21 @@ def settle_overlaps(cost, x: np.ndarray) -> np.ndarray:
     """Lowers each overlap fraction to the smallest value (bisection) at which the sum of squares
     is no worse than the fitted one, the others held."""
     x = x.copy()
-    best = cost(x)
+    limit = cost(x) * (1 + 1e-9)
+
+    def fits(i: int, value: float) -> bool:
+        probe = x.copy()
+        probe[i] = value
+        return cost(probe) <= limit
+
     for i in OVERLAPS:
         lo, hi = LOWER[i], x[i]
-        probe = x.copy()
-        probe[i] = lo
-        if cost(probe) <= best * (1 + 1e-9):
+        if fits(i, lo):
             x[i] = lo
             continue
         for _ in range(SETTLE_STEPS):
-            probe[i] = (lo + hi) / 2
-            if cost(probe) <= best * (1 + 1e-9):
-                hi = probe[i]
-            else:
-                lo = probe[i]
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if fits(i, mid) else (mid, hi)
         x[i] = hi
     return x
 

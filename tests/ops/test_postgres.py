@@ -187,19 +187,12 @@ def test_command_line_hold_pools_one_connection_and_gives_back_dagsters_engine(
     from dagster_postgres.utils import create_pg_connection
 
     from pipelines import storage_hold
+    from tests.pipelines.held_job import TINY_MESSAGE, tiny_job
 
     for name, value in pg_env.items():
         monkeypatch.setenv(name, value)
     (tmp_path / "dagster.yaml").write_text(PG_INSTANCE.read_text())
-
-    @dg.asset
-    def tiny(context) -> int:
-        context.log.info("tiny ran")
-        return 1
-
-    job = dg.Definitions(assets=[tiny], jobs=[dg.define_asset_job("tiny_job")]).resolve_job_def(
-        "tiny_job"
-    )
+    job = tiny_job()
     run_id = str(uuid.uuid4())
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         storages = (instance.event_log_storage, instance.run_storage)
@@ -218,5 +211,5 @@ def test_command_line_hold_pools_one_connection_and_gives_back_dagsters_engine(
         assert [s._engine for s in storages] == originals
         assert all(isinstance(e.pool, sqlalchemy.pool.NullPool) for e in originals)
         assert all(e.pool.checkedout() == 0 and e.pool.checkedin() == 0 for e in pooled)
-        assert "tiny ran" in [e.user_message for e in instance.all_logs(run_id)]
+        assert TINY_MESSAGE in [e.user_message for e in instance.all_logs(run_id)]
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS

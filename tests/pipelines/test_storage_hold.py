@@ -1,5 +1,6 @@
-"""The command line holds a run's SQLite event-log databases open while it runs: every event is
-still stored, and no write-ahead log is left behind once the run is over."""
+"""A run's SQLite event-log databases are held open while it runs, by the command line and by the
+default executor of launched runs: every event is still stored, and no write-ahead log is left
+behind once the run is over (tests/ops/test_postgres.py checks the PostgreSQL pool)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,19 @@ import uuid
 import dagster as dg
 
 from pipelines import settings, storage_hold
+from tests.pipelines.held_job import TINY_MESSAGE, tiny_job
 
 
 def test_events_of_a_held_run_are_stored_and_the_log_folded_back(tmp_path):
     shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
-
-    @dg.asset
-    def tiny(context) -> int:
-        context.log.info("tiny ran")
-        return 1
-
-    job = dg.Definitions(assets=[tiny], jobs=[dg.define_asset_job("tiny_job")]).resolve_job_def(
-        "tiny_job"
-    )
+    job = tiny_job()
     run_id = str(uuid.uuid4())
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         with storage_hold.storage_held_open(instance, run_id):
             result = job.execute_in_process(instance=instance, run_id=run_id)
         assert result.success and result.run_id == run_id
         messages = [e.user_message for e in instance.all_logs(run_id)]
-        assert "tiny ran" in messages
+        assert TINY_MESSAGE in messages
         assert instance.get_latest_materialization_event(dg.AssetKey("tiny")) is not None
     runs = tmp_path / "history" / "runs"
     assert (runs / f"{run_id}.db").is_file()
