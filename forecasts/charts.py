@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
+from matplotlib.layout_engine import TightLayoutEngine
 
 #: Figures are drawn at the resolution they are saved at, so the layout pass (tight_layout) and the
 #: saved drawing measure text once at one resolution.
@@ -23,7 +24,14 @@ DPI = 80
 PNG_METADATA = {"Software": None}
 
 
-def _png(fig) -> bytes:
+def png(fig, **layout) -> bytes:
+    """The figure laid out as ``Figure.tight_layout(**layout)`` lays it out, as PNG bytes without
+    a timestamp or software tag, then closed.
+
+    The layout runs once and leaves no engine on the figure: ``tight_layout`` leaves a placeholder
+    engine, and with any engine set ``savefig`` draws the whole figure one extra time before
+    saving, about a tenth of a chart's time for the same bytes."""
+    TightLayoutEngine(**layout).execute(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_METADATA)
     plt.close(fig)
@@ -126,8 +134,7 @@ def price_fan_chart(
     fig.suptitle(
         f"API price: cheapest at or above tier, {model} from the last observation{age}, 80/95 % bands"
     )
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    return _png(fig)
+    return png(fig, rect=(0, 0.08, 1, 1))
 
 
 def max_age_years(table: pd.DataFrame) -> float:
@@ -185,8 +192,7 @@ def survival_chart(table: pd.DataFrame, cohort: str = "all", max_age: float | No
         ax.grid(alpha=0.3)
         ax.set_xlim(0, max_age * 1.02)
     fig.suptitle(f"AI-model startups, cohort {cohort}: survival and exits by company age")
-    fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def share_chart(table: pd.DataFrame) -> bytes:
@@ -236,8 +242,7 @@ def share_chart(table: pd.DataFrame) -> bytes:
     ax.set_title("Domestic chips' share of China's AI-accelerator market: figures and forecasts")
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def backtest_chart(
@@ -268,5 +273,4 @@ def backtest_chart(
     ax.grid(alpha=0.3)
     if len(s):
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    return _png(fig)
+    return png(fig)

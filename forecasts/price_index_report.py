@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasts import report as forecast_report
-from forecasts.charts import DPI, _png, year_ticks
+from forecasts.charts import DPI, png, year_ticks
 from forecasts.price_index import BLEND_NOTE, reconcile, series_label
 
 #: The threshold the headline speaks of: GPT-4 level on MMLU (GPT-4 scored 86.4, a16z used 83).
@@ -38,8 +38,7 @@ def index_chart(index: pd.DataFrame, region: str = "world") -> bytes:
     ax.set_title(f"Cheapest price at constant capability ({region}); hollow: not a new low")
     if len(pts):
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def decline_rows(decline: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import multiprocessing
 import os
 import re
@@ -17,12 +16,8 @@ import numpy as np
 import pandas as pd
 
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN
+from forecasts.charts import DPI, png
 
-#: Fixed size, resolution and PNG metadata: the same table gives the same bytes run after run.
-#: Figures are drawn at the resolution they are saved at, so the layout pass (tight_layout) and the
-#: saved drawing measure text once at one resolution.
-DPI = 80
-PNG_METADATA = {"Software": None}
 VERDICT_COLORS = {CONSISTENT: "tab:green", CONTRADICTED: "tab:red", OPEN: "tab:gray"}
 
 
@@ -47,15 +42,7 @@ def render(jobs: list[ChartJob]) -> dict[str, bytes]:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = [pool.submit(make, *args) for _, make, args in jobs]
             drawn = [future.result() for future in futures]
-    return {name: png for (name, _, _), png in zip(jobs, drawn, strict=True) if png is not None}
-
-
-def png_bytes(fig) -> bytes:
-    """The figure as PNG bytes without a timestamp or software tag, then closed."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_METADATA)
-    plt.close(fig)
-    return buf.getvalue()
+    return {name: data for (name, _, _), data in zip(jobs, drawn, strict=True) if data is not None}
 
 
 def chip_rows(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -92,8 +79,7 @@ def chip_claims_chart(ledger: pd.DataFrame) -> bytes:
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in VERDICT_COLORS.values()]
     ax.legend(handles, list(VERDICT_COLORS), fontsize=7, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def verdict_chart(ledger: pd.DataFrame) -> bytes:
@@ -112,8 +98,7 @@ def verdict_chart(ledger: pd.DataFrame) -> bytes:
     ax.set_title("Verdicts by article section")
     ax.legend(fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def power_chart(ledger: pd.DataFrame, datacenter_power: pd.DataFrame | None = None) -> bytes | None:
@@ -163,8 +148,7 @@ def power_chart(ledger: pd.DataFrame, datacenter_power: pd.DataFrame | None = No
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="center right")
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def mfu_gap_chart(ledger: pd.DataFrame, training_scenarios: pd.DataFrame) -> bytes | None:
@@ -215,5 +199,4 @@ def mfu_gap_chart(ledger: pd.DataFrame, training_scenarios: pd.DataFrame) -> byt
     ax.grid(axis="x", alpha=0.3)
     ax.set_ylim(-0.6, 2.2)
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)

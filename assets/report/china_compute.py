@@ -11,9 +11,9 @@ import pandas as pd
 
 from assets.china.chips import compute_by_origin
 from assets.china.sites import article_kw_per_h100e, intensity_summary
-from assets.report.charts import DPI, ChartJob, png_bytes
+from assets.report.charts import ChartJob
 from assets.report.findings import fmt
-from forecasts.charts import year_ticks
+from forecasts.charts import DPI, png, year_ticks
 
 #: The tables the section reads (derived assets); absent ones leave their part out, said so.
 TABLES = (
@@ -238,8 +238,7 @@ def stock_chart(stock: pd.DataFrame) -> bytes:
         ax.set_title(f"Operational H100e ({basis})")
         ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI (CC BY 4.0)", fontsize=7)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def share_chart(share: pd.DataFrame) -> bytes:
@@ -253,8 +252,7 @@ def share_chart(share: pd.DataFrame) -> bytes:
     ax.set_ylabel("% of H100e sold into China")
     ax.set_title("Domestic share (Huawei, Cambricon)")
     fig.text(0.01, 0.01, "Source: Epoch AI chip sales (CC BY 4.0)", fontsize=7)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def power_chart(intensity: pd.DataFrame) -> bytes:
@@ -271,8 +269,7 @@ def power_chart(intensity: pd.DataFrame) -> bytes:
     ax.set_ylabel("kW IT power per H100e")
     ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI data centers (CC BY 4.0)", fontsize=7)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def comparison_chart(comparison: pd.DataFrame) -> bytes:
@@ -302,8 +299,7 @@ def comparison_chart(comparison: pd.DataFrame) -> bytes:
     ax.set_title("Every accelerator (line: best released so far)")
     ax.legend(fontsize=7)
     fig.text(0.01, 0.01, "Source: Epoch AI ML hardware (CC BY 4.0)", fontsize=7)
-    fig.tight_layout()
-    return png_bytes(fig)
+    return png(fig)
 
 
 def chart_jobs(tables: dict[str, pd.DataFrame]) -> list[ChartJob]:

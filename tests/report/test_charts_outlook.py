@@ -195,8 +195,7 @@ def _line_chart(values: list[float], title: str) -> bytes | None:
     fig, ax = plt.subplots(dpi=charts.DPI, figsize=(3, 2))
     ax.plot(values)
     ax.set_title(title)
-    fig.tight_layout()
-    return charts.png_bytes(fig)
+    return charts.png(fig)
 
 
 def test_render_draws_in_workers_the_same_bytes_in_job_order_without_empty_charts():
