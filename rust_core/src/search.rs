@@ -128,7 +128,8 @@ fn search_from(
                             // Skipped when no ZeRO stage and recompute strategy of this layout
                             // can both fit and beat the best: each would be evaluated and
                             // rejected, and is counted as evaluated.
-                            if prune && !s.can_beat(&base, floor(&best)) {
+                            let terms = s.bound_terms(&base);
+                            if prune && !s.can_beat_with(&terms, floor(&best)) {
                                 evaluated += LAYOUTS_PER_MICRO_BATCH;
                                 continue;
                             }
@@ -141,7 +142,7 @@ fn search_from(
                                     };
                                     evaluated += 1;
                                     let floor = floor(&best);
-                                    if let Some(ev) = s.evaluate_above(&l, floor) {
+                                    if let Some(ev) = s.evaluate_with(&l, &terms, floor) {
                                         if stop(&ev) {
                                             return (Some(ev), evaluated);
                                         }

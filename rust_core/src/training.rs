@@ -132,7 +132,7 @@ pub struct Scenario {
 
 /// The zero-stage- and recompute-independent terms of a layout evaluation (see `bound_terms`).
 #[derive(Debug, Clone, Copy)]
-struct BoundTerms {
+pub struct BoundTerms {
     t: f64,
     c: f64,
     p: f64,
@@ -424,7 +424,10 @@ impl Scenario {
     /// The terms of a layout's step-time lower bound that do not depend on its ZeRO stage or
     /// recompute strategy, shared by `evaluate_above` and `can_beat` so both compute the bound
     /// with the same floating-point operations in the same order.
-    fn bound_terms(&self, l: &Layout) -> BoundTerms {
+    ///
+    /// A search computes them once per layout and passes them to `can_beat_with` and to
+    /// `evaluate_with` for each of its ZeRO stages and recompute strategies, which differ only there.
+    pub(crate) fn bound_terms(&self, l: &Layout) -> BoundTerms {
         let m = &self.model;
         let k = &self.constants;
         let (t, c, p, v, d, e) = (
@@ -534,14 +537,18 @@ impl Scenario {
     /// activation figure is computed exactly as there, so a search that skips those layouts when
     /// this is false finds the same best layout; it only computes their shared terms once.
     pub fn can_beat(&self, l: &Layout, floor_mfu: f64) -> bool {
-        let b = self.bound_terms(l);
+        self.can_beat_with(&self.bound_terms(l), floor_mfu)
+    }
+
+    /// `can_beat` with the layout's `bound_terms` already computed.
+    pub(crate) fn can_beat_with(&self, b: &BoundTerms, floor_mfu: f64) -> bool {
         // ZeRO 1-3 share one optimizer time; stage 0 has its own.
-        let t_opts = [self.optimizer_time(&b, 0), self.optimizer_time(&b, 1)];
+        let t_opts = [self.optimizer_time(b, 0), self.optimizer_time(b, 1)];
         let above = Recompute::ALL.iter().any(|&r| {
-            let t_compute = self.compute_time(&b, r);
+            let t_compute = self.compute_time(b, r);
             // Pruned there only when bound <= floor: a NaN bound (unordered) is never pruned.
             t_opts.iter().any(|&t_opt| {
-                let bound = self.mfu_bound(&b, t_compute, t_opt);
+                let bound = self.mfu_bound(b, t_compute, t_opt);
                 !matches!(
                     bound.partial_cmp(&floor_mfu),
                     Some(Ordering::Less | Ordering::Equal)
@@ -553,11 +560,11 @@ impl Scenario {
         }
         // A NaN term is skipped by `min`; a layout whose own memory is NaN does not fit there.
         let states = (0..=3u8)
-            .map(|z| self.state_bytes(&b, z))
+            .map(|z| self.state_bytes(b, z))
             .fold(f64::INFINITY, f64::min);
         let acts = Recompute::ALL
             .iter()
-            .map(|&r| self.activation_bytes(&b, r))
+            .map(|&r| self.activation_bytes(b, r))
             .fold(f64::INFINITY, f64::min);
         // Skipped only when the smallest sum is ordered above the limit, as `memory > limit` there.
         !matches!(
@@ -585,9 +592,20 @@ impl Scenario {
     /// floating-point sums and products of non-negative terms are monotone), so a layout whose
     /// bound gives MFU <= `floor_mfu` never beats it. Exact: the search's answer is unchanged.
     pub fn evaluate_above(&self, l: &Layout, floor_mfu: f64) -> Option<Evaluation> {
+        self.evaluate_with(l, &self.bound_terms(l), floor_mfu)
+    }
+
+    /// `evaluate_above` with the layout's `bound_terms` already computed (`b` must be those of
+    /// `l`, whose ZeRO stage and recompute strategy they do not depend on).
+    pub(crate) fn evaluate_with(
+        &self,
+        l: &Layout,
+        b: &BoundTerms,
+        floor_mfu: f64,
+    ) -> Option<Evaluation> {
         let m = &self.model;
         let k = &self.constants;
-        let b = self.bound_terms(l);
+        let b = *b;
         let BoundTerms {
             t,
             c,
