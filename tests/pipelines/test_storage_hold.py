@@ -74,3 +74,41 @@ def test_runs_launched_outside_the_command_line_hold_the_storage_while_steps_run
         assert "_connect" not in vars(instance.event_log_storage)
     runs = tmp_path / "history" / "runs"
     assert not list(runs.glob("*-wal")), sorted(p.name for p in runs.iterdir())
+
+
+def _database_layout(path) -> tuple:
+    """The schema, schema-version stamp and journal mode of a SQLite database file."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        schema = sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+        stamp = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()
+    conn.close()
+    return schema, stamp, mode
+
+
+def test_a_held_run_database_is_laid_out_as_dagster_lays_one_out(tmp_path):
+    """A new run's database written from the empty one has the tables, indexes, schema-version
+    stamp and WAL mode that Dagster's own set-up gives a run database; a run database that exists
+    already is left to Dagster's own check."""
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    ours, theirs, existing = (str(uuid.uuid4()) for _ in range(3))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        with storage.run_connection(theirs):  # Dagster's own per-call engine and set-up
+            pass
+        with storage.run_connection(existing) as conn:
+            conn.exec_driver_sql("CREATE TABLE marker (x)")  # not what an empty one holds
+        storage._initialized_dbs.discard(existing)
+        before = (tmp_path / "history" / "runs" / f"{existing}.db").read_bytes()
+        with storage_hold.storage_held_open(instance, ours):
+            with storage.run_connection(ours):
+                pass
+            with storage.run_connection(existing):
+                pass
+        runs = tmp_path / "history" / "runs"
+        assert _database_layout(runs / f"{ours}.db") == _database_layout(runs / f"{theirs}.db")
+        assert _database_layout(runs / f"{ours}.db")[2] == ("wal",)
+        assert (runs / f"{existing}.db").read_bytes() == before
+        assert not list(runs.glob("*.partial"))
