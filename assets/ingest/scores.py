@@ -6,7 +6,7 @@ import pandas as pd
 
 from assets.ingest.factory import Check, SourceSpec
 from assets.ingest.schema import Column, Problem, SourceSchema
-from forecasts.price_index import model_key
+from forecasts.model_names import model_key
 
 #: Benchmarks the constant-capability price index uses.
 BENCHMARKS = ("mmlu", "gpqa")
