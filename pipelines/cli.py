@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import re
 import sys
 import time
 import uuid
+from functools import partial
 
 from pipelines import settings
 
@@ -48,7 +50,7 @@ def run() -> int:
     """Materializes every asset in-process on the instance in $DAGSTER_HOME; prints the outputs."""
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from pipelines.ingest_definitions import ingest_defs
 
     # The modules and definitions live as long as the process: frozen, the collector never walks
     # them again during the run (and forked runs and chart workers share their pages untouched).
@@ -61,7 +63,7 @@ def run() -> int:
     instance = dg.DagsterInstance.get()
     try:
         with recovery.warehouse_lock():
-            failed = run_jobs(defs, instance)
+            failed = run_jobs(ingest_defs, instance)
     except recovery.WarehouseBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -100,11 +102,15 @@ def location_tags() -> dict[str, str]:
     return {REPOSITORY_LABEL_TAG: f"{SINGLETON_REPOSITORY_NAME}@{location}"}
 
 
-def run_jobs(defs, instance) -> list[str]:
+def run_jobs(first_defs, instance) -> list[str]:
     """Recovers from a killed run, then runs every job, stage after stage (``PIPELINE_STAGES``);
     the jobs of a stage run at the same time (`run_together`), and what a job of the stage reads
     from another runs after them. A job whose upstream failed in this run is skipped (its inputs
-    were not updated). Returns the failed jobs."""
+    were not updated). Returns the failed jobs.
+
+    The first stage (fetch, validate, stage: ``first_defs``, which need no forecasting or report
+    library) runs in a process forked before the full definitions load, so loading statsmodels,
+    SciPy and matplotlib (about 1.2 s) overlaps it instead of preceding it."""
     from pipelines import recovery
     from pipelines.jobs import PIPELINE_STAGES
 
@@ -113,19 +119,63 @@ def run_jobs(defs, instance) -> list[str]:
         print(f"removed a temporary file a killed run left: {path}")
     for run_id in marked:
         print(f"marked run {run_id} failed: its process was killed before it finished")
-    failed: list[str] = []
-    for stage in PIPELINE_STAGES:
-        together, after = stage_runs(defs, stage)
-        for runs in (together, *([run] for run in after)):
-            if failed:
-                for job_name, _ in runs:
-                    print(
-                        f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its "
-                        "inputs are stale"
-                    )
-                continue
-            failed += run_together(defs, instance, runs)
+    first, *rest = PIPELINE_STAGES
+    first_stage = _start_stage(first_defs, instance, first)
+    from pipelines.definitions import defs
+
+    gc.freeze()
+    failed = first_stage()
+    for stage in rest:
+        failed = run_stage(defs, instance, stage, failed)
     return failed
+
+
+def run_stage(defs, instance, stage: tuple[str, ...], failed: list[str]) -> list[str]:
+    """Runs one stage's jobs (`stage_runs`), or reports them skipped when a job failed before;
+    returns the failed jobs so far."""
+    together, after = stage_runs(defs, stage)
+    for runs in (together, *([run] for run in after)):
+        if failed:
+            for job_name, _ in runs:
+                print(
+                    f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its "
+                    "inputs are stale"
+                )
+            continue
+        failed = failed + run_together(defs, instance, runs)
+    return failed
+
+
+def _start_stage(defs, instance, stage: tuple[str, ...]):
+    """Starts the stage in a process forked from this one (its own instance; it dies with this
+    process) and returns a function that waits for it and returns its failed jobs (the whole
+    stage if the process died without saying). Elsewhere than on Linux, runs it here first."""
+    if not sys.platform.startswith("linux"):
+        failed = run_stage(defs, instance, stage, [])
+        return lambda: failed
+    read, write = os.pipe()
+
+    def work() -> int:
+        os.close(read)
+        import dagster as dg
+
+        with dg.DagsterInstance.get() as instance:
+            failed = run_stage(defs, instance, stage, [])
+        os.write(write, json.dumps(failed).encode())
+        return 0
+
+    pid = _fork(work)
+    os.close(write)
+
+    def wait() -> list[str]:
+        with os.fdopen(read, "rb") as pipe:
+            said = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not said:
+            return list(stage)
+        return json.loads(said)
+
+    return wait
 
 
 #: One run of a job: its name and the asset keys it materializes (None: every asset of the job).
@@ -165,15 +215,9 @@ def run_together(defs, instance, runs: list[JobRun]) -> list[str]:
     Returns the jobs that failed."""
     if len(runs) == 1 or not sys.platform.startswith("linux"):
         return [job for job, selection in runs if not run_job(defs, instance, job, selection)]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
     children = []
     for job, selection in runs[:-1]:
-        pid = os.fork()
-        if pid == 0:
-            _run_in_child(defs, job, selection, parent)
-        children.append((job, pid))
+        children.append((job, _fork(partial(_run_on_own_instance, defs, job, selection))))
     job, selection = runs[-1]
     failed = [] if run_job(defs, instance, job, selection) else [job]
     for job, pid in children:
@@ -183,22 +227,33 @@ def run_together(defs, instance, runs: list[JobRun]) -> list[str]:
     return failed
 
 
-def _run_in_child(defs, job: str, selection: list | None, parent: int):
-    """A forked process's whole life: runs the job on its own instance object and exits with 0 if
-    the run succeeded; never returns into the parent's code."""
+def _run_on_own_instance(defs, job: str, selection: list | None) -> int:
+    """One run in a forked process, on an instance object of its own: 0 if it succeeded."""
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        return 0 if run_job(defs, instance, job, selection) else 1
+
+
+def _fork(work) -> int:
+    """Forks a process that runs ``work()`` and exits with its code (1 if it raised), never
+    returning into the caller's code; returns its pid. The child is killed with this process
+    (the warehouse lock promises that no run outlives the process that holds it) and, already
+    orphaned when it starts, stops at once. Linux only (``PR_SET_PDEATHSIG``)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
     code = 1
     try:
         import ctypes
         import signal
 
-        import dagster as dg
-
-        # Killed with its parent (the warehouse lock promises that no run outlives the process
-        # that holds it); already orphaned, it stops at once.
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() == parent:
-            with dg.DagsterInstance.get() as instance:
-                code = 0 if run_job(defs, instance, job, selection) else 1
+            code = work()
     except BaseException:
         import traceback
 

@@ -1,4 +1,5 @@
-"""The one Dagster ``Definitions`` of Compute Outlook."""
+"""The one Dagster ``Definitions`` of Compute Outlook (the code location; the command line runs its
+first stage from the subset in ``pipelines.ingest_definitions``)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,21 @@ import dagster as dg
 
 import assets.china.assets
 import assets.derived
-import assets.ingest
 import assets.report
-import assets.staging.assets
-import assets.upstream
 import forecasts.assets
-from assets.upstream.http import UpstreamHttp
 from forecasts.jobs import forecast_job
 from pipelines.automation import automation_sensor, with_automation
 from pipelines.executors import executor_from_env
-from pipelines.freshness import FRESHNESS_CHECKS, freshness_sensor
-from pipelines.io import ParquetIOManager
-from pipelines.jobs import derived_job, ingest_job, report_job, upstream_job
+from pipelines.freshness import freshness_sensor
+from pipelines.ingest_definitions import INGEST_ASSETS, INGEST_CHECKS, INGEST_JOBS, resources
+from pipelines.jobs import derived_job, report_job
 from pipelines.schedules import SCHEDULES
 from pipelines.sensors import source_files_sensor
 
 defs = dg.Definitions(
     assets=with_automation(
         [
-            *assets.upstream.ASSETS,
-            *assets.ingest.ASSETS,
-            *assets.staging.assets.ASSETS,
+            *INGEST_ASSETS,
             *assets.derived.ASSETS,
             *assets.china.assets.ASSETS,
             *forecasts.assets.ASSETS,
@@ -34,20 +29,13 @@ defs = dg.Definitions(
         ]
     ),
     asset_checks=[
-        *FRESHNESS_CHECKS,
-        *assets.ingest.ASSET_CHECKS,
+        *INGEST_CHECKS,
         *assets.china.assets.ASSET_CHECKS,
         *forecasts.assets.ASSET_CHECKS,
     ],
-    jobs=[upstream_job, ingest_job, derived_job, forecast_job, report_job, *assets.derived.JOBS],
+    jobs=[*INGEST_JOBS, derived_job, forecast_job, report_job, *assets.derived.JOBS],
     schedules=SCHEDULES,
     sensors=[source_files_sensor, automation_sensor, freshness_sensor],
-    resources={
-        "clean_io": ParquetIOManager(layer="clean"),
-        "derived_io": ParquetIOManager(layer="derived"),
-        "forecast_io": ParquetIOManager(layer="forecasts"),
-        "report_io": ParquetIOManager(layer="report"),
-        "upstream_http": UpstreamHttp.from_env(),
-    },
+    resources=resources(),
     executor=executor_from_env(),
 )

@@ -73,3 +73,42 @@ def test_jobs_run_together_and_a_failure_in_the_forked_one_is_reported(tmp_path,
         ("fine_job", "SUCCESS"),
         ("fine_job", "SUCCESS"),
     ]
+
+
+def test_a_stage_in_a_forked_process_reports_its_failed_jobs(tmp_path, monkeypatch):
+    """The first stage runs in a forked process while the full definitions load: its failed jobs
+    come back by name, and a process that dies before saying counts its whole stage as failed."""
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert cli._start_stage(TOY, instance, ("fine_job", "broken_job"))() == ["broken_job"]
+        assert cli._start_stage(TOY, instance, ("fine_job",))() == []
+        # an unknown job fails the stage's planning inside the child, before it says anything
+        assert cli._start_stage(TOY, instance, ("fine_job", "no_such_job"))() == [
+            "fine_job",
+            "no_such_job",
+        ]
+        runs = instance.get_run_records()
+    assert sorted(r.dagster_run.job_name for r in runs) == ["broken_job", "fine_job", "fine_job"]
+
+
+def _job_layout(definitions: dg.Definitions, name: str) -> tuple:
+    job = definitions.resolve_job_def(name)
+    layer = job.asset_layer
+    return (
+        sorted(layer.executable_asset_keys),
+        sorted(layer.asset_graph.asset_check_keys),
+        sorted(node.name for node in job.graph.nodes),
+        job.executor_def.name,
+    )
+
+
+def test_the_first_stage_definitions_give_its_jobs_what_the_full_definitions_give():
+    """The command line's first stage runs from ``ingest_definitions`` (no forecasting or report
+    library loaded): the same assets, checks, steps and executor as in the code location."""
+    from pipelines.ingest_definitions import ingest_defs
+
+    first = PIPELINE_STAGES[0]
+    assert set(first) == {job.name for job in ingest_defs.jobs}
+    for name in first:
+        assert _job_layout(ingest_defs, name) == _job_layout(defs, name), name
