@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use crate::error::{count, invalid, positive, InputError};
-use crate::search::{reaches, search};
+use crate::search::{reaches, search, search_reaching};
 use crate::training::{Scenario, TrainInput};
 
 /// Two chips training the same model with the same global batch; `a.chips` is N_A.
@@ -166,7 +166,9 @@ pub fn equivalence_one(row: usize, x: &EquivalenceInput) -> Result<EquivalenceRe
                     lo = mid;
                 }
             }
-            let (t, m) = best_at(&b, n);
+            // The best layout there: reaches_at(n) held, so the search may skip what cannot.
+            let (t, m) = search_reaching(&at(&b, n), tokens_a)
+                .map_or((0.0, f64::NAN), |e| (e.tokens_per_s, e.mfu));
             r.chips_b_needed = f64::from(n);
             r.tokens_per_s_b_needed = t;
             r.mfu_b_needed = m;

@@ -65,6 +65,15 @@ pub fn reaches(s: &Scenario, tokens_per_s: f64) -> bool {
     found.is_some_and(|ev| ev.tokens_per_s >= tokens_per_s)
 }
 
+/// `search(s).0` for a scenario of which some layout reaches `tokens_per_s` (`reaches` said so):
+/// from the start it skips, by the same exact bound and floor as `reaches`, every layout that
+/// cannot reach it, which never skips the best one or one tied with it (their MFU is at least the
+/// target's). The same best layout, fewer layouts evaluated; equivalence searches its answer so.
+pub fn search_reaching(s: &Scenario, tokens_per_s: f64) -> Option<Evaluation> {
+    let floor = s.mfu_at_tokens_per_s(tokens_per_s) * (1.0 - 1e-9);
+    search_from(s, true, floor, |_| false).0
+}
+
 /// The search, with (`prune`) or without the exact bound that skips layouts unable to beat the best.
 fn search_with(s: &Scenario, prune: bool) -> (Option<Evaluation>, u64) {
     search_from(s, prune, f64::NEG_INFINITY, |_| false)
@@ -129,10 +138,17 @@ fn search_from(
                             // can both fit and beat the best: each would be evaluated and
                             // rejected, and is counted as evaluated.
                             let terms = s.bound_terms(&base);
-                            if prune && !s.can_beat_with(&terms, floor(&best)) {
-                                evaluated += LAYOUTS_PER_MICRO_BATCH;
-                                continue;
-                            }
+                            let variants = if prune {
+                                match s.variants_that_can_beat(&terms, floor(&best)) {
+                                    Some(variants) => variants,
+                                    None => {
+                                        evaluated += LAYOUTS_PER_MICRO_BATCH;
+                                        continue;
+                                    }
+                                }
+                            } else {
+                                s.variant_terms(&terms)
+                            };
                             for zero_stage in 0..=ZERO_STAGE_MAX {
                                 for recompute in Recompute::ALL {
                                     let l = Layout {
@@ -142,7 +158,8 @@ fn search_from(
                                     };
                                     evaluated += 1;
                                     let floor = floor(&best);
-                                    if let Some(ev) = s.evaluate_with(&l, &terms, floor) {
+                                    if let Some(ev) = s.evaluate_with(&l, &terms, &variants, floor)
+                                    {
                                         if stop(&ev) {
                                             return (Some(ev), evaluated);
                                         }
@@ -374,6 +391,22 @@ mod tests {
                     reaches(&s, target),
                     best >= target,
                     "{layers} layers on {chips} chips, target {target} vs best {best}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn search_reaching_finds_the_full_search_best() {
+        for (layers, hidden, heads, chips, batch) in SHAPES {
+            let s = Scenario::new(0, &a100_gpt(layers, hidden, heads, chips, batch)).unwrap();
+            let best = search_with(&s, false).0.unwrap();
+            let t = best.tokens_per_s;
+            for target in [0.0, 0.5 * t, f64::from_bits(t.to_bits() - 1), t] {
+                assert_eq!(
+                    search_reaching(&s, target),
+                    Some(best),
+                    "{layers} layers on {chips} chips, target {target} vs best {t}"
                 );
             }
         }

@@ -130,6 +130,18 @@ pub struct Scenario {
     mlp_factor: f64,
 }
 
+/// A layout's figures for each of its variants: compute time per recompute strategy (in
+/// `Recompute::ALL` order), optimizer time for ZeRO stage 0 and for stages 1-3, states per ZeRO
+/// stage 0-3 and activations per recompute strategy (seconds, bytes); a search computes them once
+/// for the twelve ZeRO-stage and recompute variants of one layout.
+#[derive(Debug, Clone, Copy)]
+pub struct VariantTerms {
+    t_compute: [f64; 3],
+    t_opt: [f64; 2],
+    states: [f64; 4],
+    acts: [f64; 3],
+}
+
 /// The zero-stage- and recompute-independent terms of a layout evaluation (see `bound_terms`).
 #[derive(Debug, Clone, Copy)]
 pub struct BoundTerms {
@@ -542,12 +554,21 @@ impl Scenario {
 
     /// `can_beat` with the layout's `bound_terms` already computed.
     pub(crate) fn can_beat_with(&self, b: &BoundTerms, floor_mfu: f64) -> bool {
+        self.variants_that_can_beat(b, floor_mfu).is_some()
+    }
+
+    /// The layout's `VariantTerms` when `can_beat` is true of it, `None` when it is false.
+    pub(crate) fn variants_that_can_beat(
+        &self,
+        b: &BoundTerms,
+        floor_mfu: f64,
+    ) -> Option<VariantTerms> {
+        let t_compute = Recompute::ALL.map(|r| self.compute_time(b, r));
         // ZeRO 1-3 share one optimizer time; stage 0 has its own.
-        let t_opts = [self.optimizer_time(b, 0), self.optimizer_time(b, 1)];
-        let above = Recompute::ALL.iter().any(|&r| {
-            let t_compute = self.compute_time(b, r);
+        let t_opt = [self.optimizer_time(b, 0), self.optimizer_time(b, 1)];
+        let above = t_compute.iter().any(|&t_compute| {
             // Pruned there only when bound <= floor: a NaN bound (unordered) is never pruned.
-            t_opts.iter().any(|&t_opt| {
+            t_opt.iter().any(|&t_opt| {
                 let bound = self.mfu_bound(b, t_compute, t_opt);
                 !matches!(
                     bound.partial_cmp(&floor_mfu),
@@ -556,21 +577,33 @@ impl Scenario {
             })
         });
         if !above {
-            return false;
+            return None;
         }
+        let terms = VariantTerms {
+            t_compute,
+            t_opt,
+            states: [0u8, 1, 2, 3].map(|z| self.state_bytes(b, z)),
+            acts: Recompute::ALL.map(|r| self.activation_bytes(b, r)),
+        };
         // A NaN term is skipped by `min`; a layout whose own memory is NaN does not fit there.
-        let states = (0..=3u8)
-            .map(|z| self.state_bytes(b, z))
-            .fold(f64::INFINITY, f64::min);
-        let acts = Recompute::ALL
-            .iter()
-            .map(|&r| self.activation_bytes(b, r))
-            .fold(f64::INFINITY, f64::min);
+        let states = terms.states.iter().copied().fold(f64::INFINITY, f64::min);
+        let acts = terms.acts.iter().copied().fold(f64::INFINITY, f64::min);
         // Skipped only when the smallest sum is ordered above the limit, as `memory > limit` there.
-        !matches!(
+        (!matches!(
             (states + acts).partial_cmp(&self.memory_limit_bytes()),
             Some(Ordering::Greater)
-        )
+        ))
+        .then_some(terms)
+    }
+
+    /// Every `VariantTerms` figure of the layout, computed as `variants_that_can_beat` computes it.
+    pub(crate) fn variant_terms(&self, b: &BoundTerms) -> VariantTerms {
+        VariantTerms {
+            t_compute: Recompute::ALL.map(|r| self.compute_time(b, r)),
+            t_opt: [self.optimizer_time(b, 0), self.optimizer_time(b, 1)],
+            states: [0u8, 1, 2, 3].map(|z| self.state_bytes(b, z)),
+            acts: Recompute::ALL.map(|r| self.activation_bytes(b, r)),
+        }
     }
 
     /// The MFU at which this scenario's cluster would process `tokens_per_s` (the same expression
@@ -592,15 +625,17 @@ impl Scenario {
     /// floating-point sums and products of non-negative terms are monotone), so a layout whose
     /// bound gives MFU <= `floor_mfu` never beats it. Exact: the search's answer is unchanged.
     pub fn evaluate_above(&self, l: &Layout, floor_mfu: f64) -> Option<Evaluation> {
-        self.evaluate_with(l, &self.bound_terms(l), floor_mfu)
+        let b = self.bound_terms(l);
+        self.evaluate_with(l, &b, &self.variant_terms(&b), floor_mfu)
     }
 
-    /// `evaluate_above` with the layout's `bound_terms` already computed (`b` must be those of
-    /// `l`, whose ZeRO stage and recompute strategy they do not depend on).
+    /// `evaluate_above` with the layout's `bound_terms` and `variant_terms` already computed
+    /// (those of `l`'s other fields: they do not depend on its ZeRO stage or recompute strategy).
     pub(crate) fn evaluate_with(
         &self,
         l: &Layout,
         b: &BoundTerms,
+        variants: &VariantTerms,
         floor_mfu: f64,
     ) -> Option<Evaluation> {
         let m = &self.model;
@@ -623,14 +658,15 @@ impl Scenario {
             ..
         } = b;
         let flops_hw = self.flops_hw[l.recompute as usize];
-        let t_compute = self.compute_time(&b, l.recompute);
-        let t_opt = self.optimizer_time(&b, l.zero_stage);
+        let t_compute = variants.t_compute[l.recompute as usize];
+        let t_opt = variants.t_opt[usize::from(l.zero_stage >= 1)];
         let n = f64::from(self.chips);
         let useful_tokens = self.batch_seqs * m.seq_len;
         if self.mfu_bound(&b, t_compute, t_opt) <= floor_mfu {
             return None;
         }
-        let memory = self.state_bytes(&b, l.zero_stage) + self.activation_bytes(&b, l.recompute);
+        let memory =
+            variants.states[usize::from(l.zero_stage)] + variants.acts[l.recompute as usize];
         if memory.is_nan() || memory > self.memory_limit_bytes() {
             return None;
         }
