@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
 import re
+import select
 import sys
 import time
 import uuid
@@ -104,14 +106,14 @@ def location_tags() -> dict[str, str]:
 
 def run_jobs(first_defs, instance) -> list[str]:
     """Recovers from a killed run, then runs every job, stage after stage (``PIPELINE_STAGES``);
-    the jobs of a stage run at the same time (`run_together`), and what a job of the stage reads
-    from another runs after them. A job whose upstream failed in this run is skipped (its inputs
-    were not updated). Returns the failed jobs.
+    within a stage each run starts as soon as the runs it reads from are done (`stage_runs`,
+    `run_planned`). A job whose upstream failed in this run is skipped (its inputs were not
+    updated). Returns the failed jobs.
 
     The first stage (fetch, validate, stage: ``first_defs``, which need no forecasting or report
     library) runs in a process forked before the full definitions load, so loading statsmodels,
     SciPy and matplotlib (about 1.2 s) overlaps it instead of preceding it."""
-    from pipelines import recovery
+    from pipelines import recovery, storage_hold
     from pipelines.jobs import PIPELINE_STAGES
 
     removed, marked = recovery.recover(instance)
@@ -119,6 +121,7 @@ def run_jobs(first_defs, instance) -> list[str]:
         print(f"removed a temporary file a killed run left: {path}")
     for run_id in marked:
         print(f"marked run {run_id} failed: its process was killed before it finished")
+    storage_hold.prepare(instance)  # once here, not in each forked run
     first, *rest = PIPELINE_STAGES
     first_stage = _start_stage(first_defs, instance, first)
     from pipelines.definitions import defs
@@ -126,41 +129,22 @@ def run_jobs(first_defs, instance) -> list[str]:
     gc.freeze()
     failed = first_stage()
     for stage in rest:
-        failed = run_stage(defs, instance, stage, failed)
-    return failed
-
-
-def run_stage(defs, instance, stage: tuple[str, ...], failed: list[str]) -> list[str]:
-    """Runs one stage's jobs (`stage_runs`), or reports them skipped when a job failed before;
-    returns the failed jobs so far."""
-    together, after = stage_runs(defs, stage)
-    for runs in (together, *([run] for run in after)):
-        if failed:
-            for job_name, _ in runs:
-                print(
-                    f"SKIPPED {job_name}: {', '.join(failed)} failed in this run, so its "
-                    "inputs are stale"
-                )
-            continue
-        failed = failed + run_together(defs, instance, runs)
+        failed = run_planned(defs, instance, stage_runs(defs, stage), failed)
     return failed
 
 
 def _start_stage(defs, instance, stage: tuple[str, ...]):
-    """Starts the stage in a process forked from this one (its own instance; it dies with this
-    process) and returns a function that waits for it and returns its failed jobs (the whole
-    stage if the process died without saying). Elsewhere than on Linux, runs it here first."""
+    """Starts the stage in a process forked from this one (it dies with this process) and returns
+    a function that waits for it and returns the failed jobs (the whole stage if the process died
+    without saying). Elsewhere than on Linux, runs it here first."""
     if not sys.platform.startswith("linux"):
-        failed = run_stage(defs, instance, stage, [])
+        failed = run_planned(defs, instance, stage_runs(defs, stage), [])
         return lambda: failed
     read, write = os.pipe()
 
     def work() -> int:
         os.close(read)
-        import dagster as dg
-
-        with dg.DagsterInstance.get() as instance:
-            failed = run_stage(defs, instance, stage, [])
+        failed = run_planned(defs, instance, stage_runs(defs, stage), [])
         os.write(write, json.dumps(failed).encode())
         return 0
 
@@ -178,61 +162,140 @@ def _start_stage(defs, instance, stage: tuple[str, ...]):
     return wait
 
 
-#: One run of a job: its name and the asset keys it materializes (None: every asset of the job).
-JobRun = tuple[str, list | None]
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One run of a stage: its job, the asset keys it materializes (None: every asset of the job)
+    and the positions, in the stage's list, of the runs it reads from."""
+
+    job: str
+    selection: list | None = None
+    after: frozenset[int] = frozenset()
 
 
-def stage_runs(defs, stage: tuple[str, ...]) -> tuple[list[JobRun], list[JobRun]]:
-    """The runs of a stage: those that can run at the same time, and those to run after them (a
-    job's assets that read, directly or through each other, an asset of another job of the
-    stage: china_share_* read derived/domestic_share_observed)."""
+def stage_runs(defs, stage: tuple[str, ...]) -> list[PlannedRun]:
+    """The runs of a stage, each listed after the runs it reads from. A job's assets that read no
+    other job of the stage, directly or through each other, form its first run (the whole job when
+    none does); the others are grouped, per job, by the set of first runs they read from, so each
+    group starts as soon as those are done: china_share_* read derived/domestic_share_observed
+    and run once derived_job is done while the other forecasts may still run, and
+    forecast_vintage_history, which reads every forecast, runs after both."""
     graph = defs.resolve_asset_graph()
     keys = {job: set(defs.resolve_job_def(job).asset_layer.executable_asset_keys) for job in stage}
-    together: list[JobRun] = []
-    after: list[JobRun] = []
+    runs: list[PlannedRun] = []
+    first_run: dict = {}  # asset key -> position of the first run that materializes it
+    waiting: dict[str, set] = {}
     for job in stage:
         others = set().union(*(keys[other] for other in stage if other != job))
-        waiting: set = set()
+        waits: set = set()
         grew = True
         while grew:
             grew = False
-            for key in keys[job] - waiting:
-                if any(p in others or p in waiting for p in graph.get(key).parent_keys):
-                    waiting.add(key)
+            for key in keys[job] - waits:
+                if any(p in others or p in waits for p in graph.get(key).parent_keys):
+                    waits.add(key)
                     grew = True
-        if not waiting:
-            together.append((job, None))
-            continue
-        if keys[job] - waiting:
-            together.append((job, sorted(keys[job] - waiting)))
-        after.append((job, sorted(waiting)))
-    return together, after
+        waiting[job] = waits
+        if keys[job] - waits:
+            first_run.update((key, len(runs)) for key in keys[job] - waits)
+            runs.append(PlannedRun(job, sorted(keys[job] - waits) if waits else None))
+    in_stage = set().union(*keys.values())
+    reads: dict = {}  # waiting asset key -> the first runs it reads from, directly or not
+
+    def first_runs_read(key) -> frozenset[int]:
+        if key not in reads:
+            parents = [p for p in graph.get(key).parent_keys if p in in_stage]
+            reads[key] = frozenset().union(
+                *({first_run[p]} if p in first_run else first_runs_read(p) for p in parents)
+            )
+        return reads[key]
+
+    groups: dict[tuple[str, frozenset[int]], list] = {}
+    for job in stage:
+        for key in sorted(waiting[job]):
+            groups.setdefault((job, first_runs_read(key)), []).append(key)
+    # A group after the groups it reads from: a group reads only groups that read fewer first runs
+    # (or as many, of another job), so ordering by that count and placing each group once every
+    # group it reads from is placed terminates for any asset graph without cycles.
+    placed: dict = {}
+    pending = sorted(groups.items(), key=lambda item: len(item[0][1]))
+    while pending:
+        for index, ((job, first), group) in enumerate(pending):
+            parents = {p for key in group for p in graph.get(key).parent_keys if p in in_stage}
+            inner = {p for p in parents if p not in first_run and p not in group}
+            if all(p in placed for p in inner):
+                after = set(first) | {placed[p] for p in inner}
+                for key in group:
+                    placed[key] = len(runs)
+                runs.append(PlannedRun(job, group, frozenset(after)))
+                del pending[index]
+                break
+        else:
+            raise ValueError(f"stage {stage}: its jobs read each other in a cycle")
+    return runs
 
 
-def run_together(defs, instance, runs: list[JobRun]) -> list[str]:
-    """Runs the jobs at the same time, each but the last in a process forked from this one (its
-    own instance connections; it dies with this process), on Linux; one after another elsewhere.
-    Returns the jobs that failed."""
-    if len(runs) == 1 or not sys.platform.startswith("linux"):
-        return [job for job, selection in runs if not run_job(defs, instance, job, selection)]
-    children = []
-    for job, selection in runs[:-1]:
-        children.append((job, _fork(partial(_run_on_own_instance, defs, job, selection))))
-    job, selection = runs[-1]
-    failed = [] if run_job(defs, instance, job, selection) else [job]
-    for job, pid in children:
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            failed.append(job)
+def run_planned(defs, instance, runs: list[PlannedRun], failed: list[str]) -> list[str]:
+    """Runs a stage's planned runs, each as soon as the runs it reads from have succeeded: of the
+    runs ready together, the first in the plan runs in this process and the others each in a
+    process forked from this one (the same instance object: its SQLite and PostgreSQL storages
+    open a new connection for every call, so none is shared; the process dies with this one).
+    When this process's run ends, it starts what became ready, or waits for a forked run. A run
+    is skipped when a job failed earlier in this pipeline run or a run it reads from failed;
+    elsewhere than on Linux the runs go one after another, in order. Returns the failed jobs."""
+    done: dict[int, bool] = {}  # position -> succeeded
+    running: dict[int, tuple[int, int]] = {}  # pid -> (position, pidfd: readable once it exits)
+    fork = sys.platform.startswith("linux")
+
+    def ready() -> list[int]:
+        """The runs to start now; marks those to skip as failed."""
+        starting = []
+        for position, run in enumerate(runs):
+            if position in done or position in (p for p, _ in running.values()):
+                continue
+            if failed and not run.after:
+                why = failed
+            elif any(done.get(d) is False for d in run.after):
+                why = [runs[d].job for d in sorted(run.after) if not done[d]]
+            else:
+                if all(done.get(d) for d in run.after):
+                    starting.append(position)
+                continue
+            print(
+                f"SKIPPED {run.job}: {', '.join(why)} failed in this run, so its inputs are stale"
+            )
+            done[position] = False
+        return starting
+
+    def reap(block: bool) -> None:
+        """Records the forked runs that have ended (waiting for one when ``block``)."""
+        nonlocal failed
+        fds = [fd for _, fd in running.values()]
+        exited, _, _ = select.select(fds, [], [], None if block else 0)
+        # Only this function's own processes are waited for (not any child of the process).
+        for pid in [pid for pid, (_, fd) in running.items() if fd in exited]:
+            position, fd = running.pop(pid)
+            os.close(fd)
+            _, status = os.waitpid(pid, 0)
+            done[position] = os.waitstatus_to_exitcode(status) == 0
+            if not done[position]:
+                failed = failed + [runs[position].job]
+
+    while len(done) < len(runs):
+        starting = ready()
+        if starting:
+            own, *others = starting if fork else starting[:1]
+            for position in others:
+                work = partial(
+                    run_job, defs, instance, runs[position].job, runs[position].selection
+                )
+                pid = _fork(lambda work=work: 0 if work() else 1)
+                running[pid] = (position, os.pidfd_open(pid))
+            done[own] = run_job(defs, instance, runs[own].job, runs[own].selection)
+            if not done[own]:
+                failed = failed + [runs[own].job]
+        if running:
+            reap(block=not starting)
     return failed
-
-
-def _run_on_own_instance(defs, job: str, selection: list | None) -> int:
-    """One run in a forked process, on an instance object of its own: 0 if it succeeded."""
-    import dagster as dg
-
-    with dg.DagsterInstance.get() as instance:
-        return 0 if run_job(defs, instance, job, selection) else 1
 
 
 def _fork(work) -> int:

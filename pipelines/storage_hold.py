@@ -81,6 +81,17 @@ def storage_held_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[Non
         _HELD.discard(id(storage))
 
 
+def prepare(instance: dg.DagsterInstance) -> None:
+    """Does once, in this process, what every later hold on this instance would otherwise redo
+    (on SQLite: the empty run database and the event-log index's set-up check): processes forked
+    afterwards, as the command line's runs are, start with both done."""
+    storage = instance.event_log_storage
+    if isinstance(storage, SqliteEventLogStorage):
+        _empty_run_database(storage)
+        with storage.index_connection():
+            pass
+
+
 def _commit_without_sync(dbapi_connection, _record) -> None:
     """SQLite's WAL-mode durability setting for the held engines' connections (module docstring)."""
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")

@@ -19,23 +19,34 @@ def job_keys(name: str) -> set:
 def test_every_asset_runs_once_and_after_everything_it_reads_from_its_stage():
     graph = defs.resolve_asset_graph()
     for stage in PIPELINE_STAGES:
-        together, after = cli.stage_runs(defs, stage)
-        runs = [(job, set(sel) if sel is not None else job_keys(job)) for job, sel in together]
-        later = [(job, set(sel)) for job, sel in after]
+        runs = cli.stage_runs(defs, stage)
+        assets = [
+            set(run.selection) if run.selection is not None else job_keys(run.job) for run in runs
+        ]
         for job in stage:  # each job's assets, split between its runs without overlap
-            parts = [keys for j, keys in runs + later if j == job]
+            parts = [keys for run, keys in zip(runs, assets, strict=True) if run.job == job]
             assert set().union(*parts) == job_keys(job)
             assert sum(len(p) for p in parts) == len(job_keys(job))
-        for job, keys in runs:  # nothing run at the same time reads another job of the stage
-            others = set().union(*(k for j, k in runs if j != job), *(k for _, k in later))
-            for key in keys:
-                assert not set(graph.get(key).parent_keys) & others, (job, key)
-    together, after = cli.stage_runs(defs, ("derived_job", "forecast_job"))
-    assert together[0] == ("derived_job", None)
-    waiting = {k.to_user_string() for k in after[0][1]}
-    assert after[0][0] == "forecast_job"
-    assert {"china_share_forecast", "china_share_backtest"} <= waiting
-    assert "api_price_forecast" not in waiting
+        owner = {key: i for i, keys in enumerate(assets) for key in keys}
+        for i, (run, keys) in enumerate(zip(runs, assets, strict=True)):
+            assert all(d < i for d in run.after), run  # listed after what it reads from
+            for key in keys:  # whatever it reads from its stage is its own or done before it
+                for parent in graph.get(key).parent_keys:
+                    if parent in owner and owner[parent] != i:
+                        assert owner[parent] in run.after, (run.job, key, parent)
+    runs = cli.stage_runs(defs, ("derived_job", "forecast_job"))
+    position = {
+        key.to_user_string(): i
+        for i, run in enumerate(runs)
+        for key in (run.selection or job_keys(run.job))
+    }
+    derived = position["domestic_share_observed"]
+    assert runs[derived] == cli.PlannedRun("derived_job")  # the whole job, at once
+    assert runs[position["api_price_forecast"]].after == frozenset()
+    # the China share forecasts wait for the derived job only, not for the other forecasts
+    assert runs[position["china_share_forecast"]].after == {derived}
+    history = runs[position["forecast_vintage_history"]]
+    assert {position["api_price_forecast"], position["china_share_forecast"]} <= history.after
 
 
 @dg.asset
@@ -48,31 +59,40 @@ def broken() -> int:
     raise ValueError("broken on purpose")
 
 
+@dg.asset(deps=[broken])
+def after_broken() -> int:
+    return 2
+
+
 TOY = dg.Definitions(
-    assets=[fine, broken],
+    assets=[fine, broken, after_broken],
     jobs=[
         dg.define_asset_job("fine_job", selection=["fine"]),
         dg.define_asset_job("broken_job", selection=["broken"]),
+        dg.define_asset_job("after_broken_job", selection=["after_broken"]),
     ],
 )
 
 
-def test_jobs_run_together_and_a_failure_in_the_forked_one_is_reported(tmp_path, monkeypatch):
+def test_planned_runs_go_at_once_and_a_failure_skips_what_reads_it(tmp_path, monkeypatch, capfd):
     shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    plan = cli.stage_runs(TOY, ("broken_job", "fine_job", "after_broken_job"))
+    assert plan == [
+        cli.PlannedRun("broken_job"),
+        cli.PlannedRun("fine_job"),
+        cli.PlannedRun("after_broken_job", [dg.AssetKey("after_broken")], frozenset({0})),
+    ]
     with dg.DagsterInstance.get() as instance:
-        # broken_job runs in the forked process, fine_job here
-        failed = cli.run_together(TOY, instance, [("broken_job", None), ("fine_job", None)])
-        assert failed == ["broken_job"]
-        assert cli.run_together(TOY, instance, [("fine_job", None), ("fine_job", None)]) == []
+        # each run in its own forked process; the one reading the failed run is skipped
+        assert cli.run_planned(TOY, instance, plan, []) == ["broken_job"]
+        assert "SKIPPED after_broken_job: broken_job failed" in capfd.readouterr().out
+        # a job that failed earlier in the pipeline skips every run of a later stage
+        assert cli.run_planned(TOY, instance, plan[1:2], ["ingest_job"]) == ["ingest_job"]
+        assert cli.run_planned(TOY, instance, plan[1:2], []) == []
         runs = instance.get_run_records()
     statuses = sorted((r.dagster_run.job_name, r.dagster_run.status.value) for r in runs)
-    assert statuses == [
-        ("broken_job", "FAILURE"),
-        ("fine_job", "SUCCESS"),
-        ("fine_job", "SUCCESS"),
-        ("fine_job", "SUCCESS"),
-    ]
+    assert statuses == [("broken_job", "FAILURE"), ("fine_job", "SUCCESS"), ("fine_job", "SUCCESS")]
 
 
 def test_a_stage_in_a_forked_process_reports_its_failed_jobs(tmp_path, monkeypatch):

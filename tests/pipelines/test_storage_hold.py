@@ -112,3 +112,22 @@ def test_a_held_run_database_is_laid_out_as_dagster_lays_one_out(tmp_path):
         assert _database_layout(runs / f"{ours}.db")[2] == ("wal",)
         assert (runs / f"{existing}.db").read_bytes() == before
         assert not list(runs.glob("*.partial"))
+
+
+def test_after_prepare_a_held_run_needs_no_database_set_up(tmp_path, monkeypatch):
+    """What the command line does once before forking its runs: afterwards a new run's database
+    and the index are ready without Dagster's set-up (which would load its migration scripts)."""
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    job = tiny_job()
+    run_id = str(uuid.uuid4())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        storage_hold.prepare(instance)
+
+        def no_set_up(*_):
+            raise AssertionError("set up again after prepare")
+
+        monkeypatch.setattr(storage, "_initdb", no_set_up)
+        with storage_hold.storage_held_open(instance, run_id):
+            assert job.execute_in_process(instance=instance, run_id=run_id).success
+        assert TINY_MESSAGE in [e.user_message for e in instance.all_logs(run_id)]
