@@ -312,11 +312,6 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     """Writes ``warehouse/report/outlook.md`` (headline findings, each with its number, interval,
     chart and evidence line) and its detail pages and PNG charts beside it, shows the main page
     with its charts inline in the UI, and returns the index of files written."""
-    # One pool draws the page's charts and the China section's.
-    pngs = charts.render(
-        report_chart_jobs(claims_ledger, tables) + china_compute.chart_jobs(tables)
-    )
-    names = {name: f"outlook_{name}.png" for name in pngs}
     vintages = sorted(
         {
             str(pd.Timestamp(t["as_of_date"].iloc[0]).date())
@@ -328,15 +323,29 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
         **{k: v for k, v in tables.items() if k in Forecasts.__dataclass_fields__},
         extra_gaps=[f"{n}: not defined in this code location" for n in MISSING_INPUTS],
     )
-    page = pages.Page(
-        ledger=claims_ledger,
-        forecasts=forecasts,
-        charts=names,
-        vintage=", ".join(vintages) or "none",
-        tables=tables,
-    )
-    texts = pages.report_pages(page)
-    texts[REPORT_FILE] = report_with_sources(context.instance, texts[REPORT_FILE])
+
+    def written(names: dict[str, str]) -> dict[str, str]:
+        page = pages.Page(
+            ledger=claims_ledger,
+            forecasts=forecasts,
+            charts=names,
+            vintage=", ".join(vintages) or "none",
+            tables=tables,
+        )
+        texts = pages.report_pages(page)
+        texts[REPORT_FILE] = report_with_sources(context.instance, texts[REPORT_FILE])
+        return texts
+
+    # One pool draws the page's charts and the China section's while the pages are written,
+    # naming every chart; a chart that turns out to have no data is left out by writing them again.
+    jobs = report_chart_jobs(claims_ledger, tables) + china_compute.chart_jobs(tables)
+    names = {name: f"outlook_{name}.png" for name, _, _ in jobs}
+    with charts.drawing(jobs) as drawn:
+        texts = written(names)
+        pngs = drawn()
+    if len(pngs) < len(names):
+        names = {name: names[name] for name in pngs}
+        texts = written(names)
     folder = UPath(settings.layer_dir("report"))
     files = [(name, "markdown", text.encode("utf-8")) for name, text in texts.items()]
     files += [(names[n], "png", b) for n, b in pngs.items()]

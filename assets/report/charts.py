@@ -6,7 +6,8 @@ import concurrent.futures
 import multiprocessing
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import matplotlib
 
@@ -27,22 +28,36 @@ ChartJob = tuple[str, Callable[..., bytes | None], tuple]
 
 
 def render(jobs: list[ChartJob]) -> dict[str, bytes]:
-    """Every chart's PNG bytes by name, in job order, leaving out those that return None.
+    """Every chart's PNG bytes by name, in job order, leaving out those that return None."""
+    with drawing(jobs) as drawn:
+        return drawn()
+
+
+@contextmanager
+def drawing(jobs: list[ChartJob]) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """Starts drawing the charts and yields a function that waits for them and returns what
+    `render` returns, so the caller can work while they are drawn.
 
     Charts are independent and each takes 0.1-0.4 s of matplotlib, so on Linux they are drawn by
     worker processes forked from this one (one per core, at most two: fork copies the loaded
     modules and fonts, so a worker starts in milliseconds); each worker only draws and returns
-    bytes, the same bytes as drawing here. Elsewhere, or for a single chart, they are drawn here.
+    bytes, the same bytes as drawing here. Elsewhere, or for a single chart, they are drawn here
+    when the function is called.
     """
+
+    def named(drawn: list) -> dict[str, bytes]:
+        return {
+            name: data for (name, _, _), data in zip(jobs, drawn, strict=True) if data is not None
+        }
+
     workers = min(len(jobs), os.cpu_count() or 1, 2)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        drawn = [make(*args) for _, make, args in jobs]
-    else:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(make, *args) for _, make, args in jobs]
-            drawn = [future.result() for future in futures]
-    return {name: data for (name, _, _), data in zip(jobs, drawn, strict=True) if data is not None}
+        yield lambda: named([make(*args) for _, make, args in jobs])
+        return
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(make, *args) for _, make, args in jobs]
+        yield lambda: named([future.result() for future in futures])
 
 
 def chip_rows(ledger: pd.DataFrame) -> pd.DataFrame:

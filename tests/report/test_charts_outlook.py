@@ -211,3 +211,14 @@ def test_render_draws_in_workers_the_same_bytes_in_job_order_without_empty_chart
         if name != "empty":
             assert drawn[name] == make(*args), name  # drawn here, in this process
     assert charts.render(jobs[:1]) == {"b": drawn["b"]}  # a single chart is drawn here
+
+
+def test_drawing_lets_the_caller_work_and_gives_what_render_gives():
+    jobs = [("a", _line_chart, ([1.0, 2.0], "a")), ("empty", _line_chart, ([], "empty"))]
+    with charts.drawing(jobs) as drawn:
+        meanwhile = _line_chart([2.0, 1.0], "meanwhile")  # drawn here while the workers draw
+        got = drawn()
+    assert got == charts.render(jobs) == {"a": _line_chart([1.0, 2.0], "a")}
+    assert meanwhile is not None and meanwhile != got["a"]
+    with charts.drawing(jobs[:1]) as drawn:  # a single chart: drawn here, when asked
+        assert drawn() == {"a": got["a"]}
