@@ -226,7 +226,8 @@ def stage_runs(defs, stage: tuple[str, ...]) -> list[PlannedRun]:
                 after = set(first) | {placed[p] for p in inner}
                 for key in group:
                     placed[key] = len(runs)
-                runs.append(PlannedRun(job, group, frozenset(after)))
+                whole = set(group) == keys[job]  # a job none of whose assets go at once
+                runs.append(PlannedRun(job, None if whole else group, frozenset(after)))
                 del pending[index]
                 break
         else:

@@ -35,15 +35,15 @@ report_job = dg.define_asset_job(
 )
 
 #: The jobs the command line runs to materialize every asset (forecast_job for the newest vintage),
-#: stage after stage; the jobs of one stage run at the same time, and the assets of a job that read
-#: another job of its stage run once the stage is done: the source files are ingested while the
-#: upstream snapshots are fetched, and only the staging of those snapshots waits for them; the
-#: derived metrics and the forecasts read only the clean tables, apart from the few forecasts that
-#: read a derived table. The what_if job is not among them: a run never adds to or rewrites a
-#: user's what_if_runs.
+#: stage after stage. Within a stage each run starts as soon as the runs it reads from are done
+#: (``pipelines.cli.stage_runs``): the source files are ingested while the upstream snapshots are
+#: fetched, and only their staging waits for them; the derived metrics and the forecasts go at the
+#: same time, the few forecasts that read a derived table once it is done, and the report once
+#: everything it reads is. The first stage runs from its own definitions
+#: (``pipelines.ingest_definitions``) while the rest load. The what_if job is not among them: a run
+#: never adds to or rewrites a user's what_if_runs.
 PIPELINE_STAGES = (
     ("upstream_job", "ingest_job"),
-    ("derived_job", "forecast_job"),
-    ("report_job",),
+    ("derived_job", "forecast_job", "report_job"),
 )
 PIPELINE_JOBS = tuple(job for stage in PIPELINE_STAGES for job in stage)
