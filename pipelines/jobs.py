@@ -36,7 +36,7 @@ report_job = dg.define_asset_job(
 
 #: The jobs the command line runs to materialize every asset (forecast_job for the newest vintage),
 #: stage after stage. Within a stage each run starts as soon as the runs it reads from are done
-#: (``pipelines.cli.stage_runs``): the source files are ingested while the upstream snapshots are
+#: (``pipelines.run_plan.stage_runs``): the source files are ingested while the upstream snapshots are
 #: fetched, and only their staging waits for them; the derived metrics and the forecasts go at the
 #: same time, the few forecasts that read a derived table once it is done, and the report once
 #: everything it reads is. The first stage runs from its own definitions

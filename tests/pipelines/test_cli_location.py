@@ -9,7 +9,7 @@ from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteRepo
 from dagster._core.storage.dagster_run import RunsFilter
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
-from pipelines import cli, settings
+from pipelines import run_plan, settings
 
 
 def workspace_label() -> str:
@@ -23,7 +23,7 @@ def workspace_label() -> str:
 
 
 def test_cli_run_tags_match_the_label_the_ui_filters_job_runs_by(instance):
-    tags = cli.location_tags()
+    tags = run_plan.location_tags()
     assert tags[REPOSITORY_LABEL_TAG] == workspace_label() == "__repository__@compute_outlook"
 
     @dg.asset

@@ -1,5 +1,6 @@
-"""The command line runs the jobs of a stage at the same time: what one job reads from another of
-its stage runs after them, every asset runs exactly once, and a failure in a forked job counts."""
+"""The command line's plan of runs: every asset runs exactly once, each run after the runs it reads
+from and as soon as they are done, a failure in a forked run counts and skips what reads it, and
+the first stage's own definitions give its jobs what the full definitions give."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shutil
 
 import dagster as dg
 
-from pipelines import cli, settings
+from pipelines import run_plan, settings
 from pipelines.definitions import defs
 from pipelines.jobs import PIPELINE_STAGES
 
@@ -19,7 +20,7 @@ def job_keys(name: str) -> set:
 def test_every_asset_runs_once_and_after_everything_it_reads_from_its_stage():
     graph = defs.resolve_asset_graph()
     for stage in PIPELINE_STAGES:
-        runs = cli.stage_runs(defs, stage)
+        runs = run_plan.stage_runs(defs, stage)
         assets = [
             set(run.selection) if run.selection is not None else job_keys(run.job) for run in runs
         ]
@@ -34,14 +35,14 @@ def test_every_asset_runs_once_and_after_everything_it_reads_from_its_stage():
                 for parent in graph.get(key).parent_keys:
                     if parent in owner and owner[parent] != i:
                         assert owner[parent] in run.after, (run.job, key, parent)
-    runs = cli.stage_runs(defs, ("derived_job", "forecast_job"))
+    runs = run_plan.stage_runs(defs, ("derived_job", "forecast_job"))
     position = {
         key.to_user_string(): i
         for i, run in enumerate(runs)
         for key in (run.selection or job_keys(run.job))
     }
     derived = position["domestic_share_observed"]
-    assert runs[derived] == cli.PlannedRun("derived_job")  # the whole job, at once
+    assert runs[derived] == run_plan.PlannedRun("derived_job")  # the whole job, at once
     assert runs[position["api_price_forecast"]].after == frozenset()
     # the China share forecasts wait for the derived job only, not for the other forecasts
     assert runs[position["china_share_forecast"]].after == {derived}
@@ -77,19 +78,21 @@ TOY = dg.Definitions(
 def test_planned_runs_go_at_once_and_a_failure_skips_what_reads_it(tmp_path, monkeypatch, capfd):
     shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    plan = cli.stage_runs(TOY, ("broken_job", "fine_job", "after_broken_job"))
+    plan = run_plan.stage_runs(TOY, ("broken_job", "fine_job", "after_broken_job"))
     assert plan == [
-        cli.PlannedRun("broken_job"),
-        cli.PlannedRun("fine_job"),
-        cli.PlannedRun("after_broken_job", None, frozenset({0})),  # all of it, after broken_job
+        run_plan.PlannedRun("broken_job"),
+        run_plan.PlannedRun("fine_job"),
+        run_plan.PlannedRun(
+            "after_broken_job", None, frozenset({0})
+        ),  # all of it, after broken_job
     ]
     with dg.DagsterInstance.get() as instance:
         # each run in its own forked process; the one reading the failed run is skipped
-        assert cli.run_planned(TOY, instance, plan, []) == ["broken_job"]
+        assert run_plan.run_planned(TOY, instance, plan, []) == ["broken_job"]
         assert "SKIPPED after_broken_job: broken_job failed" in capfd.readouterr().out
         # a job that failed earlier in the pipeline skips every run of a later stage
-        assert cli.run_planned(TOY, instance, plan[1:2], ["ingest_job"]) == ["ingest_job"]
-        assert cli.run_planned(TOY, instance, plan[1:2], []) == []
+        assert run_plan.run_planned(TOY, instance, plan[1:2], ["ingest_job"]) == ["ingest_job"]
+        assert run_plan.run_planned(TOY, instance, plan[1:2], []) == []
         runs = instance.get_run_records()
     statuses = sorted((r.dagster_run.job_name, r.dagster_run.status.value) for r in runs)
     assert statuses == [("broken_job", "FAILURE"), ("fine_job", "SUCCESS"), ("fine_job", "SUCCESS")]
@@ -101,10 +104,10 @@ def test_a_stage_in_a_forked_process_reports_its_failed_jobs(tmp_path, monkeypat
     shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with dg.DagsterInstance.get() as instance:
-        assert cli._start_stage(TOY, instance, ("fine_job", "broken_job"))() == ["broken_job"]
-        assert cli._start_stage(TOY, instance, ("fine_job",))() == []
+        assert run_plan._start_stage(TOY, instance, ("fine_job", "broken_job"))() == ["broken_job"]
+        assert run_plan._start_stage(TOY, instance, ("fine_job",))() == []
         # an unknown job fails the stage's planning inside the child, before it says anything
-        assert cli._start_stage(TOY, instance, ("fine_job", "no_such_job"))() == [
+        assert run_plan._start_stage(TOY, instance, ("fine_job", "no_such_job"))() == [
             "fine_job",
             "no_such_job",
         ]
