@@ -5,6 +5,7 @@ rest load, and runs beside each other in processes forked from the command line'
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import json
 import os
@@ -16,9 +17,11 @@ from functools import partial
 from pipelines import settings
 
 
+@functools.cache
 def location_tags() -> dict[str, str]:
     """Run tags that file a command-line run under the code location, so the UI lists it on the
-    job's page (the UI finds a job's runs by this repository label)."""
+    job's page (the UI finds a job's runs by this repository label); read from pyproject.toml
+    once per process, before the runs fork."""
     import tomllib
 
     from dagster._core.definitions.repository_definition.valid_definitions import (
@@ -48,7 +51,9 @@ def run_jobs(first_defs, instance) -> list[str]:
         print(f"removed a temporary file a killed run left: {path}")
     for run_id in marked:
         print(f"marked run {run_id} failed: its process was killed before it finished")
-    storage_hold.prepare(instance)  # once here, not in each forked run
+    # Once here, not in each forked run: the storage hold's set-up and the location's tags.
+    storage_hold.prepare(instance)
+    location_tags()
     first, *rest = PIPELINE_STAGES
     first_stage = _start_stage(first_defs, instance, first)
     from pipelines.definitions import defs
@@ -64,15 +69,18 @@ def _start_stage(defs, instance, stage: tuple[str, ...]):
     """Starts the stage in a process forked from this one (it dies with this process) and returns
     a function that waits for it and returns the failed jobs (the whole stage if the process died
     without saying). Elsewhere than on Linux, runs it here first."""
+
+    def run() -> list[str]:  # planned where it runs: a stage that cannot be planned fails there
+        return run_planned(defs, instance, stage_runs(defs, stage), [])
+
     if not sys.platform.startswith("linux"):
-        failed = run_planned(defs, instance, stage_runs(defs, stage), [])
+        failed = run()
         return lambda: failed
     read, write = os.pipe()
 
     def work() -> int:
         os.close(read)
-        failed = run_planned(defs, instance, stage_runs(defs, stage), [])
-        os.write(write, json.dumps(failed).encode())
+        os.write(write, json.dumps(run()).encode())
         return 0
 
     pid = _fork(work)

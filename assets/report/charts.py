@@ -27,16 +27,11 @@ VERDICT_COLORS = {CONSISTENT: "tab:green", CONTRADICTED: "tab:red", OPEN: "tab:g
 ChartJob = tuple[str, Callable[..., bytes | None], tuple]
 
 
-def render(jobs: list[ChartJob]) -> dict[str, bytes]:
-    """Every chart's PNG bytes by name, in job order, leaving out those that return None."""
-    with drawing(jobs) as drawn:
-        return drawn()
-
-
 @contextmanager
 def drawing(jobs: list[ChartJob]) -> Iterator[Callable[[], dict[str, bytes]]]:
-    """Starts drawing the charts and yields a function that waits for them and returns what
-    `render` returns, so the caller can work while they are drawn.
+    """Starts drawing the charts and yields a function that waits for them and returns every
+    chart's PNG bytes by name, in job order, leaving out those that return None; the caller works
+    while they are drawn.
 
     Charts are independent and each takes 0.1-0.4 s of matplotlib, so on Linux they are drawn by
     worker processes forked from this one (one per core, at most two: fork copies the loaded

@@ -434,10 +434,10 @@ impl Scenario {
     }
 
     /// The terms of a layout's step-time lower bound that do not depend on its ZeRO stage or
-    /// recompute strategy, shared by `evaluate_above` and `can_beat` so both compute the bound
-    /// with the same floating-point operations in the same order.
+    /// recompute strategy, shared by `evaluate_above` and `variants_that_can_beat` so both compute
+    /// the bound with the same floating-point operations in the same order.
     ///
-    /// A search computes them once per layout and passes them to `can_beat_with` and to
+    /// A search computes them once per layout and passes them to `variants_that_can_beat` and to
     /// `evaluate_with` for each of its ZeRO stages and recompute strategies, which differ only there.
     pub(crate) fn bound_terms(&self, l: &Layout) -> BoundTerms {
         let m = &self.model;
@@ -541,23 +541,14 @@ impl Scenario {
         useful_tokens * self.flops_model / (bound_step * n * self.peak_flops)
     }
 
-    /// False when `evaluate_above` would return `None` for every ZeRO stage (0-3) and recompute
-    /// strategy of the layout `l` (its other fields as given): either no such layout's MFU bound
-    /// exceeds `floor_mfu`, or even the smallest states plus the smallest activations exceed the
-    /// chip's memory (each layout's memory is its own states plus its own activations, and a
-    /// floating-point sum never falls below the sum of smaller terms). Each bound, state and
-    /// activation figure is computed exactly as there, so a search that skips those layouts when
-    /// this is false finds the same best layout; it only computes their shared terms once.
-    pub fn can_beat(&self, l: &Layout, floor_mfu: f64) -> bool {
-        self.can_beat_with(&self.bound_terms(l), floor_mfu)
-    }
-
-    /// `can_beat` with the layout's `bound_terms` already computed.
-    pub(crate) fn can_beat_with(&self, b: &BoundTerms, floor_mfu: f64) -> bool {
-        self.variants_that_can_beat(b, floor_mfu).is_some()
-    }
-
-    /// The layout's `VariantTerms` when `can_beat` is true of it, `None` when it is false.
+    /// `None` when `evaluate_above` would return `None` for every ZeRO stage (0-3) and recompute
+    /// strategy of the layout whose `bound_terms` are `b` (its other fields as given): either no
+    /// such layout's MFU bound exceeds `floor_mfu`, or even the smallest states plus the smallest
+    /// activations exceed the chip's memory (each layout's memory is its own states plus its own
+    /// activations, and a floating-point sum never falls below the sum of smaller terms); else the
+    /// layout's `VariantTerms`. Each bound, state and activation figure is computed exactly as
+    /// there, so a search that skips those layouts on `None` finds the same best layout; it only
+    /// computes their shared terms once.
     pub(crate) fn variants_that_can_beat(
         &self,
         b: &BoundTerms,

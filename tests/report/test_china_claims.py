@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from assets.report import china_compute
-from assets.report.charts import render
+from assets.report.charts import drawing
 from assets.report.china_claims import with_epoch_spec, with_observed_share, with_site_intensity
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN, Finding
 
@@ -105,5 +105,6 @@ def test_report_section_credits_epoch_and_names_missing_tables():
     assert "CC BY 4.0" in text and "Epoch AI" in text
     assert "56.55" in text and "42-70.8" in text
     assert "Not materialized: compute_stock" in text
-    charts = render(china_compute.chart_jobs({"domestic_share_observed": share}))
+    with drawing(china_compute.chart_jobs({"domestic_share_observed": share})) as drawn:
+        charts = drawn()
     assert list(charts) == ["china_share"] and charts["china_share"][:4] == b"\x89PNG"
