@@ -33,9 +33,13 @@ def simulate_changes(rate_per_month: float, sizes: np.ndarray, horizon: int) -> 
     k_max = int(counts.max())
     if k_max == 0:
         return np.zeros((N_PATHS, horizon))
-    draws = sizes[gen.integers(0, len(sizes), size=(N_PATHS, horizon, k_max))]
-    used = np.arange(k_max)[None, None, :] < counts[:, :, None]
-    return np.cumsum((draws * used).sum(axis=2), axis=1)
+    picks = gen.integers(0, len(sizes), size=(N_PATHS, horizon, k_max))
+    # Only path-months with a change add anything; their first ``count`` picks are summed.
+    changed = counts > 0
+    used = np.arange(k_max) < counts[changed][:, None]
+    monthly = np.zeros((N_PATHS, horizon))
+    monthly[changed] = (sizes[picks[changed]] * used).sum(axis=1)
+    return np.cumsum(monthly, axis=1)
 
 
 def jump_quantiles(

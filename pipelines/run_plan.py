@@ -59,6 +59,7 @@ def run_jobs(first_defs, instance) -> list[str]:
     from pipelines.definitions import defs
 
     gc.freeze()
+    gc.enable()  # off while the modules load (`pipelines.cli.main`)
     failed = first_stage()
     for stage in rest:
         failed = run_planned(defs, instance, stage_runs(defs, stage), failed)
@@ -71,6 +72,7 @@ def _start_stage(defs, instance, stage: tuple[str, ...]):
     without saying). Elsewhere than on Linux, runs it here first."""
 
     def run() -> list[str]:  # planned where it runs: a stage that cannot be planned fails there
+        gc.enable()  # the command line's collector is off while the rest loads beside this
         return run_planned(defs, instance, stage_runs(defs, stage), [])
 
     if not sys.platform.startswith("linux"):

@@ -3,6 +3,9 @@ seeded Monte Carlo band. Plain functions over DataFrames; the Dagster assets are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -92,7 +95,7 @@ PRACTITIONER_LAYOUT = ("tp", "cp", "pp", "vpp", "dp", "ep", "micro_batch", "zero
 RECOMPUTE = {0: "none", 1: "selective", 2: "full"}
 
 
-def practitioner_rule(row: pd.Series) -> str:
+def practitioner_rule(row: Mapping[str, Any]) -> str:
     """The practitioner rule of one row, in words, with the values it picked."""
     family = row["practitioner_family"]
     if pd.isna(row["practitioner_tp"]):
@@ -112,7 +115,7 @@ def practitioner_rule(row: pd.Series) -> str:
     )
 
 
-def layout_difference(row: pd.Series) -> str:
+def layout_difference(row: Mapping[str, Any]) -> str:
     """Which layout knobs the searched best changes from the practitioner layout (searched first)."""
     if pd.isna(row["practitioner_tp"]) or pd.isna(row["tp"]):
         return ""
@@ -134,7 +137,10 @@ def practitioner_columns(best: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
     rule in words, its layout, MFU (%) and the gap to the searched best (MFU points)."""
     out = pd.DataFrame(index=best.index)
     out[f"{prefix}practitioner_family"] = best["practitioner_family"]
-    out[f"{prefix}practitioner_rule"] = best.apply(practitioner_rule, axis=1).astype("string")
+    rows = best.to_dict("records")  # plain dicts: a Series per row costs more than the rule
+    out[f"{prefix}practitioner_rule"] = pd.array(
+        [practitioner_rule(row) for row in rows], dtype="string"
+    )
     for name in PRACTITIONER_LAYOUT:
         out[f"{prefix}practitioner_{name}"] = best[f"practitioner_{name}"]
     out[f"{prefix}practitioner_recompute"] = (
@@ -142,8 +148,8 @@ def practitioner_columns(best: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
     )
     out[f"{prefix}practitioner_mfu_pct"] = best["practitioner_mfu"] * 100
     out[f"{prefix}mfu_gap_vs_practitioner_pts"] = best["mfu_gap_pts"]
-    out[f"{prefix}searched_vs_practitioner_layout"] = best.apply(layout_difference, axis=1).astype(
-        "string"
+    out[f"{prefix}searched_vs_practitioner_layout"] = pd.array(
+        [layout_difference(row) for row in rows], dtype="string"
     )
     return out
 

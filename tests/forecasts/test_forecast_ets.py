@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from forecasts import ets, jumps, prices
+from forecasts.common import rng
 
 
 def _etsmodel(y: np.ndarray, form: str):
@@ -84,6 +85,38 @@ def test_jump_paths_hold_with_poisson_probability(rate):
         assert np.mean(paths[:, h - 1] == 0) == pytest.approx(p, abs=5 * se + 1e-9)
     # the same input gives the same paths
     np.testing.assert_array_equal(paths, jumps.simulate_changes(rate, sizes, 6))
+
+
+def reference_paths(rate: float, sizes: np.ndarray, horizon: int) -> np.ndarray:
+    """The jump paths written out plainly: every path-month sums its first ``count`` picks of the
+    same seeded draws, whether or not it has a change."""
+    gen = rng(7)
+    counts = gen.poisson(rate, size=(jumps.N_PATHS, horizon))
+    k_max = int(counts.max())
+    if k_max == 0:
+        return np.zeros((jumps.N_PATHS, horizon))
+    picks = gen.integers(0, len(sizes), size=(jumps.N_PATHS, horizon, k_max))
+    monthly = np.zeros((jumps.N_PATHS, horizon))
+    for path, month in zip(*np.nonzero(counts), strict=True):
+        for k in range(counts[path, month]):
+            monthly[path, month] += sizes[picks[path, month, k]]
+    return np.cumsum(monthly, axis=1)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.floats(0.01, 3.0),
+    st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=12),
+    st.integers(1, 8),
+)
+def test_jump_paths_are_the_sums_of_each_months_picks(rate, sizes, horizon):
+    sizes = np.array(sizes)
+    np.testing.assert_allclose(
+        jumps.simulate_changes(rate, sizes, horizon),
+        reference_paths(rate, sizes, horizon),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_ets_model_chooses_by_aicc_and_refuses_thin_series():

@@ -189,7 +189,10 @@ def _float_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """One input column as contiguous float64 (missing values become NaN)."""
     if name not in frame.columns:
         raise ValueError(f"missing input column '{name}'")
-    values = pd.to_numeric(frame[name], errors="coerce")
+    column = frame[name]
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        return np.ascontiguousarray(column.to_numpy(dtype=np.float64))  # nothing to reject
+    values = pd.to_numeric(column, errors="coerce")
     bad = values.isna() & frame[name].notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -256,16 +259,21 @@ def train_scenarios(scenarios: Any) -> pd.DataFrame:
     """
     frame = _frame(scenarios)
     cols = _columns(frame, TRAIN_INPUT_COLUMNS, _train_defaults())
-    out = pd.DataFrame(_native.train_scenarios(cols, len(frame)), index=frame.index)
-    out["feasible"] = out["feasible"].astype(bool)
-    out["layouts_evaluated"] = out["layouts_evaluated"].astype(np.int64)
+    raw = _native.train_scenarios(cols, len(frame))
+    raw["feasible"] = raw["feasible"].astype(bool)
+    raw["layouts_evaluated"] = raw["layouts_evaluated"].astype(np.int64)
     for name in (*_TRAIN_INT_OUTPUTS, *_PRACTITIONER_INT_OUTPUTS):
-        out[name] = out[name].astype("Int64")
-    out["practitioner_family"] = (
-        out["practitioner_family"].map(PRACTITIONER_FAMILIES).astype("string")
-    )
-    out["mfu_gap_pts"] = (out["mfu"] - out["practitioner_mfu"]) * 100
-    return out
+        raw[name] = _nullable_ints(raw[name])
+    family = pd.Series(raw["practitioner_family"]).map(PRACTITIONER_FAMILIES)
+    raw["practitioner_family"] = family.astype("string").array
+    raw["mfu_gap_pts"] = (raw["mfu"] - raw["practitioner_mfu"]) * 100
+    return pd.DataFrame(raw, index=frame.index)
+
+
+def _nullable_ints(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Whole numbers the native code returns as floats (NaN = none) as a nullable Int64 array."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _train_defaults() -> dict[str, float]:
