@@ -178,6 +178,8 @@ def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
         target = grp["target_month"].to_numpy()
         cutoff = grp["cutoff_month"].to_numpy()
         calibrated = np.zeros(len(grp), dtype=bool)
+        median = grp["median_log"].to_numpy(dtype=float)
+        bounds: dict[str, np.ndarray] = {}  # bound column -> its values, once one is calibrated
         for c in np.unique(cutoff):
             at = cutoff == c
             off = conformal_offsets(err[target <= c])
@@ -185,8 +187,12 @@ def with_conformal(rows: pd.DataFrame) -> pd.DataFrame:
                 pair = {k: v for k, v in off.items() if k.endswith(f"_{level}_log")}
                 if all(np.isfinite(v) for v in pair.values()):
                     for name, v in pair.items():
-                        grp.loc[at, name] = grp.loc[at, "median_log"] + v * scale[at]
+                        if name not in bounds:
+                            bounds[name] = grp[name].to_numpy(dtype=float, copy=True)
+                        bounds[name][at] = median[at] + v * scale[at]
                     calibrated[at] |= level == "80"
+        for name, values in bounds.items():
+            grp[name] = values
         # A 95 % interval left at the model's bounds (too few errors for its ranks) never sits
         # inside a calibrated 80 % one: it is widened to contain it.
         grp["lower_95_log"] = np.minimum(grp["lower_95_log"], grp["lower_80_log"])

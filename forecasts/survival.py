@@ -50,8 +50,9 @@ def lifetimes(
     """One row per company founded on or before ``as_of``: its age at exit or at the last date the
     data speaks of it (capped at ``as_of``), and which exit, if any, had happened by ``as_of``.
 
-    Nothing dated after ``as_of`` is used: a later exit is censored at ``as_of``."""
-    cutoff = to_timestamp(as_of)
+    Nothing dated after ``as_of`` is used: a later exit is censored at ``as_of``. Computed on
+    arrays: the backtest asks it again at every cutoff."""
+    cutoff = np.datetime64(to_timestamp(as_of), "ns")
     for needed in ("company_id", "country", "founded", "status", "status_date", "last_seen_active"):
         if needed not in startups.columns:
             raise ValueError(f"startups is missing column '{needed}'")
@@ -60,39 +61,44 @@ def lifetimes(
         raise ValueError(
             f"startups.status has unknown values {bad}; expected {sorted(KNOWN_STATUSES)}"
         )
-    df = startups.copy()
-    df["founded"] = pd.to_datetime(df["founded"], errors="coerce")
-    df["status_date"] = pd.to_datetime(df["status_date"], errors="coerce")
-    df["last_seen_active"] = pd.to_datetime(df["last_seen_active"], errors="coerce")
+    founded = _dates(startups["founded"])
     keep = (
-        df["founded"].notna()
-        & (df["founded"] <= cutoff)
-        & (df["founded"] >= to_timestamp(min_founded))
+        ~np.isnat(founded)
+        & (founded <= cutoff)
+        & (founded >= np.datetime64(to_timestamp(min_founded), "ns"))
     )
-    if foundation_only and "is_foundation_model" in df.columns:
-        keep &= df["is_foundation_model"].fillna(False).astype(bool)
-    df = df.loc[keep].copy()
-    exit_type = df["status"].map(STATUS_TO_EXIT)
-    exited = exit_type.notna() & df["status_date"].notna() & (df["status_date"] <= cutoff)
-    seen = df[["last_seen_active"]].copy()
-    alive_status = df["status"].isin(["active", "ipo"]) | ~exited
-    seen["status_date"] = df["status_date"].where(
-        alive_status & df["status"].isin(["active", "ipo"])
-    )
+    if foundation_only and "is_foundation_model" in startups.columns:
+        keep &= startups["is_foundation_model"].fillna(False).astype(bool).to_numpy()
+    df = startups.loc[keep]
+    founded = founded[keep]
+    status_date = _dates(startups["status_date"])[keep]
+    status = df["status"].to_numpy(dtype=object, na_value=None)
+    exit_type = np.array([STATUS_TO_EXIT.get(s) for s in status], dtype=object)
+    exited = (exit_type != None) & ~np.isnat(status_date) & (status_date <= cutoff)  # noqa: E711
+    # The last date each company is known alive: last seen, its status date when active or
+    # listed, and its latest founding, funding, IPO, layoff or other event by the cutoff.
+    seen = [
+        _dates(startups["last_seen_active"])[keep],
+        np.where(np.isin(status, ["active", "ipo"]), status_date, np.datetime64("NaT", "ns")),
+    ]
     if events is not None and len(events):
-        ev = events.copy()
-        ev["date"] = pd.to_datetime(ev["date"], errors="coerce")
-        alive_ev = ev[
-            ev["event_type"].isin(["founded", "funding", "ipo", "layoffs", "other"])
-            & (ev["date"] <= cutoff)
-        ]
-        latest = alive_ev.groupby("company_id")["date"].max()
-        # reindex, not map: mapping through an empty datetime Series fails in pandas 3
-        by_company = latest.reindex(df["company_id"].to_numpy()).to_numpy()
-        seen["event_date"] = pd.Series(by_company, index=df.index).astype("datetime64[ns]")
-    last_alive = seen.max(axis=1).fillna(df["founded"]).clip(upper=cutoff)
-    end = df["status_date"].where(exited, last_alive)
-    age = (end - df["founded"]).dt.days.clip(lower=1) / DAYS_PER_YEAR
+        dates = _dates(events["date"])
+        alive = events["event_type"].isin(["founded", "funding", "ipo", "layoffs", "other"])
+        known = alive.to_numpy() & (dates <= cutoff)
+        latest: dict = {}
+        for company, date in zip(
+            events["company_id"].to_numpy(dtype=object)[known], dates[known], strict=True
+        ):
+            latest[company] = max(latest.get(company, date), date)
+        nat = np.datetime64("NaT", "ns")
+        ids = df["company_id"].to_numpy(dtype=object)
+        seen.append(np.array([latest.get(c, nat) for c in ids], dtype="datetime64[ns]"))
+    # NaT is the smallest int64, so the row maximum skips it unless every date is NaT.
+    last_alive = np.max(np.stack(seen).view(np.int64), axis=0).view("datetime64[ns]")
+    last_alive = np.minimum(np.where(np.isnat(last_alive), founded, last_alive), cutoff)
+    end = np.where(exited, status_date, last_alive)
+    days = (end - founded) // np.timedelta64(1, "D")
+    exit_or_none = np.where(exited, exit_type, "none")
     out = pd.DataFrame(
         {
             "company_id": df["company_id"].astype("string"),
@@ -100,19 +106,25 @@ def lifetimes(
             if "name" in df.columns
             else df["company_id"].astype("string"),
             "country": df["country"].astype("string"),
-            "founded": df["founded"].astype("datetime64[ns]"),
-            "end_date": end.astype("datetime64[ns]"),
-            "age_years": age.astype(float),
-            "exit_type": exit_type.where(exited, "none").astype("string"),
-            "event": exited.astype("int64"),
-            "exit_code": exit_type.where(exited).map(EXIT_CODES).fillna(0).astype("int64"),
-            "founded_year": df["founded"].dt.year.astype("int64"),
+            "founded": founded,
+            "end_date": end,
+            "age_years": np.maximum(days, 1) / DAYS_PER_YEAR,
+            "exit_type": pd.array(exit_or_none, dtype="string"),
+            "event": exited.astype(np.int64),
+            "exit_code": np.array([EXIT_CODES.get(e, 0) for e in exit_or_none], dtype=np.int64),
+            "founded_year": founded.astype("datetime64[Y]").astype(np.int64) + 1970,
             "total_funding_usd": pd.to_numeric(df.get("total_funding_usd"), errors="coerce").astype(
                 float
             ),
-        }
+        },
+        index=df.index,
     )
     return out.sort_values("company_id", kind="mergesort").reset_index(drop=True)
+
+
+def _dates(values: pd.Series) -> np.ndarray:
+    """A date column as datetime64[ns] (unparseable: NaT)."""
+    return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[ns]")
 
 
 def cohort_rows(lt: pd.DataFrame, cohort: str) -> pd.DataFrame:

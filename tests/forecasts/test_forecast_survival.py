@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from forecasts import survival as survival_models
@@ -53,6 +53,111 @@ def test_lifetimes_censor_at_last_seen_and_recensor_at_as_of():
     assert early.loc["b", "end_date"] == pd.Timestamp("2023-06-30")
     assert "e" in early.index and early.loc["e", "event"] == 0
     assert early["exit_code"].tolist() == [1, 0, 0, 0, 0]
+
+
+def reference_lifetimes(startups, as_of, events=None):
+    """``lifetimes`` written with pandas column operations (the defaults: founded since 2015,
+    foundation-model companies only), to check the array version against."""
+    cutoff = pd.Timestamp(as_of)
+    df = startups.copy()
+    for col in ("founded", "status_date", "last_seen_active"):
+        df[col] = pd.to_datetime(df[col], errors="coerce")
+    keep = df["founded"].notna() & (df["founded"] <= cutoff)
+    keep &= df["founded"] >= pd.Timestamp(survival_models.MIN_FOUNDED)
+    keep &= df["is_foundation_model"].fillna(False).astype(bool)
+    df = df.loc[keep].copy()
+    exit_type = df["status"].map(survival_models.STATUS_TO_EXIT)
+    exited = exit_type.notna() & df["status_date"].notna() & (df["status_date"] <= cutoff)
+    seen = df[["last_seen_active"]].copy()
+    seen["status_date"] = df["status_date"].where(df["status"].isin(["active", "ipo"]))
+    if events is not None and len(events):
+        ev = events.assign(date=pd.to_datetime(events["date"], errors="coerce"))
+        alive = ev[
+            ev["event_type"].isin(["founded", "funding", "ipo", "layoffs", "other"])
+            & (ev["date"] <= cutoff)
+        ]
+        latest = alive.groupby("company_id")["date"].max()
+        seen["event_date"] = pd.Series(
+            latest.reindex(df["company_id"].to_numpy()).to_numpy(), index=df.index
+        ).astype("datetime64[ns]")
+    last_alive = seen.max(axis=1).fillna(df["founded"]).clip(upper=cutoff)
+    end = df["status_date"].where(exited, last_alive)
+    out = pd.DataFrame(
+        {
+            "company_id": df["company_id"].astype("string"),
+            "name": df["name"].astype("string"),
+            "country": df["country"].astype("string"),
+            "founded": df["founded"].astype("datetime64[ns]"),
+            "end_date": end.astype("datetime64[ns]"),
+            "age_years": (end - df["founded"]).dt.days.clip(lower=1) / 365.25,
+            "exit_type": exit_type.where(exited, "none").astype("string"),
+            "event": exited.astype("int64"),
+            "exit_code": exit_type.where(exited)
+            .map(survival_models.EXIT_CODES)
+            .fillna(0)
+            .astype("int64"),
+            "founded_year": df["founded"].dt.year.astype("int64"),
+            "total_funding_usd": pd.to_numeric(df["total_funding_usd"]).astype(float),
+        }
+    )
+    return out.sort_values("company_id", kind="mergesort").reset_index(drop=True)
+
+
+DAYS = st.integers(0, 4000).map(lambda d: pd.Timestamp("2026-12-31") - pd.Timedelta(days=d))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            DAYS,
+            st.sampled_from(sorted(survival_models.KNOWN_STATUSES)),
+            st.none() | DAYS,
+            st.none() | DAYS,
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.none() | DAYS, st.sampled_from(["funding", "shutdown"])),
+        max_size=12,
+    ),
+    DAYS,
+)
+# A listed company's status date beyond its last sighting; events out of date order.
+@example(
+    [
+        (
+            pd.Timestamp("2020-01-01"),
+            "ipo",
+            pd.Timestamp("2024-01-01"),
+            pd.Timestamp("2022-01-01"),
+            True,
+        )
+    ],
+    [(0, pd.Timestamp("2024-06-01"), "funding"), (0, pd.Timestamp("2023-01-01"), "funding")],
+    pd.Timestamp("2025-01-01"),
+)
+def test_lifetimes_match_the_column_by_column_reference(companies, event_rows, as_of):
+    startups = pd.DataFrame(
+        [
+            _company(f"c{i:02d}", founded, status, status_date, last_seen, fm=fm)
+            for i, (founded, status, status_date, last_seen, fm) in enumerate(companies)
+        ]
+    )
+    events = pd.DataFrame(
+        {
+            "company_id": [f"c{i:02d}" for i, _, _ in event_rows],
+            "date": pd.to_datetime([d for _, d, _ in event_rows]),
+            "event_type": [kind for _, _, kind in event_rows],
+        }
+    )
+    for given_events in (None, events):
+        pd.testing.assert_frame_equal(
+            survival_models.lifetimes(startups, as_of, given_events),
+            reference_lifetimes(startups, as_of, given_events),
+        )
 
 
 def test_unknown_status_is_rejected_by_name():
