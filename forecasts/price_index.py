@@ -170,14 +170,10 @@ def aliased_keys(observations: pd.DataFrame, aliases: pd.DataFrame) -> pd.Series
     keys = observations["model_key"].copy()
     start = pd.to_datetime(observations["date"])
     span = observations.get("date_precision", pd.Series("day", index=observations.index))
-    end = pd.Series(
-        [
-            s + _PRECISION_SPAN[p] if p in _PRECISION_SPAN else pd.NaT
-            for s, p in zip(start, span, strict=True)
-        ],
-        index=observations.index,
-        dtype="datetime64[ns]",
-    )
+    end = pd.Series(pd.NaT, index=observations.index, dtype="datetime64[ns]")
+    for precision, offset in _PRECISION_SPAN.items():
+        at = (span == precision).fillna(False).to_numpy(dtype=bool)
+        end[at] = start[at] + offset
     for row in aliases.itertuples():
         hit = observations["model_key"] == model_key(row.alias)
         if pd.notna(row.valid_from):
