@@ -57,7 +57,7 @@ def run() -> int:
     """Materializes every asset in-process on the instance in $DAGSTER_HOME; prints the outputs."""
     import dagster as dg
 
-    from pipelines import run_plan
+    from pipelines import compute_logs, run_plan
     from pipelines.ingest_definitions import ingest_defs
 
     # The modules and definitions live as long as the process: frozen, the collector never walks
@@ -69,7 +69,7 @@ def run() -> int:
     from pipelines import recovery
 
     started = time.perf_counter()
-    instance = dg.DagsterInstance.get()
+    instance = compute_logs.captured_to_files(dg.DagsterInstance.get())
     try:
         with recovery.warehouse_lock():
             failed = run_plan.run_jobs(ingest_defs, instance)
@@ -166,7 +166,7 @@ def what_if(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from assets.derived.what_if_assets import RUNS_ASSET, runs_path
-    from pipelines import recovery
+    from pipelines import compute_logs, recovery
 
     loaded()
 
@@ -175,7 +175,7 @@ def what_if(args: argparse.Namespace) -> int:
         # One writer at a time: the append to what_if_runs never races a run or another what-if.
         with recovery.warehouse_lock():
             result = defs.resolve_job_def("what_if").execute_in_process(
-                instance=dg.DagsterInstance.get(),
+                instance=compute_logs.captured_to_files(dg.DagsterInstance.get()),
                 run_config={
                     "ops": {RUNS_ASSET: {"config": config}},
                     "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
