@@ -123,17 +123,26 @@ def grid_from_rows(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows["month"] = rows["date"].dt.to_period("M").dt.to_timestamp()
     months = pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS")
-    last_in_month = rows.groupby(["month", "key"], sort=True)["price"].last().unstack("key")
-    wide = last_in_month.reindex(months).ffill()
-    cheapest = wide.min(axis=1)
-    model = wide.idxmin(axis=1)
-    counts = rows.groupby("month").size().reindex(months, fill_value=0)
+    # On arrays (the backtests ask for about a hundred grids): month x key, each cell the price
+    # of the cell's last row that has one, each key's last price carried forward.
+    period = rows["date"].dt.year.to_numpy() * 12 + rows["date"].dt.month.to_numpy()
+    at = period - period.min()
+    keys, column = np.unique(rows["key"].to_numpy(dtype=object), return_inverse=True)
+    price = rows["price"].to_numpy(dtype=float)
+    priced = np.flatnonzero(~np.isnan(price))
+    cell = at[priced] * len(keys) + column[priced]
+    _, last_from_end = np.unique(cell[::-1], return_index=True)
+    last = priced[len(priced) - 1 - last_from_end]
+    wide = np.full((len(months), len(keys)), np.nan)
+    wide[at[last], column[last]] = price[last]
+    known = np.where(np.isnan(wide), 0, np.arange(len(months))[:, None])
+    wide = wide[np.maximum.accumulate(known, axis=0), np.arange(len(keys))]
     return pd.DataFrame(
         {
             "month": months,
-            "price_usd_per_mtok": cheapest.to_numpy(dtype=float),
-            "cheapest_model": model.astype("string").to_numpy(),
-            "n_observations": counts.to_numpy(dtype="int64"),
+            "price_usd_per_mtok": np.nanmin(wide, axis=1),
+            "cheapest_model": keys[np.nanargmin(wide, axis=1)],
+            "n_observations": np.bincount(at, minlength=len(months)).astype("int64"),
         }
     )
 

@@ -188,6 +188,52 @@ def test_grid_never_exceeds_any_current_qualifying_price(values, tier_idx):
         assert r["price_usd_per_mtok"] == pytest.approx(current.min())
 
 
+def reference_grid(rows: pd.DataFrame) -> pd.DataFrame:
+    """``grid_from_rows`` with pandas' group-by, unstack and forward fill, to check the array
+    version against: the last price of each month and key, carried forward, the cheapest."""
+    rows = rows.assign(month=rows["date"].dt.to_period("M").dt.to_timestamp())
+    months = pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS")
+    wide = rows.groupby(["month", "key"])["price"].last().unstack("key").reindex(months).ffill()
+    counts = rows.groupby("month").size().reindex(months, fill_value=0)
+    return pd.DataFrame(
+        {
+            "month": months,
+            "price_usd_per_mtok": wide.min(axis=1).to_numpy(dtype=float),
+            "cheapest_model": wide.idxmin(axis=1).astype("string").to_numpy(),
+            "n_observations": counts.to_numpy(dtype="int64"),
+        }
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["p / a", "p / b", "q / a", "q / c"]),
+            st.integers(0, 900),
+            st.sampled_from([0.5, 1.0, 2.0, 3.0, 8.0, np.nan]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_grid_matches_the_group_by_reference(cells):
+    rows = pd.DataFrame(
+        {
+            "key": [key for key, _, _ in cells],
+            "date": [pd.Timestamp("2023-01-01") + pd.Timedelta(days=d) for _, d, _ in cells],
+            "price": [price for _, _, price in cells],
+        }
+    ).sort_values(["date", "key", "price"], kind="mergesort")
+    try:
+        expected = reference_grid(rows.copy())
+    except ValueError:  # a month with no price for any key: neither can name a cheapest
+        with pytest.raises(ValueError):
+            price_models.grid_from_rows(rows.copy())
+        return
+    pd.testing.assert_frame_equal(price_models.grid_from_rows(rows.copy()), expected)
+
+
 STEP_PRICES = [60.0] * 8 + [30.0] * 2 + [10.5] * 2 + [1.25] * 4 + [0.6] * 7 + [0.3] * 22
 STEP_COUNTS = [
     2,
