@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import rust_core
+
 SIMPLE = "simple"
 DAMPED = "damped"
 #: Free parameters incl. the initial states and the error variance, as counted for AICc.
@@ -60,32 +62,10 @@ def fit_prefixes(y: np.ndarray, form: str) -> PrefixFits:
     if y.ndim != 1 or not np.all(np.isfinite(y)):
         raise ValueError("ETS input must be a one-dimensional series of finite numbers")
     alpha, beta, phi = _grid(form)
-    n_obs, n_grid = len(y), len(alpha)
-    # three linear systems: the data with zero initial states, and unit initial level / slope
-    level = np.zeros((3, n_grid))
-    slope = np.zeros((3, n_grid))
-    level[1] = 1.0
-    slope[2] = 1.0
-    resid = np.empty((n_obs, 3, n_grid))
-    states = np.empty((n_obs, 2, 3, n_grid))
-    data = np.zeros((3, 1))
-    for t in range(n_obs):
-        data[0, 0] = y[t]
-        e = data - level - phi * slope
-        level = level + phi * slope + alpha * e
-        slope = phi * slope + beta * e
-        resid[t] = e
-        states[t, 0] = level
-        states[t, 1] = slope
+    n_obs = len(y)
+    # three linear systems: the data with zero initial states, and unit initial level / slope;
     # residual e = r0 - l0 * (-r1) - b0 * (-r2): least squares over cumulative cross-products
-    r0, r1, r2 = resid[:, 0], -resid[:, 1], -resid[:, 2]
-    s00 = np.cumsum(r0 * r0, axis=0)
-    s01, s02 = np.cumsum(r0 * r1, axis=0), np.cumsum(r0 * r2, axis=0)
-    s11, s12, s22 = (
-        np.cumsum(r1 * r1, axis=0),
-        np.cumsum(r1 * r2, axis=0),
-        np.cumsum(r2 * r2, axis=0),
-    )
+    states, (s00, s01, s02, s11, s12, s22) = rust_core.smoothing_states(y, alpha, beta, phi)
     with np.errstate(divide="ignore", invalid="ignore"):
         if form == SIMPLE:
             l0 = np.where(s11 > 0, s01 / s11, 0.0)

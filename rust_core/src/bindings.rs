@@ -13,6 +13,7 @@ use crate::montecarlo::{
     power_batch, train_uncertainty_batch, PowerInput, TrainUncertaintyInput, PERCENTILES,
 };
 use crate::search::{train_batch, TrainResult};
+use crate::smoothing::smoothing_pass;
 use crate::training::{Evaluation, RunTotals, TrainInput};
 
 fn value_error(err: InputError) -> PyErr {
@@ -692,6 +693,30 @@ const INFERENCE_COLUMNS: [&str; 26] = [
 ];
 
 /// The calibrated constants file (JSON text), embedded at build time.
+/// Two NumPy arrays returned together.
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// The exponential-smoothing state recursion over a parameter grid (see
+/// `rust_core.smoothing_states`): flat states and running cross-product sums.
+#[pyfunction]
+fn smoothing_states<'py>(
+    py: Python<'py>,
+    y: PyReadonlyArray1<'py, f64>,
+    alpha: PyReadonlyArray1<'py, f64>,
+    beta: PyReadonlyArray1<'py, f64>,
+    phi: PyReadonlyArray1<'py, f64>,
+) -> PyResult<ArrayPair<'py>> {
+    let (y, alpha) = (column("y", &y)?, column("alpha", &alpha)?);
+    let (beta, phi) = (column("beta", &beta)?, column("phi", &phi)?);
+    let pass = py
+        .detach(|| smoothing_pass(y, alpha, beta, phi))
+        .map_err(value_error)?;
+    Ok((
+        PyArray1::from_vec(py, pass.states),
+        PyArray1::from_vec(py, pass.cross),
+    ))
+}
+
 #[pyfunction]
 fn calibration_json() -> &'static str {
     include_str!("../calibration/constants.json")
@@ -706,5 +731,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inference_costs, m)?)?;
     m.add_function(wrap_pyfunction!(cluster_equivalence, m)?)?;
     m.add_function(wrap_pyfunction!(datacenter_power, m)?)?;
+    m.add_function(wrap_pyfunction!(smoothing_states, m)?)?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod memory;
 pub mod model;
 pub mod montecarlo;
 pub mod search;
+pub mod smoothing;
 pub mod training;
 
 #[cfg(feature = "python")]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+import rust_core
 from forecasts import ets, jumps, prices
 from forecasts.common import rng
 
@@ -57,6 +58,52 @@ def test_simple_variance_is_the_textbook_formula():
     mean, var = ets.forecast_moments(1.0, 0.0, 0.3, 0.0, 0.0, 0.04, 5)
     np.testing.assert_allclose(mean, np.ones(5))
     np.testing.assert_allclose(var, 0.04 * (1 + 0.3**2 * np.arange(5)))
+
+
+def reference_states(y, alpha, beta, phi):
+    """The smoothing recursion as a NumPy loop over the steps (all grid points and the three
+    systems at once), to check the Rust pass against."""
+    level = np.zeros((3, len(alpha)))
+    slope = np.zeros((3, len(alpha)))
+    level[1] = 1.0
+    slope[2] = 1.0
+    resid = np.empty((len(y), 3, len(alpha)))
+    states = np.empty((len(y), 2, 3, len(alpha)))
+    data = np.zeros((3, 1))
+    for t in range(len(y)):
+        data[0, 0] = y[t]
+        e = data - level - phi * slope
+        level = level + phi * slope + alpha * e
+        slope = phi * slope + beta * e
+        resid[t] = e
+        states[t, 0] = level
+        states[t, 1] = slope
+    return resid, states
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.floats(-5.0, 5.0), min_size=1, max_size=40),
+    st.sampled_from([ets.SIMPLE, ets.DAMPED]),
+)
+def test_the_smoothing_pass_is_the_numpy_recursion_and_cumsum_to_the_bit(y, form):
+    y = np.array(y)
+    alpha, beta, phi = ets._grid(form)
+    states, cross = rust_core.smoothing_states(y, alpha, beta, phi)
+    resid, expected_states = reference_states(y, alpha, beta, phi)
+    np.testing.assert_array_equal(states, expected_states)
+    r0, r1, r2 = resid[:, 0], -resid[:, 1], -resid[:, 2]
+    for summed, (a, b) in zip(
+        cross, [(r0, r0), (r0, r1), (r0, r2), (r1, r1), (r1, r2), (r2, r2)], strict=True
+    ):
+        np.testing.assert_array_equal(summed, np.cumsum(a * b, axis=0))
+
+
+def test_the_smoothing_pass_names_bad_input():
+    with pytest.raises(ValueError, match="row 2.*'y'.*not a finite number"):
+        rust_core.smoothing_states(np.array([1.0, 2.0, np.inf]), [0.5], [0.0], [0.9])
+    with pytest.raises(ValueError, match="'phi'.*expected 2"):
+        rust_core.smoothing_states(np.ones(3), [0.5, 0.4], [0.0, 0.0], [0.9])
 
 
 def test_bad_input_is_refused():

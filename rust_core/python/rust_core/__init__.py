@@ -32,6 +32,7 @@ __all__ = [
     "cluster_equivalence",
     "datacenter_power",
     "inference_costs",
+    "smoothing_states",
     "train_scenarios",
     "train_uncertainty",
 ]
@@ -423,3 +424,23 @@ def datacenter_power(clusters: Any) -> pd.DataFrame:
     )
     cols = _columns(frame, names, {})
     return pd.DataFrame(_native.datacenter_power(cols, len(frame)), index=frame.index)
+
+
+def smoothing_states(
+    y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The state recursion of exponential smoothing with additive errors over a grid of
+    smoothing parameters (``alpha``, ``beta``, ``phi``, one value per grid point), for three
+    linear systems: the data ``y`` from zero initial states, a unit initial level and a unit
+    initial slope with no data (what ``forecasts.ets`` solves by least squares).
+
+    Returns the states after each step, shape (len(y), 2, 3, grid): level then slope of each
+    system; and the running sums over the steps of the residuals' cross-products, shape
+    (6, len(y), grid): with ``r0`` the data system's residual and ``r1``, ``r2`` the other two
+    negated, ``r0 r0``, ``r0 r1``, ``r0 r2``, ``r1 r1``, ``r1 r2``, ``r2 r2``. Raises
+    ``ValueError`` naming a value that is not a finite number or a grid whose columns differ in
+    length."""
+    arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in (y, alpha, beta, phi)]
+    states, cross = _native.smoothing_states(*arrays)
+    steps, grid = len(arrays[0]), len(arrays[1])
+    return states.reshape(steps, 2, 3, grid), cross.reshape(6, steps, grid)
