@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -134,3 +135,24 @@ def test_no_column_description_is_escaped_twice():
         schema = graph.get(key).metadata.get("dagster/column_schema")
         for column in schema.columns if schema else ():
             assert "&amp;" not in (column.description or ""), (key, column.name)
+
+
+def test_the_preview_is_a_markdown_table_of_the_first_rows():
+    from pipelines.io import PREVIEW_ROWS, preview_markdown
+
+    frame = pd.DataFrame(
+        {
+            "chip_id": [f"chip-{i}" for i in range(8)],
+            "note": ["a | b", "two\nlines", None, "x", "y", "z", "w", "v"],
+            "tflops": [989.0, 0.30000000000000004, np.nan, 1e-7, 2.5, 3.0, 4.0, 5.0],
+            "count": list(range(8)),
+        }
+    )
+    lines = preview_markdown(frame).split("\n")
+    assert lines[0] == "| chip_id | note | tflops | count |"
+    assert lines[1] == "|---|---|---|---|"
+    assert len(lines) == 2 + PREVIEW_ROWS
+    assert lines[2] == "| chip-0 | a \\| b | 989 | 0 |"  # a pipe inside a cell is escaped
+    assert lines[3] == "| chip-1 | two lines | 0.3 | 1 |"
+    assert lines[4] == "| chip-2 | nan | nan | 2 |"  # missing, as pandas prints it
+    assert lines[5] == "| chip-3 | x | 1e-07 | 3 |"

@@ -259,3 +259,28 @@ def test_constant_model_calibration_is_text_metadata_not_a_plotted_number(pipeli
     import rust_core
 
     assert value.value == f"{rust_core.calibration()['mae_mfu_pp']:.2f} pp"
+
+
+def test_the_chip_table_is_built_once_per_content_and_handed_out_as_copies(monkeypatch):
+    from assets.derived import perf_assets
+
+    built = []
+    real = scenario_inputs.chip_table
+
+    def counted(*tables):
+        built.append(1)
+        return real(*tables)
+
+    monkeypatch.setattr(scenario_inputs, "chip_table", counted)
+    perf_assets._LAST_CHIPS.clear()
+    first, skipped = perf_assets._chips(specs(), POWER, RENT)
+    expected, expected_skipped = real(specs(), POWER, RENT)
+    pd.testing.assert_frame_equal(first, expected)
+    assert skipped == "; ".join(expected_skipped)
+    first.loc[:, "price_usd_per_chip_hour"] = -1.0  # a caller's change stays its own
+    again, _ = perf_assets._chips(specs(), POWER.copy(), RENT.copy())  # equal content
+    assert len(built) == 1
+    pd.testing.assert_frame_equal(again, expected)
+    changed, _ = perf_assets._chips(specs(tdp_w=800.0), POWER, RENT)
+    assert len(built) == 2
+    assert not changed.equals(expected)
