@@ -60,9 +60,10 @@ def run_jobs(first_defs, instance) -> list[str]:
 
     gc.freeze()
     gc.enable()  # off while the modules load (`pipelines.cli.main`)
+    plans = [stage_runs(defs, stage) for stage in rest]  # planned while the first stage runs
     failed = first_stage()
-    for stage in rest:
-        failed = run_planned(defs, instance, stage_runs(defs, stage), failed)
+    for plan in plans:
+        failed = run_planned(defs, instance, plan, failed)
     return failed
 
 
