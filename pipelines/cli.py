@@ -230,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         return {"run": run, "check-sources": check_sources}[args.command]()
     finally:
         # Everything left is freed by the exit: frozen, the interpreter's final collection skips
-        # it (about 1 s after a full run).
+        # it (about 1 s after a full run). The collector is on again for a caller that goes on
+        # (a command that stopped early, before its modules were loaded, left it off).
         gc.freeze()
+        gc.enable()
 
 
 if __name__ == "__main__":
