@@ -74,7 +74,7 @@ def lifetimes(
     status_date = _dates(startups["status_date"])[keep]
     status = df["status"].to_numpy(dtype=object, na_value=None)
     exit_type = np.array([STATUS_TO_EXIT.get(s) for s in status], dtype=object)
-    exited = (exit_type != None) & ~np.isnat(status_date) & (status_date <= cutoff)  # noqa: E711
+    exited = pd.notna(exit_type) & ~np.isnat(status_date) & (status_date <= cutoff)
     # The last date each company is known alive: last seen, its status date when active or
     # listed, and its latest founding, funding, IPO, layoff or other event by the cutoff.
     seen = [

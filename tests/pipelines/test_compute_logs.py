@@ -40,7 +40,11 @@ def test_runs_write_their_output_to_the_same_log_files_without_a_mirror(instance
     files = compute_logs.captured_to_files(instance)
     manager = files.compute_log_manager
     assert isinstance(manager, compute_logs.FileComputeLogManager)
-    assert manager._base_dir == instance.compute_log_manager._base_dir  # the same folder
+    key = ["a-run", "a-step"]
+    # the same files as the instance's own manager
+    assert manager.get_captured_local_path(key, "out") == (
+        instance.compute_log_manager.get_captured_local_path(key, "out")
+    )
     result = dg.materialize([talks], instance=files)
     assert result.success
     assert started == []  # no tail, no watcher
