@@ -12,7 +12,6 @@ import os
 import select
 import sys
 import uuid
-from functools import partial
 
 from pipelines import settings
 
@@ -224,7 +223,7 @@ def run_planned(defs, instance, runs: list[PlannedRun], failed: list[str]) -> li
         if starting:
             own, *others = starting if fork else starting[:1]
             for position in others:
-                work = partial(
+                work = functools.partial(
                     run_job, defs, instance, runs[position].job, runs[position].selection
                 )
                 pid = _fork(lambda work=work: 0 if work() else 1)

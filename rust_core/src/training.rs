@@ -554,9 +554,7 @@ impl Scenario {
         b: &BoundTerms,
         floor_mfu: f64,
     ) -> Option<VariantTerms> {
-        let t_compute = Recompute::ALL.map(|r| self.compute_time(b, r));
-        // ZeRO 1-3 share one optimizer time; stage 0 has its own.
-        let t_opt = [self.optimizer_time(b, 0), self.optimizer_time(b, 1)];
+        let (t_compute, t_opt) = self.variant_times(b);
         let above = t_compute.iter().any(|&t_compute| {
             // Pruned there only when bound <= floor: a NaN bound (unordered) is never pruned.
             t_opt.iter().any(|&t_opt| {
@@ -570,12 +568,7 @@ impl Scenario {
         if !above {
             return None;
         }
-        let terms = VariantTerms {
-            t_compute,
-            t_opt,
-            states: [0u8, 1, 2, 3].map(|z| self.state_bytes(b, z)),
-            acts: Recompute::ALL.map(|r| self.activation_bytes(b, r)),
-        };
+        let terms = self.with_memory(b, t_compute, t_opt);
         // A NaN term is skipped by `min`; a layout whose own memory is NaN does not fit there.
         let states = terms.states.iter().copied().fold(f64::INFINITY, f64::min);
         let acts = terms.acts.iter().copied().fold(f64::INFINITY, f64::min);
@@ -589,9 +582,25 @@ impl Scenario {
 
     /// Every `VariantTerms` figure of the layout, computed as `variants_that_can_beat` computes it.
     pub(crate) fn variant_terms(&self, b: &BoundTerms) -> VariantTerms {
+        let (t_compute, t_opt) = self.variant_times(b);
+        self.with_memory(b, t_compute, t_opt)
+    }
+
+    /// Compute time per recompute strategy (`Recompute::ALL` order) and optimizer time for ZeRO
+    /// stage 0 and for stages 1-3, which share one.
+    fn variant_times(&self, b: &BoundTerms) -> ([f64; 3], [f64; 2]) {
+        (
+            Recompute::ALL.map(|r| self.compute_time(b, r)),
+            [self.optimizer_time(b, 0), self.optimizer_time(b, 1)],
+        )
+    }
+
+    /// The layout's `VariantTerms`: its times, with states per ZeRO stage and activations per
+    /// recompute strategy.
+    fn with_memory(&self, b: &BoundTerms, t_compute: [f64; 3], t_opt: [f64; 2]) -> VariantTerms {
         VariantTerms {
-            t_compute: Recompute::ALL.map(|r| self.compute_time(b, r)),
-            t_opt: [self.optimizer_time(b, 0), self.optimizer_time(b, 1)],
+            t_compute,
+            t_opt,
             states: [0u8, 1, 2, 3].map(|z| self.state_bytes(b, z)),
             acts: Recompute::ALL.map(|r| self.activation_bytes(b, r)),
         }
