@@ -57,7 +57,7 @@ def run() -> int:
     """Materializes every asset in-process on the instance in $DAGSTER_HOME; prints the outputs."""
     import dagster as dg
 
-    from pipelines import compute_logs, run_plan
+    from pipelines import chart_memo, compute_logs, run_plan
     from pipelines.ingest_definitions import ingest_defs
 
     # The modules and definitions live as long as the process: frozen, the collector never walks
@@ -71,7 +71,7 @@ def run() -> int:
     started = time.perf_counter()
     instance = compute_logs.captured_to_files(dg.DagsterInstance.get())
     try:
-        with recovery.warehouse_lock():
+        with recovery.warehouse_lock(), chart_memo.memo_for_run():
             failed = run_plan.run_jobs(ingest_defs, instance)
     except recovery.WarehouseBusy as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from assets.report.findings import CONSISTENT, CONTRADICTED, OPEN
 from forecasts.charts import DPI, png
+from pipelines import chart_memo
 
 VERDICT_COLORS = {CONSISTENT: "tab:green", CONTRADICTED: "tab:red", OPEN: "tab:gray"}
 
@@ -33,25 +34,31 @@ def drawing(jobs: list[ChartJob]) -> Iterator[Callable[[], dict[str, bytes]]]:
     chart's PNG bytes by name, in job order, leaving out those that return None; the caller works
     while they are drawn.
 
-    Charts are independent and each takes 0.1-0.4 s of matplotlib, so on Linux they are drawn by
-    worker processes forked from this one (one per core, at most two: fork copies the loaded
-    modules and fonts, so a worker starts in milliseconds); each worker only draws and returns
-    bytes, the same bytes as drawing here. Elsewhere, or for a single chart, they are drawn here
-    when the function is called.
+    A chart an earlier asset of the same command-line run drew from the same data (a forecast's
+    fan, share or survival chart, `pipelines.chart_memo`) is taken as drawn. The others are
+    independent and each takes 0.1-0.4 s of matplotlib, so on Linux they are drawn by worker
+    processes forked from this one (one per core, at most two: fork copies the loaded modules and
+    fonts, so a worker starts in milliseconds); each worker only draws and returns bytes, the same
+    bytes as drawing here. Elsewhere, or for a single chart, they are drawn here when the function
+    is called.
     """
+    known = [chart_memo.stored(make, args) for _, make, args in jobs]
+    to_draw = [job for job, png in zip(jobs, known, strict=True) if png is None]
 
     def named(drawn: list) -> dict[str, bytes]:
+        fresh = iter(drawn)
+        every = [png if png is not None else next(fresh) for png in known]
         return {
-            name: data for (name, _, _), data in zip(jobs, drawn, strict=True) if data is not None
+            name: data for (name, _, _), data in zip(jobs, every, strict=True) if data is not None
         }
 
-    workers = min(len(jobs), os.cpu_count() or 1, 2)
+    workers = min(len(to_draw), os.cpu_count() or 1, 2)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: named([make(*args) for _, make, args in jobs])
+        yield lambda: named([make(*args) for _, make, args in to_draw])
         return
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(make, *args) for _, make, args in jobs]
+        futures = [pool.submit(make, *args) for _, make, args in to_draw]
         yield lambda: named([future.result() for future in futures])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -130,3 +132,50 @@ def test_report_gives_the_same_bytes_from_the_same_inputs(pipeline_run, warehous
     assert again["file"].tolist() == index["file"].tolist()
     assert again["sha256"].tolist() == index["sha256"].tolist()
     assert (warehouse_copy / "report" / "claims_ledger.parquet").read_bytes() == ledger_bytes
+
+
+@pytest.mark.slow
+def test_within_a_run_the_report_takes_the_forecasts_charts_with_the_same_bytes(
+    pipeline_run, warehouse_copy, tmp_path, monkeypatch
+):
+    """In a command-line run the forecast assets' UI charts are stored and the report takes them
+    instead of drawing them again; the pages get the same PNG bytes as drawn afresh."""
+    from forecasts import charts as forecast_charts
+    from forecasts.vintage import VINTAGES
+    from pipelines import chart_memo
+
+    monkeypatch.setenv(chart_memo.MEMO_ENV, str(tmp_path / "memo"))
+    (tmp_path / "memo").mkdir()
+    log = tmp_path / "drawn.log"
+    shared = ("price_fan_chart", "backtest_chart", "survival_chart", "share_chart")
+    for name in shared:
+        make = getattr(forecast_charts, name)
+
+        @functools.wraps(make)
+        def noted(*args, _make=make, _name=name, **kwargs):
+            with open(log, "a") as handle:  # a file: the report's workers are forked processes
+                handle.write(f"{_name}\n")
+            return _make(*args, **kwargs)
+
+        monkeypatch.setattr(forecast_charts, name, noted)
+    drawing = [
+        a
+        for a in FORECAST_ASSETS
+        if a.key.to_user_string()
+        in ("api_price_forecast", "api_price_backtest", "startup_survival", "china_share_forecast")
+    ]
+    _run(_job(), pipeline_run.instance, drawing, VINTAGES.get_partition_keys()[-1])
+    assert sorted(log.read_text().split()) == sorted(shared)
+    assert len(list((tmp_path / "memo").iterdir())) == 4
+    log.unlink()
+    index = pd.read_parquet(warehouse_copy / "report" / "outlook_report.parquet")
+    for name in index["file"]:
+        (warehouse_copy / "report" / name).unlink()
+    _run(_job(), pipeline_run.instance, assets.report.ASSETS)
+    # Drawn by the report: the output-price fan and the CN cohort's curves (the forecasts draw the
+    # input side and the pooled cohort); the four the forecasts drew are taken from the store.
+    assert sorted(log.read_text().split()) == ["price_fan_chart", "survival_chart"]
+    for chart in ("price_fan_input", "backtest_prices", "survival_all", "share"):
+        name = f"outlook_{chart}.png"
+        fresh = (pipeline_run.warehouse / "report" / name).read_bytes()
+        assert (warehouse_copy / "report" / name).read_bytes() == fresh, name

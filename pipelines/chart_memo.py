@@ -1,0 +1,101 @@
+"""Charts drawn once per command-line run: a chart an asset draws for its UI metadata is stored
+under a digest of the drawing function and its arguments' content, and a later asset of the same
+run that asks for the same chart of the same data (the report's fan, share and survival charts)
+takes the stored bytes instead of drawing them again (about 0.7 s of matplotlib a run).
+
+The store is a folder that `pipelines.cli run` creates for its run and removes at the end
+(``$OUTLOOK_CHART_MEMO``), so every entry was drawn by the same code: a chart is reused only
+within the run that drew it. Without the variable (the UI, the daemon, tests) every chart is
+drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: The folder of the current command-line run's charts; unset outside it.
+MEMO_ENV = "OUTLOOK_CHART_MEMO"
+
+
+def _feed(digest, value) -> None:
+    """Adds one argument to the digest: a DataFrame by its columns, dtypes, index and every
+    value (pandas' own row hash); anything else by its type and repr."""
+    if isinstance(value, pd.DataFrame):
+        digest.update(b"frame")
+        digest.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+        digest.update(repr(len(value)).encode())
+        rows = pd.util.hash_pandas_object(value, index=True, categorize=False)
+        digest.update(np.ascontiguousarray(rows.to_numpy(dtype=np.uint64)).tobytes())
+    else:
+        digest.update(f"{type(value).__qualname__}:{value!r}".encode())
+    digest.update(b"\x00")
+
+
+def chart_key(make: Callable[..., bytes | None], args: tuple) -> str:
+    """A digest of the drawing function (its module and name) and its arguments' content: equal
+    for the same function called on equal data, whichever objects hold it."""
+    digest = hashlib.sha256(f"{make.__module__}.{make.__qualname__}".encode())
+    digest.update(b"\x00")
+    for value in args:
+        _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _folder() -> Path | None:
+    folder = os.environ.get(MEMO_ENV)
+    return Path(folder) if folder else None
+
+
+def stored(make: Callable[..., bytes | None], args: tuple) -> bytes | None:
+    """The chart's PNG bytes if this run already drew it, else None."""
+    folder = _folder()
+    if folder is None:
+        return None
+    try:
+        return (folder / f"{chart_key(make, args)}.png").read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def drawn(make: Callable[..., bytes | None], *args) -> bytes | None:
+    """``make(*args)``, stored for the rest of the run (taken from the store when already drawn)."""
+    folder = _folder()
+    if folder is None:
+        return make(*args)
+    path = folder / f"{chart_key(make, args)}.png"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    png = make(*args)
+    if png is not None:
+        # Written whole, then renamed: a reader in another run never sees half a chart.
+        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(png)
+        os.replace(tmp, path)
+    return png
+
+
+@contextmanager
+def memo_for_run() -> Iterator[Path]:
+    """A fresh store for one command-line run, named in ``$OUTLOOK_CHART_MEMO`` for the run's
+    processes (forked ones inherit it) and removed, with the variable, when the run ends."""
+    before = os.environ.get(MEMO_ENV)
+    with tempfile.TemporaryDirectory(prefix="outlook-charts-") as folder:
+        os.environ[MEMO_ENV] = folder
+        try:
+            yield Path(folder)
+        finally:
+            if before is None:
+                os.environ.pop(MEMO_ENV, None)
+            else:
+                os.environ[MEMO_ENV] = before
