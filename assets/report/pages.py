@@ -8,6 +8,7 @@ detail page's tuple; adding a headline finding is one line in ``HEADLINES``."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ class Page:
     charts: dict[str, str] = field(default_factory=dict)
     vintage: str = "none"
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @functools.cached_property
+    def china_lines(self) -> tuple[str, ...]:
+        """The China section's Markdown lines, built once: the main page and china.md show them."""
+        return tuple(china_compute.china_compute_markdown(self.tables, self.charts).splitlines())
 
 
 @dataclass(frozen=True)
@@ -395,7 +401,7 @@ def gaps_summary(page: Page) -> list[str]:
 
 def china_full(page: Page) -> list[str]:
     """China's compute from Epoch AI's data: every table with its caveats (the detail page)."""
-    return china_compute.china_compute_markdown(page.tables, page.charts).splitlines()
+    return list(page.china_lines)
 
 
 #: Sub-sections of the China block whose tables stay on the main page (short, the headline series).
