@@ -153,3 +153,13 @@ def test_the_report_takes_stored_charts_and_draws_the_others(tmp_path, monkeypat
     assert pngs == {"one": b"fresh one of 2", "stored": stored_png, "two": b"fresh two of 2"}
     assert list(pngs) == ["one", "stored", "two"]
     assert sorted(log.read_text().split()) == ["none", "one", "two"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pd.Series(range(100)), pd.Series(range(100)).to_numpy(), [1, 2], {"a": 1}],
+    ids=["series", "array", "list", "dict"],
+)
+def test_an_argument_whose_repr_may_leave_values_out_is_refused(value):
+    with pytest.raises(TypeError, match="DataFrames or plain scalars"):
+        chart_memo.chart_key(first_chart, (_frame([1], ["a"]), value))
