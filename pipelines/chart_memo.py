@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines import io
+
 #: The folder of the current command-line run's charts; unset outside it.
 MEMO_ENV = "OUTLOOK_CHART_MEMO"
 
@@ -88,11 +90,7 @@ def drawn(make: Callable[..., bytes | None], *args) -> bytes | None:
         return png
     png = make(*args)
     if path is not None and png is not None:
-        # Written whole, then renamed: a reader in another process never sees half a chart.
-        handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(png)
-        os.replace(tmp, path)
+        io.write_bytes_atomic(png, path)  # a reader in another process never sees half a chart
     return png
 
 

@@ -158,6 +158,26 @@ def publish_parquet(
             os.remove(tmp)
 
 
+def write_bytes_atomic(data: bytes, path: UPath | str) -> None:
+    """Writes bytes via a temporary file in the same folder and a rename on a local disk (a reader
+    never sees half a file); directly on other filesystems."""
+    path = UPath(path)
+    if not _is_local(path):
+        with path.open("wb") as handle:
+            handle.write(data)
+        return
+    local = _local(path)
+    os.makedirs(os.path.dirname(local), exist_ok=True)
+    tmp = _temporary(local)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, local)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def write_parquet_atomic(table: pa.Table, path: UPath) -> None:
     """Writes zstd Parquet; on a local disk via a temporary file in the same folder and a rename,
     so a reader (or a failed run) never sees a half-written file."""

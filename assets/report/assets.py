@@ -8,8 +8,6 @@ code location are left out, and the claims that need them stay open with the rea
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 
 import dagster as dg
 import pandas as pd
@@ -219,27 +217,6 @@ def claims_ledger(context, **tables: pd.DataFrame):
     )
 
 
-def write_bytes_atomic(data: bytes, path: UPath) -> None:
-    """Writes bytes via a temporary file and a rename on a local disk (a reader never sees half a
-    file); directly on other filesystems."""
-    if path.protocol in ("", "file", "local"):
-        local = os.fspath(path.path if hasattr(path, "path") else path)
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        tmp = os.path.join(
-            os.path.dirname(local), f".{os.path.basename(local)}.{uuid.uuid4().hex}.tmp"
-        )
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, local)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-    else:
-        with path.open("wb") as handle:
-            handle.write(data)
-
-
 def report_chart_jobs(ledger: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[ChartJob]:
     """Every chart of the page to draw, by name (only those whose data is present)."""
     from forecasts import charts as forecast_charts
@@ -350,7 +327,7 @@ def outlook_report(context, claims_ledger: pd.DataFrame, **tables: pd.DataFrame)
     files = [(name, "markdown", text.encode("utf-8")) for name, text in texts.items()]
     files += [(names[n], "png", b) for n, b in pngs.items()]
     for name, _, data in files:
-        write_bytes_atomic(data, io.pending_path(folder / name))
+        io.write_bytes_atomic(data, io.pending_path(folder / name))
     io.publish_together(folder, [LEDGER_FILE, *(f[0] for f in files)])
     main = texts[pages.MAIN_PAGE]
     context.add_output_metadata(
